@@ -1,0 +1,37 @@
+/**
+ * Every error code revocable can raise, with the one-line meaning documented in `docs/errors.md`.
+ *
+ * Codes are public API: they are never renamed and a retired code is never reused. A test checks
+ * that this table, the HTTP status table and the documentation agree.
+ */
+export const ERROR_CODES = {
+  ERR_INVALID_ARGUMENT: 'An argument or option has the wrong type or an impossible value.',
+  ERR_JWT_MALFORMED: 'The token is not a well-formed JWS compact serialization.',
+  ERR_JWT_TOO_LARGE: 'The token is longer than the configured maximum.',
+  ERR_JWT_HEADER:
+    'The protected header carries a member revocable never accepts (crit, b64, embedded keys, zip).',
+  ERR_JWT_ALG: "The header's alg is missing, unknown, or not the algorithm the key is bound to.",
+  ERR_JWT_KID_MISSING: 'The header has no kid and more than one key could have signed it.',
+  ERR_JWT_KID_UNKNOWN: 'No key in the ring has the header kid.',
+  ERR_JWT_KEY_RETIRED: 'The key named by kid is retired and no longer verifies tokens.',
+  ERR_JWT_SIGNATURE: 'The signature does not verify with the key.',
+  ERR_JWT_TYP: 'The header typ is not the token type this verifier accepts.',
+  ERR_JWT_CLAIM_INVALID: 'A registered claim has the wrong type or shape.',
+  ERR_JWT_CLAIM_MISSING: 'A required claim is absent.',
+  ERR_JWT_EXPIRED: 'The token has expired (exp).',
+  ERR_JWT_NOT_YET_VALID: 'The token is not valid yet (nbf).',
+  ERR_JWT_IAT_FUTURE:
+    'The token claims to be issued in the future, beyond the clock tolerance (iat).',
+  ERR_JWT_ISSUER: 'The iss claim is not an accepted issuer.',
+  ERR_JWT_AUDIENCE: 'The aud claim names none of the accepted audiences.',
+  ERR_KEY_INVALID: 'A key is malformed, of the wrong type, or cannot be imported.',
+  ERR_KEY_WEAK: 'A key is too short for its algorithm.',
+  ERR_KEY_ALG_MISMATCH: 'A key does not fit the algorithm it is bound to.',
+  ERR_KEY_NOT_PRIVATE: 'The key can only verify; signing needs the private or secret key.',
+  ERR_KEYRING_INVALID: 'A key ring document is malformed (duplicate kid, bad state, no keys).',
+  ERR_KEYRING_NO_ACTIVE_KEY: 'The key ring has no active key to sign with.',
+  ERR_KEYRING_KID_UNKNOWN: 'The key ring has no key with that kid.',
+} as const;
+
+/** The union of every error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;

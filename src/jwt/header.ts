@@ -1,0 +1,90 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { type Algorithm, isAlgorithm } from './algorithms.js';
+import { decodeBase64Url, isBase64Url } from './base64url.js';
+import { hasDuplicateTopLevelMember } from './json-members.js';
+import type { JwtHeader } from './types.js';
+
+/** A header segment after parsing, with the fields the verifier reads on every call. */
+export interface ParsedHeader {
+  readonly header: JwtHeader;
+  readonly alg: Algorithm;
+  readonly kid: string | undefined;
+  /** `typ` in canonical form (lower case, without `application/`), or undefined. */
+  readonly typ: string | undefined;
+}
+
+// Members that would make revocable trust something other than its own key ring, or change how the
+// payload is read. RFC 8725 3.1 and 3.10; RFC 7797 (b64); RFC 7516 (zip, enc are JWE).
+const REFUSED_MEMBERS = ['crit', 'b64', 'jwk', 'jku', 'x5u', 'x5c', 'zip', 'enc'] as const;
+
+/**
+ * Canonical form of a `typ` value: RFC 7515 4.1.9 lets the `application/` prefix be left out and
+ * media types compare without regard to case.
+ */
+export function canonicalTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice(12) : lower;
+}
+
+function malformed(message: string): RevocableError {
+  return new RevocableError('ERR_JWT_MALFORMED', message);
+}
+
+/** Decodes a base64url segment holding a JSON object; the caller says which part it is. */
+export function decodeJsonSegment(
+  segment: string,
+  part: 'header' | 'payload',
+): Record<string, unknown> {
+  if (!isBase64Url(segment) || segment.length === 0) {
+    throw malformed(`The ${part} is not canonical base64url.`);
+  }
+  const text = decodeBase64Url(segment).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw malformed(`The ${part} is not valid JSON.`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw malformed(`The ${part} is not a JSON object.`);
+  }
+  if (part === 'header' && hasDuplicateTopLevelMember(text)) {
+    throw malformed('The header repeats a member name.');
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Parses and checks a protected header segment: everything about the header that does not depend
+ * on the key ring or the verifier's options.
+ */
+export function parseHeader(segment: string): ParsedHeader {
+  const header = decodeJsonSegment(segment, 'header');
+  const alg = header.alg;
+  if (typeof alg !== 'string') throw new RevocableError('ERR_JWT_ALG', 'The header has no alg.');
+  if (!isAlgorithm(alg)) {
+    // Covers "none" in every spelling, and every algorithm revocable does not implement.
+    throw new RevocableError('ERR_JWT_ALG', 'The header alg is not a supported algorithm.');
+  }
+  for (const member of REFUSED_MEMBERS) {
+    if (Object.hasOwn(header, member)) {
+      throw new RevocableError('ERR_JWT_HEADER', `The header member ${member} is not accepted.`);
+    }
+  }
+  const kid = header.kid;
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
+    throw malformed('The header kid must be a non-empty string of at most 256 characters.');
+  }
+  const typ = header.typ;
+  if (typ !== undefined && typeof typ !== 'string')
+    throw malformed('The header typ must be a string.');
+  if (header.cty !== undefined && typeof header.cty !== 'string') {
+    throw malformed('The header cty must be a string.');
+  }
+  return {
+    header: header as JwtHeader,
+    alg,
+    kid,
+    typ: typ === undefined ? undefined : canonicalTyp(typ),
+  };
+}

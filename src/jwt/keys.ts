@@ -1,0 +1,275 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
+import { RevocableError } from '../errors/revocable-error.js';
+import { ALGORITHMS, type Algorithm, isAlgorithm, RSA_MINIMUM_MODULUS_BITS } from './algorithms.js';
+import { encodeBase64Url } from './base64url.js';
+
+/** Where a key is in its life: `active` signs and verifies, `verify-only` verifies, `retired` refuses. */
+export type KeyState = 'active' | 'verify-only' | 'retired';
+
+const KEY_STATES: readonly KeyState[] = ['active', 'verify-only', 'retired'];
+
+/**
+ * A key bound to exactly one algorithm. A key never verifies or signs for any other `alg`, which is
+ * what makes algorithm confusion impossible by construction.
+ */
+export interface JwtKey {
+  readonly kid: string;
+  readonly alg: Algorithm;
+  readonly state: KeyState;
+  /** Epoch seconds when the key was made or added. */
+  readonly createdAt: number;
+  /** The key that verifies: the secret for HMAC, the public key otherwise. */
+  readonly verifyKey: KeyObject;
+  /** The key that signs: the secret for HMAC, the private key otherwise; null for a public-only key. */
+  readonly signKey: KeyObject | null;
+}
+
+/** A JWK as revocable stores it in a key ring document: the JWK members plus `state` and `created`. */
+export interface KeyRingJwk extends JsonWebKey {
+  kid: string;
+  alg: Algorithm;
+  use?: 'sig';
+  state?: KeyState;
+  created?: number;
+}
+
+function fail(code: 'ERR_KEY_INVALID' | 'ERR_KEY_WEAK' | 'ERR_KEY_ALG_MISMATCH', message: string) {
+  return new RevocableError(code, message);
+}
+
+/** A random key id: 128 bits, base64url; it reveals nothing about the key. */
+export function generateKid(): string {
+  return encodeBase64Url(randomBytes(16));
+}
+
+function checkKid(kid: unknown): string {
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
+    throw fail(
+      'ERR_KEY_INVALID',
+      'A key needs a kid: a non-empty string of at most 256 characters.',
+    );
+  }
+  return kid;
+}
+
+/**
+ * Checks that a key object fits `alg`: its type, curve, and size. Internal to the jwt part.
+ */
+export function assertKeyFitsAlgorithm(key: KeyObject, alg: Algorithm): void {
+  const spec = ALGORITHMS[alg];
+  if (spec.family === 'hmac') {
+    if (key.type !== 'secret') {
+      throw fail('ERR_KEY_ALG_MISMATCH', `${alg} needs a secret key, not a ${key.type} key.`);
+    }
+    if ((key.symmetricKeySize ?? 0) < spec.size) {
+      throw fail('ERR_KEY_WEAK', `${alg} needs a secret of at least ${spec.size} bytes.`);
+    }
+    return;
+  }
+  if (key.type === 'secret') {
+    throw fail('ERR_KEY_ALG_MISMATCH', `${alg} needs an asymmetric key, not a secret.`);
+  }
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (spec.family === 'rsa' || spec.family === 'rsa-pss') {
+    // An RSA key serves RS* and PS*; a key generated as RSA-PSS is restricted by Node to PSS.
+    const fits = type === 'rsa' || (spec.family === 'rsa-pss' && type === 'rsa-pss');
+    if (!fits) throw fail('ERR_KEY_ALG_MISMATCH', `${alg} needs an RSA key, not ${type}.`);
+    if ((details.modulusLength ?? 0) < RSA_MINIMUM_MODULUS_BITS) {
+      throw fail(
+        'ERR_KEY_WEAK',
+        `${alg} needs an RSA modulus of at least ${RSA_MINIMUM_MODULUS_BITS} bits.`,
+      );
+    }
+    return;
+  }
+  if (spec.family === 'ec') {
+    const curve = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' }[
+      spec.curve as 'P-256' | 'P-384' | 'P-521'
+    ];
+    if (type !== 'ec' || details.namedCurve !== curve) {
+      throw fail('ERR_KEY_ALG_MISMATCH', `${alg} needs an EC key on ${spec.curve}.`);
+    }
+    return;
+  }
+  if (type !== 'ed25519') {
+    throw fail('ERR_KEY_ALG_MISMATCH', `${alg} needs an Ed25519 key, not ${type}.`);
+  }
+}
+
+/** Options for {@link generateKey}. */
+export interface GenerateKeyOptions {
+  kid?: string;
+  state?: KeyState;
+  /** RSA modulus bits (default 2048, minimum 2048). */
+  modulusLength?: number;
+  now?: () => number;
+}
+
+/**
+ * Generates a new key for `alg` with `node:crypto`.
+ *
+ * @example
+ * ```ts
+ * const key = generateKey('EdDSA');
+ * key.alg; // 'EdDSA'
+ * ```
+ */
+export function generateKey(alg: Algorithm, options: GenerateKeyOptions = {}): JwtKey {
+  if (!isAlgorithm(alg)) throw new RevocableError('ERR_INVALID_ARGUMENT', 'Unknown algorithm.');
+  const spec = ALGORITHMS[alg];
+  const kid = options.kid === undefined ? generateKid() : checkKid(options.kid);
+  const state = options.state ?? 'active';
+  const createdAt = Math.floor(options.now?.() ?? Date.now() / 1000);
+  if (spec.family === 'hmac') {
+    const secret = createSecretKey(randomBytes(spec.size));
+    return { kid, alg, state, createdAt, verifyKey: secret, signKey: secret };
+  }
+  let pair: { publicKey: KeyObject; privateKey: KeyObject };
+  if (spec.family === 'rsa' || spec.family === 'rsa-pss') {
+    const modulusLength = options.modulusLength ?? 2048;
+    if (!Number.isInteger(modulusLength) || modulusLength < RSA_MINIMUM_MODULUS_BITS) {
+      throw fail('ERR_KEY_WEAK', `RSA keys need at least ${RSA_MINIMUM_MODULUS_BITS} bits.`);
+    }
+    pair = generateKeyPairSync('rsa', { modulusLength });
+  } else if (spec.family === 'ec') {
+    pair = generateKeyPairSync('ec', { namedCurve: spec.curve as string });
+  } else {
+    pair = generateKeyPairSync('ed25519');
+  }
+  return { kid, alg, state, createdAt, verifyKey: pair.publicKey, signKey: pair.privateKey };
+}
+
+/** Options for {@link importJwk}. */
+export interface ImportJwkOptions {
+  /** Used when the JWK has no `alg` member. */
+  alg?: Algorithm;
+  /** Used when the JWK has no `kid` member. */
+  kid?: string;
+  /** Overrides the JWK's `state`; a public-only key defaults to `verify-only`. */
+  state?: KeyState;
+  now?: () => number;
+}
+
+/**
+ * Imports one JWK (private, public or `oct`) as a key bound to its algorithm. The algorithm comes
+ * from the JWK's `alg` or from `options.alg`; a JWK with neither is refused rather than guessed.
+ *
+ * @example
+ * ```ts
+ * const key = importJwk({ kty: 'OKP', crv: 'Ed25519', x: '...', kid: 'k1', alg: 'EdDSA' });
+ * ```
+ */
+export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+    throw fail('ERR_KEY_INVALID', 'A JWK must be a JSON object.');
+  }
+  const member = jwk as Record<string, unknown>;
+  const alg = member.alg ?? options.alg;
+  if (!isAlgorithm(alg)) {
+    throw fail('ERR_KEY_INVALID', 'A JWK must name one supported algorithm in alg.');
+  }
+  if (options.alg !== undefined && member.alg !== undefined && member.alg !== options.alg) {
+    throw fail('ERR_KEY_ALG_MISMATCH', 'The JWK alg differs from the requested algorithm.');
+  }
+  if (member.use !== undefined && member.use !== 'sig') {
+    throw fail('ERR_KEY_INVALID', 'A signing JWK may only have use "sig".');
+  }
+  const kid = checkKid(member.kid ?? options.kid);
+  const declaredState = options.state ?? member.state;
+  if (declaredState !== undefined && !KEY_STATES.includes(declaredState as KeyState)) {
+    throw fail('ERR_KEY_INVALID', 'A key state must be active, verify-only or retired.');
+  }
+  const created = member.created;
+  if (created !== undefined && (typeof created !== 'number' || !Number.isFinite(created))) {
+    throw fail('ERR_KEY_INVALID', 'A key created time must be epoch seconds.');
+  }
+  const createdAt = created ?? Math.floor(options.now?.() ?? Date.now() / 1000);
+
+  const material = jwkMaterial(member);
+  let verifyKey: KeyObject;
+  let signKey: KeyObject | null;
+  try {
+    if (member.kty === 'oct') {
+      if (typeof member.k !== 'string' || !/^[A-Za-z0-9_-]+$/.test(member.k)) {
+        throw fail('ERR_KEY_INVALID', 'An oct JWK needs k in base64url.');
+      }
+      verifyKey = createSecretKey(Buffer.from(member.k, 'base64url'));
+      signKey = verifyKey;
+    } else if (member.d !== undefined) {
+      signKey = createPrivateKey({ key: material, format: 'jwk' });
+      verifyKey = createPublicKey(signKey);
+    } else {
+      verifyKey = createPublicKey({ key: material, format: 'jwk' });
+      signKey = null;
+    }
+  } catch (error) {
+    if (error instanceof RevocableError) throw error;
+    throw new RevocableError('ERR_KEY_INVALID', 'The JWK could not be imported.', { cause: error });
+  }
+  assertKeyFitsAlgorithm(verifyKey, alg);
+  const state: KeyState =
+    (declaredState as KeyState | undefined) ?? (signKey === null ? 'verify-only' : 'active');
+  if (state === 'active' && signKey === null) {
+    throw new RevocableError('ERR_KEY_NOT_PRIVATE', 'A public-only key cannot be the active key.');
+  }
+  return { kid, alg, state, createdAt, verifyKey, signKey };
+}
+
+// Only the key members go to node:crypto; revocable's own members stay out of its way.
+function jwkMaterial(member: Record<string, unknown>): JsonWebKey {
+  const out: JsonWebKey = {};
+  for (const name of ['kty', 'crv', 'x', 'y', 'd', 'n', 'e', 'p', 'q', 'dp', 'dq', 'qi', 'k']) {
+    const value = member[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string')
+      throw fail('ERR_KEY_INVALID', `The JWK member ${name} must be a string.`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Options for {@link exportJwk}. */
+export interface ExportJwkOptions {
+  /** Include the private or secret parts (default false: public parts only). */
+  includePrivate?: boolean;
+}
+
+/**
+ * Exports a key as a JWK with `kid`, `alg`, `use: "sig"`, and, when private parts are included, the
+ * ring members `state` and `created`. A secret (HMAC) key has no public form and is refused unless
+ * `includePrivate` is set.
+ *
+ * @example
+ * ```ts
+ * const publicJwk = exportJwk(key); // safe to publish
+ * ```
+ */
+export function exportJwk(key: JwtKey, options: ExportJwkOptions = {}): KeyRingJwk {
+  const includePrivate = options.includePrivate === true;
+  let material: JsonWebKey;
+  if (ALGORITHMS[key.alg].family === 'hmac') {
+    if (!includePrivate) {
+      throw new RevocableError('ERR_INVALID_ARGUMENT', 'An HMAC secret has no public form.');
+    }
+    material = key.verifyKey.export({ format: 'jwk' });
+  } else if (includePrivate && key.signKey !== null) {
+    material = key.signKey.export({ format: 'jwk' });
+  } else {
+    material = key.verifyKey.export({ format: 'jwk' });
+  }
+  const jwk: KeyRingJwk = { ...material, kid: key.kid, alg: key.alg, use: 'sig' };
+  if (includePrivate) {
+    jwk.state = key.state;
+    jwk.created = key.createdAt;
+  }
+  return jwk;
+}

@@ -1,0 +1,202 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import { parseDuration } from '../lib/duration.js';
+import { isBase64Url } from './base64url.js';
+import { type ClaimRules, checkClaims } from './claims.js';
+import { canonicalTyp, decodeJsonSegment, type ParsedHeader, parseHeader } from './header.js';
+import type { KeyRing } from './key-ring.js';
+import type { JwtKey } from './keys.js';
+import { signatureMatches } from './signature.js';
+import type { JwtClaims, VerifiedJwt } from './types.js';
+
+/** The default maximum token length, checked before anything is decoded. */
+export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
+
+/** The `typ` an access token carries (RFC 9068). */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** Options for {@link createVerifier}. */
+export interface VerifierOptions {
+  /** The keys to trust: a ring, or a ring read from a public JWKS. */
+  keys: KeyRing;
+  /** Accepted `iss` values; when set, `iss` is required. */
+  issuer?: string | readonly string[];
+  /** Accepted `aud` values; when set, `aud` is required and must name one of them. */
+  audience?: string | readonly string[];
+  /**
+   * The header `typ` to demand (compared as a media type: case-insensitive, `application/` optional).
+   * Defaults to `at+jwt`, so a refresh token or an ID token can never pose as an access token.
+   * `null` accepts any `typ`, or none.
+   */
+  typ?: string | null;
+  /** Seconds of clock skew forgiven on `exp`, `nbf` and `iat` (default 0). */
+  clockTolerance?: number | string;
+  /** Claims that must be present (default `['exp']`). */
+  requiredClaims?: readonly string[];
+  /** Maximum token length in characters (default 8192). */
+  maxTokenLength?: number;
+  /** The clock, in epoch seconds. */
+  now?: Clock;
+}
+
+/** A verifier made by {@link createVerifier}. */
+export interface Verifier {
+  /** Verifies a token and returns its claims; throws a `RevocableError` otherwise. Synchronous. */
+  verify(token: string): JwtClaims;
+  /** Like `verify`, returning the checked header too. */
+  verifyJwt(token: string): VerifiedJwt;
+}
+
+// Headers repeat (one per key and typ), so a parsed header is kept by its segment. The bound stops a
+// stream of distinct forged headers from growing memory; clearing is cheap and rare.
+const HEADER_CACHE_LIMIT = 256;
+
+function toList(
+  value: string | readonly string[] | undefined,
+  name: string,
+): readonly string[] | null {
+  if (value === undefined) return null;
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string')
+  ) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      `${name} must be a string or a non-empty array of strings.`,
+    );
+  }
+  return [...list];
+}
+
+/**
+ * Creates a synchronous verifier: strict parsing, the key ring's algorithm binding, the signature,
+ * the header `typ`, and the registered claims, in one call.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ keys: ring, issuer: 'https://auth.example', audience: 'api' });
+ * const claims = verifier.verify(token); // throws ERR_JWT_EXPIRED, ERR_JWT_SIGNATURE, ...
+ * ```
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (typeof options !== 'object' || options === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'createVerifier needs an options object.');
+  }
+  const ring = options.keys;
+  if (typeof ring?.get !== 'function' || typeof ring.soleKeyFor !== 'function') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'keys must be a KeyRing.');
+  }
+  const typOption = options.typ === undefined ? ACCESS_TOKEN_TYP : options.typ;
+  if (typOption !== null && (typeof typOption !== 'string' || typOption.length === 0)) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'typ must be a non-empty string or null.');
+  }
+  const expectedTyp = typOption === null ? null : canonicalTyp(typOption);
+  const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  if (!Number.isInteger(maxLength) || maxLength < 16) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      'maxTokenLength must be an integer of at least 16.',
+    );
+  }
+  const required = options.requiredClaims ?? ['exp'];
+  if (!Array.isArray(required) || !required.every((claim) => typeof claim === 'string')) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      'requiredClaims must be an array of claim names.',
+    );
+  }
+  const rules: ClaimRules = {
+    issuers: toList(options.issuer, 'issuer'),
+    audiences: toList(options.audience, 'audience'),
+    required: [...required],
+    tolerance: parseDuration(options.clockTolerance ?? 0, 'clockTolerance'),
+  };
+  const now = options.now ?? systemClock;
+  if (typeof now !== 'function') {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      'now must be a function returning epoch seconds.',
+    );
+  }
+  const headers = new Map<string, ParsedHeader>();
+
+  function headerFor(segment: string): ParsedHeader {
+    const cached = headers.get(segment);
+    if (cached !== undefined) return cached;
+    const parsed = parseHeader(segment);
+    if (expectedTyp !== null && parsed.typ !== expectedTyp) {
+      throw new RevocableError(
+        'ERR_JWT_TYP',
+        'The token type is not the one this verifier accepts.',
+      );
+    }
+    if (headers.size >= HEADER_CACHE_LIMIT) headers.clear();
+    headers.set(segment, parsed);
+    return parsed;
+  }
+
+  function keyFor(parsed: ParsedHeader): JwtKey {
+    let key: JwtKey | null | undefined;
+    if (parsed.kid === undefined) {
+      key = ring.soleKeyFor(parsed.alg);
+      if (key === null) {
+        throw new RevocableError(
+          'ERR_JWT_KID_MISSING',
+          'The token names no key and several could apply.',
+        );
+      }
+      if (key === undefined)
+        throw new RevocableError('ERR_JWT_ALG', 'No key verifies this algorithm.');
+      return key;
+    }
+    key = ring.get(parsed.kid);
+    if (key === undefined) throw new RevocableError('ERR_JWT_KID_UNKNOWN', 'No key has this kid.');
+    if (key.state === 'retired') {
+      throw new RevocableError('ERR_JWT_KEY_RETIRED', 'The key that signed this token is retired.');
+    }
+    // The key decides the algorithm; the header only has to agree with it.
+    if (key.alg !== parsed.alg) {
+      throw new RevocableError('ERR_JWT_ALG', 'The header alg is not the algorithm of its key.');
+    }
+    return key;
+  }
+
+  function verifyJwt(token: string): VerifiedJwt {
+    if (typeof token !== 'string') {
+      throw new RevocableError('ERR_JWT_MALFORMED', 'A token must be a string.');
+    }
+    if (token.length > maxLength) {
+      throw new RevocableError(
+        'ERR_JWT_TOO_LARGE',
+        `The token is longer than ${maxLength} characters.`,
+      );
+    }
+    const firstDot = token.indexOf('.');
+    const lastDot = token.lastIndexOf('.');
+    if (firstDot <= 0 || lastDot === firstDot || token.indexOf('.', firstDot + 1) !== lastDot) {
+      throw new RevocableError('ERR_JWT_MALFORMED', 'A token has exactly three segments.');
+    }
+    const parsed = headerFor(token.slice(0, firstDot));
+    const key = keyFor(parsed);
+    const payloadSegment = token.slice(firstDot + 1, lastDot);
+    const signatureSegment = token.slice(lastDot + 1);
+    if (!isBase64Url(signatureSegment)) {
+      throw new RevocableError('ERR_JWT_MALFORMED', 'The signature is not canonical base64url.');
+    }
+    const signature = Buffer.from(signatureSegment, 'base64url');
+    if (!signatureMatches(key, token.slice(0, lastDot), signature)) {
+      throw new RevocableError('ERR_JWT_SIGNATURE', 'The signature does not verify.');
+    }
+    // Decoded only once the signature holds: nothing unauthenticated is parsed beyond the header.
+    const claims = decodeJsonSegment(payloadSegment, 'payload') as JwtClaims;
+    checkClaims(claims, rules, now());
+    return { header: parsed.header, claims };
+  }
+
+  return {
+    verify: (token) => verifyJwt(token).claims,
+    verifyJwt,
+  };
+}
