@@ -31,6 +31,14 @@ export const ERROR_CODES = {
   ERR_KEYRING_INVALID: 'A key ring document is malformed (duplicate kid, bad state, no keys).',
   ERR_KEYRING_NO_ACTIVE_KEY: 'The key ring has no active key to sign with.',
   ERR_KEYRING_KID_UNKNOWN: 'The key ring has no key with that kid.',
+  ERR_TOKEN_REVOKED:
+    'The token has been revoked (by jti, session, subject, global cut-off or key).',
+  ERR_REVOCATION_EVENT_INVALID:
+    'A revocation event is malformed, of an unknown version or kind, or absurd.',
+  ERR_REVOCATION_SNAPSHOT_INVALID:
+    'A revocation index snapshot is corrupt, truncated or of an unknown version.',
+  ERR_REVOCATION_STALE:
+    'The revocation index has not heard from its source within the staleness bound.',
 } as const;
 
 /** The union of every error code. */

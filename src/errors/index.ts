@@ -14,3 +14,4 @@ export {
   JwtClaimError,
   RevocableError,
 } from './revocable-error.js';
+export { type RevocationRule, TokenRevokedError } from './token-revoked-error.js';

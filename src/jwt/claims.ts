@@ -31,7 +31,8 @@ function numericDate(claims: JwtClaims, claim: 'exp' | 'nbf' | 'iat'): number | 
  */
 export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): void {
   for (const claim of rules.required) {
-    if (claims[claim] === undefined) {
+    // Own members only: `constructor` or `toString` must not be "present" by way of the prototype.
+    if (!Object.hasOwn(claims, claim)) {
       throw new JwtClaimError(
         'ERR_JWT_CLAIM_MISSING',
         `The ${claim} claim is required.`,

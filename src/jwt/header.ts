@@ -30,14 +30,25 @@ function malformed(message: string): RevocableError {
   return new RevocableError('ERR_JWT_MALFORMED', message);
 }
 
+/** Whether a header or payload segment is non-empty canonical base64url. */
+export function isJsonSegment(segment: string): boolean {
+  return segment.length !== 0 && isBase64Url(segment);
+}
+
 /** Decodes a base64url segment holding a JSON object; the caller says which part it is. */
 export function decodeJsonSegment(
   segment: string,
   part: 'header' | 'payload',
 ): Record<string, unknown> {
-  if (!isBase64Url(segment) || segment.length === 0) {
-    throw malformed(`The ${part} is not canonical base64url.`);
-  }
+  if (!isJsonSegment(segment)) throw malformed(`The ${part} is not canonical base64url.`);
+  return parseJsonSegment(segment, part);
+}
+
+/** Like {@link decodeJsonSegment}, for a segment that {@link isJsonSegment} already accepted. */
+export function parseJsonSegment(
+  segment: string,
+  part: 'header' | 'payload',
+): Record<string, unknown> {
   const text = decodeBase64Url(segment).toString('utf8');
   let value: unknown;
   try {
@@ -82,7 +93,9 @@ export function parseHeader(segment: string): ParsedHeader {
     throw malformed('The header cty must be a string.');
   }
   return {
-    header: header as JwtHeader,
+    // Frozen: a verifier caches this object and hands it to every caller of a token with this
+    // header, so one caller must not be able to change what the next one sees.
+    header: Object.freeze(header) as JwtHeader,
     alg,
     kid,
     typ: typ === undefined ? undefined : canonicalTyp(typ),

@@ -5,6 +5,7 @@ import {
   type GenerateKeyOptions,
   generateKey,
   importJwk,
+  isKeyState,
   type JwtKey,
   type KeyRingJwk,
   type KeyState,
@@ -84,6 +85,15 @@ export class KeyRing {
     }
     const ring = new KeyRing();
     for (const jwk of keys) {
+      // `state` is the ring document's own member, not the JWK's: a bad one is a bad document.
+      const state =
+        typeof jwk === 'object' && jwk !== null ? (jwk as { state?: unknown }).state : undefined;
+      if (state !== undefined && !isKeyState(state)) {
+        throw new RevocableError(
+          'ERR_KEYRING_INVALID',
+          'A key state must be active, verify-only or retired.',
+        );
+      }
       ring.add(importJwk(jwk, options.now === undefined ? {} : { now: options.now }));
     }
     return ring;
@@ -169,6 +179,13 @@ export class KeyRing {
 
   /** Moves a key to another state. Making a key active demotes the previous active key. */
   setState(kid: string, state: KeyState): JwtKey {
+    // Checked at run time too: any other value would be stored and then treated as not retired.
+    if (!isKeyState(state)) {
+      throw new RevocableError(
+        'ERR_INVALID_ARGUMENT',
+        'A key state must be active, verify-only or retired.',
+      );
+    }
     const key = this.#byKid.get(kid);
     if (key === undefined) {
       throw new RevocableError('ERR_KEYRING_KID_UNKNOWN', 'The key ring has no key with that kid.');

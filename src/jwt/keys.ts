@@ -9,12 +9,17 @@ import {
 } from 'node:crypto';
 import { RevocableError } from '../errors/revocable-error.js';
 import { ALGORITHMS, type Algorithm, isAlgorithm, RSA_MINIMUM_MODULUS_BITS } from './algorithms.js';
-import { encodeBase64Url } from './base64url.js';
+import { encodeBase64Url, isBase64Url } from './base64url.js';
 
 /** Where a key is in its life: `active` signs and verifies, `verify-only` verifies, `retired` refuses. */
 export type KeyState = 'active' | 'verify-only' | 'retired';
 
 const KEY_STATES: readonly KeyState[] = ['active', 'verify-only', 'retired'];
+
+/** Whether a value is one of the three key states; internal to the jwt part. */
+export function isKeyState(value: unknown): value is KeyState {
+  return KEY_STATES.includes(value as KeyState);
+}
 
 /**
  * A key bound to exactly one algorithm. A key never verifies or signs for any other `alg`, which is
@@ -185,7 +190,7 @@ export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey 
   }
   const kid = checkKid(member.kid ?? options.kid);
   const declaredState = options.state ?? member.state;
-  if (declaredState !== undefined && !KEY_STATES.includes(declaredState as KeyState)) {
+  if (declaredState !== undefined && !isKeyState(declaredState)) {
     throw fail('ERR_KEY_INVALID', 'A key state must be active, verify-only or retired.');
   }
   const created = member.created;
@@ -199,7 +204,8 @@ export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey 
   let signKey: KeyObject | null;
   try {
     if (member.kty === 'oct') {
-      if (typeof member.k !== 'string' || !/^[A-Za-z0-9_-]+$/.test(member.k)) {
+      // Canonical base64url only: Node's decoder would quietly drop a stray character or bits.
+      if (typeof member.k !== 'string' || member.k.length === 0 || !isBase64Url(member.k)) {
         throw fail('ERR_KEY_INVALID', 'An oct JWK needs k in base64url.');
       }
       verifyKey = createSecretKey(Buffer.from(member.k, 'base64url'));

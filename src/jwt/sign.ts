@@ -16,7 +16,8 @@ export interface SignJwtOptions {
 }
 
 // One header segment per key and typ: the header of every token a key signs is the same string.
-const headerSegments = new WeakMap<JwtKey, Map<string, string>>();
+// Keyed by the typ itself, null included: a typ of '' must not share a segment with no typ.
+const headerSegments = new WeakMap<JwtKey, Map<string | null, string>>();
 
 function headerSegment(key: JwtKey, typ: string | null): string {
   let byTyp = headerSegments.get(key);
@@ -24,14 +25,13 @@ function headerSegment(key: JwtKey, typ: string | null): string {
     byTyp = new Map();
     headerSegments.set(key, byTyp);
   }
-  const cacheKey = typ ?? '';
-  let segment = byTyp.get(cacheKey);
+  let segment = byTyp.get(typ);
   if (segment === undefined) {
     const header: Record<string, string> = { alg: key.alg };
     if (typ !== null) header.typ = typ;
     header.kid = key.kid;
     segment = encodeBase64Url(JSON.stringify(header));
-    byTyp.set(cacheKey, segment);
+    byTyp.set(typ, segment);
   }
   return segment;
 }
@@ -82,9 +82,20 @@ export interface SignerOptions {
   now?: Clock;
 }
 
+// A lifetime of 0 would mint tokens that are dead on arrival.
+function lifetime(value: number | string): number {
+  const seconds = parseDuration(value, 'ttl');
+  if (seconds <= 0)
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'ttl must be at least one second.');
+  return seconds;
+}
+
 /** A signer made by {@link createSigner}. */
 export interface Signer {
-  /** Signs `claims` with `iat`, `exp`, and the configured `iss`, `aud` and `jti` added. */
+  /**
+   * Signs `claims` with `iat` (now), `exp` (`iat` + ttl), and the configured `iss`, `aud` and `jti`
+   * added. The signer owns those times: an `iat` or `exp` in `claims` is replaced, never trusted.
+   */
   sign(claims?: JwtClaims, options?: { ttl?: number | string }): string;
 }
 
@@ -102,7 +113,7 @@ export function createSigner(options: SignerOptions): Signer {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'keys must be a KeyRing.');
   }
   const ring = options.keys;
-  const defaultTtl = parseDuration(options.ttl ?? 600, 'ttl');
+  const defaultTtl = lifetime(options.ttl ?? 600);
   const now = options.now ?? systemClock;
   const typ = options.typ === undefined ? ACCESS_TOKEN_TYP : options.typ;
   const addJti = options.jti ?? true;
@@ -111,8 +122,7 @@ export function createSigner(options: SignerOptions): Signer {
       if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
         throw new RevocableError('ERR_INVALID_ARGUMENT', 'The claims must be a plain object.');
       }
-      const ttl =
-        signOptions.ttl === undefined ? defaultTtl : parseDuration(signOptions.ttl, 'ttl');
+      const ttl = signOptions.ttl === undefined ? defaultTtl : lifetime(signOptions.ttl);
       const iat = Math.floor(now());
       const full: JwtClaims = { ...claims, iat, exp: iat + ttl };
       if (options.issuer !== undefined) full.iss = options.issuer;

@@ -3,7 +3,13 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import { isBase64Url } from './base64url.js';
 import { type ClaimRules, checkClaims } from './claims.js';
-import { canonicalTyp, decodeJsonSegment, type ParsedHeader, parseHeader } from './header.js';
+import {
+  canonicalTyp,
+  isJsonSegment,
+  type ParsedHeader,
+  parseHeader,
+  parseJsonSegment,
+} from './header.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { signatureMatches } from './signature.js';
@@ -182,6 +188,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const key = keyFor(parsed);
     const payloadSegment = token.slice(firstDot + 1, lastDot);
     const signatureSegment = token.slice(lastDot + 1);
+    // Shape before signature: a token that is not a JWS at all is malformed whatever its signature.
+    if (!isJsonSegment(payloadSegment)) {
+      throw new RevocableError('ERR_JWT_MALFORMED', 'The payload is not canonical base64url.');
+    }
     if (!isBase64Url(signatureSegment)) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'The signature is not canonical base64url.');
     }
@@ -190,7 +200,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new RevocableError('ERR_JWT_SIGNATURE', 'The signature does not verify.');
     }
     // Decoded only once the signature holds: nothing unauthenticated is parsed beyond the header.
-    const claims = decodeJsonSegment(payloadSegment, 'payload') as JwtClaims;
+    const claims = parseJsonSegment(payloadSegment, 'payload') as JwtClaims;
     checkClaims(claims, rules, now());
     return { header: parsed.header, claims };
   }

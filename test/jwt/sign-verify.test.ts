@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isRevocableError } from '../../src/errors/index.js';
-import { ALGORITHM_NAMES, createSigner, createVerifier, KeyRing } from '../../src/jwt/index.js';
+import {
+  ALGORITHM_NAMES,
+  createSigner,
+  createVerifier,
+  decodeUnverified,
+  generateKey,
+  KeyRing,
+  signJwt,
+} from '../../src/jwt/index.js';
 
 describe('sign and verify round trip', () => {
   for (const alg of ALGORITHM_NAMES) {
@@ -30,5 +38,53 @@ describe('sign and verify round trip', () => {
       () => verifier.verify(token),
       (error) => isRevocableError(error, 'ERR_JWT_EXPIRED'),
     );
+  });
+
+  it('the header is exactly alg, typ and kid, and a typ of "" is not confused with no typ', () => {
+    for (const order of [
+      [null, ''],
+      ['', null],
+    ] as const) {
+      const key = generateKey('HS256', { kid: 'k' });
+      const headers = order.map((typ) => decodeUnverified(signJwt({}, key, { typ })).header);
+      for (const [index, typ] of order.entries()) {
+        const expected =
+          typ === null ? { alg: 'HS256', kid: 'k' } : { alg: 'HS256', typ, kid: 'k' };
+        assert.deepEqual(
+          headers[index],
+          expected,
+          `typ ${JSON.stringify(typ)} after ${JSON.stringify(order)}`,
+        );
+      }
+    }
+    const key = generateKey('EdDSA', { kid: 'e' });
+    assert.deepEqual(decodeUnverified(signJwt({}, key)).header, {
+      alg: 'EdDSA',
+      typ: 'at+jwt',
+      kid: 'e',
+    });
+  });
+
+  it("the signer adds iat, exp, iss, aud and jti without touching the caller's claims", () => {
+    const ring = KeyRing.generate('HS256');
+    const claims = { sub: 'u1', iat: 1, exp: 2 };
+    const token = createSigner({
+      keys: ring,
+      issuer: 'iss',
+      audience: ['a', 'b'],
+      now: () => 1000.7,
+      ttl: '1m',
+    }).sign(claims);
+    assert.deepEqual(claims, { sub: 'u1', iat: 1, exp: 2 });
+    const verified = createVerifier({ keys: ring, now: () => 1000 }).verify(token);
+    assert.equal(verified.iat, 1000);
+    assert.equal(verified.exp, 1060);
+    assert.equal(verified.iss, 'iss');
+    assert.deepEqual(verified.aud, ['a', 'b']);
+    assert.match(String(verified.jti), /^[A-Za-z0-9_-]{22}$/);
+    const withJti = createSigner({ keys: ring, now: () => 1000 }).sign({ jti: 'mine' });
+    assert.equal(decodeUnverified(withJti).claims.jti, 'mine');
+    const noJti = createSigner({ keys: ring, now: () => 1000, jti: false }).sign({});
+    assert.equal(decodeUnverified(noJti).claims.jti, undefined);
   });
 });

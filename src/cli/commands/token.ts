@@ -1,0 +1,195 @@
+import { isRevocableError } from '../../errors/index.js';
+import {
+  ACCESS_TOKEN_TYP,
+  createSigner,
+  createVerifier,
+  decodeUnverified,
+  type SignerOptions,
+  type VerifierOptions,
+} from '../../jwt/index.js';
+import type { Command, OptionSpec, ParsedArgs } from '../args.js';
+import { CliError, EXIT_OK, EXIT_REJECTED } from '../cli-error.js';
+import type { CliIo } from '../io.js';
+import { loadKeyRing } from '../key-file.js';
+import { formatJson } from '../output.js';
+import { parseDurationOption, parseEpochSeconds, parseJsonObject } from '../values.js';
+
+const NOW: OptionSpec = {
+  type: 'string',
+  value: 'N',
+  help: 'The current time in epoch seconds (default: the system clock)',
+};
+const TOKEN = { name: 'TOKEN', help: 'The token, or - to read it from stdin' } as const;
+
+/** The words `decode` prints with every result, so that no one mistakes it for a verification. */
+export const NOT_VERIFIED_WARNING = 'not verified: do not trust these claims';
+
+function clock(args: ParsedArgs, io: CliIo): () => number {
+  const now = args.string('now');
+  if (now === undefined) return () => io.now();
+  const fixed = parseEpochSeconds(now, '--now');
+  return () => fixed;
+}
+
+async function readToken(args: ParsedArgs, io: CliIo): Promise<string> {
+  const token = args.positional(0);
+  if (token !== '-') return token;
+  // A pipe or a file ends with a newline that is not part of the token.
+  const read = (await io.readStdin()).trim();
+  if (read === '') throw new CliError('no token on stdin');
+  return read;
+}
+
+// A refused or unreadable token is an answer, not a usage error: the code goes to stdout, exit 1.
+function reject(error: unknown, io: CliIo): number {
+  if (!isRevocableError(error)) throw error;
+  io.stdout(`${JSON.stringify({ error: error.code })}\n`);
+  return EXIT_REJECTED;
+}
+
+const sign: Command = {
+  spec: {
+    path: 'token sign',
+    summary: "Sign a token with the ring's active key",
+    description:
+      'Prints a JWS compact token signed by the active key of the ring, with iat, exp and a ' +
+      'random jti added to the claims. --iss and --aud replace iss and aud in --claims.',
+    options: {
+      keys: { type: 'string', value: 'FILE', required: true, help: 'The key ring file' },
+      claims: {
+        type: 'string',
+        value: 'JSON',
+        help: `The claims, a JSON object without iat and exp (default {})`,
+      },
+      ttl: {
+        type: 'string',
+        value: 'DURATION',
+        help: 'Lifetime: 600, 30s, 10m, 12h, 7d (default 10m)',
+      },
+      typ: { type: 'string', value: 'TYP', help: `The header typ (default ${ACCESS_TOKEN_TYP})` },
+      iss: { type: 'string', value: 'ISSUER', help: 'The iss claim' },
+      aud: {
+        type: 'string',
+        value: 'AUDIENCE',
+        multiple: true,
+        help: 'The aud claim; repeat for several',
+      },
+      now: NOW,
+    },
+    positionals: [],
+  },
+  run(args, io) {
+    const keys = loadKeyRing(args.required('keys'), io);
+    const claims = parseJsonObject(args.string('claims') ?? '{}', '--claims');
+    if (claims.iat !== undefined || claims.exp !== undefined) {
+      // The signer sets both; a value given here would be silently replaced.
+      throw new CliError('--claims must not hold iat or exp: use --now and --ttl');
+    }
+    const options: SignerOptions = { keys, now: clock(args, io) };
+    const ttl = args.string('ttl');
+    if (ttl !== undefined) options.ttl = parseDurationOption(ttl, '--ttl');
+    const typ = args.string('typ');
+    if (typ !== undefined) options.typ = typ;
+    const iss = args.string('iss');
+    if (iss !== undefined) options.issuer = iss;
+    const aud = args.list('aud');
+    if (aud.length > 0) options.audience = aud.length === 1 ? (aud[0] as string) : aud;
+    io.stdout(`${createSigner(options).sign(claims)}\n`);
+    return EXIT_OK;
+  },
+};
+
+const verify: Command = {
+  spec: {
+    path: 'token verify',
+    summary: 'Verify a token and print its claims',
+    description:
+      'Verifies the signature, the header typ and the registered claims. Prints the claims as ' +
+      'JSON and exits 0, or prints {"error":"<code>"} and exits 1. The key file may be a key ' +
+      'ring or a public JWKS.',
+    options: {
+      keys: { type: 'string', value: 'FILE', required: true, help: 'The key ring or JWKS file' },
+      iss: {
+        type: 'string',
+        value: 'ISSUER',
+        multiple: true,
+        help: 'Require iss; repeat to accept several',
+      },
+      aud: {
+        type: 'string',
+        value: 'AUDIENCE',
+        multiple: true,
+        help: 'Require aud to name one of these; repeat to accept several',
+      },
+      typ: {
+        type: 'string',
+        value: 'TYP',
+        help: `The header typ to demand (default ${ACCESS_TOKEN_TYP}); any accepts every typ`,
+      },
+      'clock-tolerance': {
+        type: 'string',
+        value: 'DURATION',
+        help: 'Clock skew forgiven on exp, nbf and iat (default 0)',
+      },
+      now: NOW,
+    },
+    positionals: [TOKEN],
+    rejects: 'the token was refused: {"error":"<code>"} is on stdout',
+  },
+  async run(args, io) {
+    const options: VerifierOptions = {
+      keys: loadKeyRing(args.required('keys'), io),
+      now: clock(args, io),
+    };
+    const iss = args.list('iss');
+    if (iss.length > 0) options.issuer = iss;
+    const aud = args.list('aud');
+    if (aud.length > 0) options.audience = aud;
+    const typ = args.string('typ');
+    if (typ !== undefined) options.typ = typ === 'any' ? null : typ;
+    const tolerance = args.string('clock-tolerance');
+    if (tolerance !== undefined) {
+      options.clockTolerance = parseDurationOption(tolerance, '--clock-tolerance');
+    }
+    // Made before the token is read: a bad option is a usage error (exit 2), not a refusal.
+    const verifier = createVerifier(options);
+    const token = await readToken(args, io);
+    let claims: unknown;
+    try {
+      claims = verifier.verify(token);
+    } catch (error) {
+      return reject(error, io);
+    }
+    io.stdout(formatJson(claims));
+    return EXIT_OK;
+  },
+};
+
+const decode: Command = {
+  spec: {
+    path: 'token decode',
+    summary: "Print a token's header and claims WITHOUT verifying anything",
+    description:
+      'Prints the header and claims of a token for debugging. Nothing is verified: not the ' +
+      'signature, not the expiry, not the issuer. Never trust what it prints. A token that cannot ' +
+      'be read prints {"error":"<code>"} and exits 1.',
+    options: {},
+    positionals: [TOKEN],
+    rejects: 'the token could not be read: {"error":"<code>"} is on stdout',
+  },
+  async run(args, io) {
+    const token = await readToken(args, io);
+    let decoded: ReturnType<typeof decodeUnverified>;
+    try {
+      decoded = decodeUnverified(token);
+    } catch (error) {
+      return reject(error, io);
+    }
+    const { header, claims } = decoded;
+    io.stdout(formatJson({ verified: false, warning: NOT_VERIFIED_WARNING, header, claims }));
+    return EXIT_OK;
+  },
+};
+
+/** The `token` commands, in the order help lists them. */
+export const TOKEN_COMMANDS: readonly Command[] = [sign, verify, decode];

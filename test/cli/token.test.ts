@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NOW, parseJson, Workspace } from './harness.js';
+
+function headerOf(token: string): Record<string, unknown> {
+  return parseJson(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+}
+
+function refusal(code: string) {
+  return { status: 1, stdout: `{"error":"${code}"}\n`, stderr: '' };
+}
+
+describe('revocable token sign and verify', () => {
+  for (const alg of ['EdDSA', 'ES256', 'HS256']) {
+    it(`${alg}: generate, sign, verify round trip`, async () => {
+      const workspace = new Workspace();
+      await workspace.generate('ring.json', '--alg', alg, '--kid', 'k1');
+      const token = await workspace.sign(
+        'ring.json',
+        '--claims',
+        '{"sub":"u1","role":"admin"}',
+        '--iss',
+        'https://auth.example',
+        '--aud',
+        'api',
+      );
+      assert.deepEqual(headerOf(token), { alg, typ: 'at+jwt', kid: 'k1' });
+      const result = await workspace.run(
+        'token',
+        'verify',
+        '--keys',
+        'ring.json',
+        '--iss',
+        'https://auth.example',
+        '--aud',
+        'api',
+        token,
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stderr, '');
+      const claims = parseJson(result.stdout);
+      assert.equal(claims.sub, 'u1');
+      assert.equal(claims.role, 'admin');
+      assert.equal(claims.iat, NOW);
+      assert.equal(claims.exp, NOW + 600);
+      assert.equal(typeof claims.jti, 'string');
+    });
+  }
+
+  for (const alg of ['EdDSA', 'ES256']) {
+    it(`${alg}: a token verifies against the printed JWKS`, async () => {
+      const workspace = new Workspace();
+      await workspace.generate('ring.json', '--alg', alg);
+      workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
+      const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+      const result = await workspace.run('token', 'verify', '--keys', 'jwks.json', token);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(parseJson(result.stdout).sub, 'u1');
+    });
+  }
+
+  it('signs with --ttl, several --aud and a fixed --now', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign(
+      'ring.json',
+      '--ttl',
+      '1h',
+      '--aud',
+      'a',
+      '--aud',
+      'b',
+      '--now',
+      '1000',
+    );
+    const claims = parseJson(await workspace.ok('token', 'decode', token)).claims as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual([claims.iat, claims.exp, claims.aud], [1000, 4600, ['a', 'b']]);
+  });
+
+  it('refuses an expired token with ERR_JWT_EXPIRED, exit 1', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', '--ttl', '10m', '--now', String(NOW));
+    const later = String(NOW + 600);
+    assert.deepEqual(
+      await workspace.run('token', 'verify', '--keys', 'ring.json', '--now', later, token),
+      refusal('ERR_JWT_EXPIRED'),
+    );
+    workspace.now = NOW + 600;
+    assert.deepEqual(
+      await workspace.run('token', 'verify', '--keys', 'ring.json', token),
+      refusal('ERR_JWT_EXPIRED'),
+    );
+    const tolerant = await workspace.run(
+      'token',
+      'verify',
+      '--keys',
+      'ring.json',
+      '--clock-tolerance',
+      '30s',
+      token,
+    );
+    assert.equal(tolerant.status, 0);
+  });
+
+  it('refuses the wrong audience and the wrong issuer', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', '--iss', 'me', '--aud', 'api');
+    const verify = (...options: string[]) =>
+      workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
+    assert.deepEqual(await verify('--aud', 'other'), refusal('ERR_JWT_AUDIENCE'));
+    assert.deepEqual(await verify('--iss', 'someone'), refusal('ERR_JWT_ISSUER'));
+    assert.equal((await verify('--aud', 'other', '--aud', 'api', '--iss', 'me')).status, 0);
+  });
+
+  it('refuses a tampered token with ERR_JWT_SIGNATURE', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const [header, payload, signature] = (await workspace.sign('ring.json')).split('.');
+    const claims = parseJson(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
+    const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url');
+    assert.deepEqual(
+      await workspace.run(
+        'token',
+        'verify',
+        '--keys',
+        'ring.json',
+        `${header}.${forged}.${signature}`,
+      ),
+      refusal('ERR_JWT_SIGNATURE'),
+    );
+  });
+
+  it('demands typ at+jwt unless told otherwise; --typ any accepts every typ', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', '--typ', 'refresh+jwt');
+    const verify = (...options: string[]) =>
+      workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
+    assert.deepEqual(await verify(), refusal('ERR_JWT_TYP'));
+    assert.equal((await verify('--typ', 'refresh+jwt')).status, 0);
+    assert.equal((await verify('--typ', 'any')).status, 0);
+  });
+
+  it('refuses garbage with ERR_JWT_MALFORMED, exit 1', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    assert.deepEqual(
+      await workspace.run('token', 'verify', '--keys', 'ring.json', 'not-a-token'),
+      refusal('ERR_JWT_MALFORMED'),
+    );
+  });
+
+  it('reads the token from stdin with -', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+    const result = await workspace.runWithStdin(
+      `${token}\n`,
+      'token',
+      'verify',
+      '--keys',
+      'ring.json',
+      '-',
+    );
+    assert.equal(result.status, 0);
+    assert.equal(parseJson(result.stdout).sub, 'u1');
+    const empty = await workspace.runWithStdin('\n', 'token', 'verify', '--keys', 'ring.json', '-');
+    assert.deepEqual(empty, { status: 2, stdout: '', stderr: 'revocable: no token on stdin\n' });
+  });
+
+  it('cannot sign with a public JWKS: ERR_KEYRING_NO_ACTIVE_KEY, exit 2', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
+    const result = await workspace.run('token', 'sign', '--keys', 'jwks.json');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^revocable: ERR_KEYRING_NO_ACTIVE_KEY: /);
+  });
+
+  it('refuses iat or exp in --claims rather than silently replacing them', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const result = await workspace.run(
+      'token',
+      'sign',
+      '--keys',
+      'ring.json',
+      '--claims',
+      '{"exp":1}',
+    );
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^revocable: --claims must not hold iat or exp/);
+  });
+});
+
+describe('key rotation and retirement, end to end', () => {
+  it('after rotate, old tokens still verify and new tokens carry the new kid', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json', '--kid', 'old');
+    const before = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+    workspace.files.set(
+      'ring.json',
+      await workspace.ok('keys', 'rotate', '--keys', 'ring.json', '--kid', 'new'),
+    );
+    const after = await workspace.sign('ring.json', '--claims', '{"sub":"u2"}');
+    assert.equal(headerOf(before).kid, 'old');
+    assert.equal(headerOf(after).kid, 'new');
+    for (const token of [before, after]) {
+      assert.equal(
+        (await workspace.run('token', 'verify', '--keys', 'ring.json', token)).status,
+        0,
+      );
+    }
+  });
+
+  it('after retire, tokens of that key fail with ERR_JWT_KEY_RETIRED', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json', '--kid', 'old');
+    const token = await workspace.sign('ring.json');
+    workspace.files.set('ring.json', await workspace.ok('keys', 'rotate', '--keys', 'ring.json'));
+    workspace.files.set(
+      'ring.json',
+      await workspace.ok('keys', 'retire', '--keys', 'ring.json', '--kid', 'old'),
+    );
+    assert.deepEqual(
+      await workspace.run('token', 'verify', '--keys', 'ring.json', token),
+      refusal('ERR_JWT_KEY_RETIRED'),
+    );
+    // The published JWKS drops the retired key, so a resource server no longer knows it at all.
+    workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
+    assert.deepEqual(
+      await workspace.run('token', 'verify', '--keys', 'jwks.json', token),
+      refusal('ERR_JWT_KID_UNKNOWN'),
+    );
+  });
+});
+
+describe('revocable token decode', () => {
+  it('prints header and claims and says plainly that nothing was verified', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json', '--kid', 'k1');
+    const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+    const result = await workspace.run('token', 'decode', token);
+    assert.equal(result.status, 0);
+    const printed = parseJson(result.stdout);
+    assert.equal(printed.verified, false);
+    assert.equal(printed.warning, 'not verified: do not trust these claims');
+    assert.deepEqual(printed.header, { alg: 'EdDSA', typ: 'at+jwt', kid: 'k1' });
+    assert.equal((printed.claims as Record<string, unknown>).sub, 'u1');
+  });
+
+  it('decodes a token whose signature is wrong, still saying it is not verified', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = `${(await workspace.sign('ring.json')).slice(0, -4)}AAAA`;
+    const printed = parseJson(await workspace.ok('token', 'decode', token));
+    assert.equal(printed.verified, false);
+  });
+
+  it('reads stdin with -, and refuses garbage with exit 1', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json');
+    assert.equal((await workspace.runWithStdin(token, 'token', 'decode', '-')).status, 0);
+    assert.deepEqual(await workspace.run('token', 'decode', 'a.b'), refusal('ERR_JWT_MALFORMED'));
+  });
+});

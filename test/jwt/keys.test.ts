@@ -1,0 +1,478 @@
+// Key ring behaviour: generation, rotation, states, import rules (algorithm binding, sizes), JWKS
+// export, and key selection at verify time.
+import assert from 'node:assert/strict';
+import { sign as cryptoSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
+import {
+  ALGORITHM_NAMES,
+  type Algorithm,
+  createSigner,
+  createVerifier,
+  decodeUnverified,
+  exportJwk,
+  generateKey,
+  importJwk,
+  type JwtKey,
+  KeyRing,
+  type KeyState,
+  signJwt,
+} from '../../src/jwt/index.js';
+
+const NOW = 1_800_000_000;
+const now = () => NOW;
+const CLAIMS = { sub: 'u1', iat: NOW, exp: NOW + 600 };
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+function rejects(fn: () => unknown, code: ErrorCode, label?: string): RevocableError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof RevocableError, `${label ?? code}: got ${String(caught)}`);
+  assert.equal(caught.code, code, `${label ?? ''} ${caught.message}`);
+  return caught;
+}
+
+function kidOf(token: string): unknown {
+  return decodeUnverified(token).header.kid;
+}
+
+function b64(input: string | Uint8Array): string {
+  return Buffer.from(input).toString('base64url');
+}
+
+/** A token whose header has no kid, signed with node:crypto by an Ed25519 key. */
+function withoutKid(key: JwtKey): string {
+  assert.ok(key.signKey !== null);
+  const input = `${b64(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt' }))}.${b64(JSON.stringify(CLAIMS))}`;
+  return `${input}.${b64(cryptoSign(null, Buffer.from(input), key.signKey))}`;
+}
+
+function activeKids(ring: KeyRing): string[] {
+  return ring
+    .keys()
+    .filter((key) => key.state === 'active')
+    .map((key) => key.kid);
+}
+
+describe('generate and rotate', () => {
+  for (const alg of ALGORITHM_NAMES) {
+    it(`${alg}: generate makes one active key bound to ${alg} with a random kid`, () => {
+      const ring = KeyRing.generate(alg);
+      const key = ring.active;
+      assert.equal(key.alg, alg);
+      assert.equal(key.state, 'active');
+      assert.match(key.kid, /^[A-Za-z0-9_-]{22}$/);
+      assert.notEqual(KeyRing.generate(alg).active.kid, key.kid);
+      assert.deepEqual(activeKids(ring), [key.kid]);
+    });
+  }
+
+  it('rotate: the new key signs, the old one becomes verify-only and still verifies', () => {
+    const ring = KeyRing.generate('EdDSA', { kid: 'k1' });
+    const signer = createSigner({ keys: ring, now });
+    const verifier = createVerifier({ keys: ring, now });
+    const before = signer.sign({ sub: 'u1' });
+    const fresh = ring.rotate(undefined, { kid: 'k2' });
+    assert.equal(fresh.kid, 'k2');
+    assert.equal(fresh.alg, 'EdDSA');
+    assert.equal(ring.get('k1')?.state, 'verify-only');
+    assert.equal(ring.active.kid, 'k2');
+    const after = signer.sign({ sub: 'u2' });
+    assert.equal(kidOf(before), 'k1');
+    assert.equal(kidOf(after), 'k2');
+    assert.equal(verifier.verify(before).sub, 'u1');
+    assert.equal(verifier.verify(after).sub, 'u2');
+    // The old key no longer signs.
+    rejects(() => signJwt(CLAIMS, ring.get('k1')!), 'ERR_INVALID_ARGUMENT');
+    assert.deepEqual(activeKids(ring), ['k2']);
+  });
+
+  it('rotate can move to another algorithm, and generateKey refuses unknown ones', () => {
+    const ring = KeyRing.generate('HS256', { kid: 'h' });
+    const next = ring.rotate('ES256', { kid: 'e' });
+    assert.equal(next.alg, 'ES256');
+    assert.equal(ring.active.alg, 'ES256');
+    const verifier = createVerifier({ keys: ring, now });
+    assert.equal(verifier.verify(signJwt(CLAIMS, next)).sub, 'u1');
+    rejects(() => generateKey('none' as Algorithm), 'ERR_INVALID_ARGUMENT');
+    rejects(() => ring.rotate('HS1' as Algorithm), 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('generated keys have the right size and curve', () => {
+    assert.equal(generateKey('HS256').verifyKey.symmetricKeySize, 32);
+    assert.equal(generateKey('HS384').verifyKey.symmetricKeySize, 48);
+    assert.equal(generateKey('HS512').verifyKey.symmetricKeySize, 64);
+    assert.equal(generateKey('ES384').verifyKey.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+    assert.equal(generateKey('ES512').verifyKey.asymmetricKeyDetails?.namedCurve, 'secp521r1');
+    assert.equal(generateKey('PS256').verifyKey.asymmetricKeyDetails?.modulusLength, 2048);
+    rejects(() => generateKey('RS256', { modulusLength: 1024 }), 'ERR_KEY_WEAK');
+    rejects(() => generateKey('PS256', { modulusLength: 2047 }), 'ERR_KEY_WEAK');
+    rejects(() => generateKey('HS256', { kid: '' }), 'ERR_KEY_INVALID');
+    rejects(() => generateKey('HS256', { kid: 'k'.repeat(257) }), 'ERR_KEY_INVALID');
+  });
+});
+
+describe('states', () => {
+  it('retire: tokens of a retired key are ERR_JWT_KEY_RETIRED; the ring loses its signer when the active key retires', () => {
+    const ring = KeyRing.generate('HS256', { kid: 'a' });
+    const token = signJwt(CLAIMS, ring.active);
+    const verifier = createVerifier({ keys: ring, now });
+    const retired = ring.retire('a');
+    assert.equal(retired.state, 'retired');
+    rejects(() => verifier.verify(token), 'ERR_JWT_KEY_RETIRED');
+    rejects(() => ring.active, 'ERR_KEYRING_NO_ACTIVE_KEY');
+    rejects(() => createSigner({ keys: ring, now }).sign({}), 'ERR_KEYRING_NO_ACTIVE_KEY');
+    rejects(() => ring.rotate(), 'ERR_INVALID_ARGUMENT');
+    rejects(() => ring.retire('missing'), 'ERR_KEYRING_KID_UNKNOWN');
+    const fresh = ring.rotate('HS256');
+    assert.equal(ring.active.kid, fresh.kid);
+    assert.equal(verifier.verify(signJwt(CLAIMS, fresh)).sub, 'u1');
+    rejects(() => verifier.verify(token), 'ERR_JWT_KEY_RETIRED');
+  });
+
+  it('setState: making a key active demotes the previous one; there is only ever one active key', () => {
+    const ring = new KeyRing([
+      generateKey('EdDSA', { kid: 'a' }),
+      generateKey('EdDSA', { kid: 'b' }),
+      generateKey('EdDSA', { kid: 'c' }),
+    ]);
+    // Each active key added demotes the one before it.
+    assert.deepEqual(activeKids(ring), ['c']);
+    assert.equal(ring.get('a')?.state, 'verify-only');
+    ring.setState('a', 'active');
+    assert.deepEqual(activeKids(ring), ['a']);
+    assert.equal(ring.get('c')?.state, 'verify-only');
+    assert.equal(ring.active.kid, 'a');
+    ring.setState('a', 'active');
+    assert.deepEqual(activeKids(ring), ['a']);
+    ring.setState('a', 'verify-only');
+    assert.deepEqual(activeKids(ring), []);
+    rejects(() => ring.active, 'ERR_KEYRING_NO_ACTIVE_KEY');
+    ring.add(generateKey('EdDSA', { kid: 'd' }));
+    assert.deepEqual(activeKids(ring), ['d']);
+    ring.setState('b', 'retired');
+    ring.setState('b', 'verify-only');
+    assert.equal(ring.get('b')?.state, 'verify-only');
+    rejects(() => ring.setState('zzz', 'active'), 'ERR_KEYRING_KID_UNKNOWN');
+  });
+
+  it('setState refuses a state that is not one of the three', () => {
+    const ring = KeyRing.generate('HS256', { kid: 'a' });
+    for (const state of ['bogus', 'Active', '', undefined, null]) {
+      rejects(() => ring.setState('a', state as KeyState), 'ERR_INVALID_ARGUMENT', String(state));
+    }
+    assert.equal(ring.get('a')?.state, 'active');
+  });
+
+  it('a duplicate kid is ERR_KEYRING_INVALID, through add, the constructor and fromJSON', () => {
+    const ring = KeyRing.generate('HS256', { kid: 'same' });
+    rejects(
+      () => ring.add(generateKey('EdDSA', { kid: 'same', state: 'verify-only' })),
+      'ERR_KEYRING_INVALID',
+    );
+    rejects(
+      () => new KeyRing([generateKey('HS256', { kid: 'x' }), generateKey('HS256', { kid: 'x' })]),
+      'ERR_KEYRING_INVALID',
+    );
+    const jwk = ring.toJSON().keys[0]!;
+    rejects(
+      () => KeyRing.fromJSON({ keys: [jwk, { ...jwk, state: 'verify-only' }] }),
+      'ERR_KEYRING_INVALID',
+    );
+  });
+
+  it('a ring holds at most 100 keys', () => {
+    const keys = Array.from({ length: 100 }, (_, index) =>
+      generateKey('HS256', { kid: `k${index}`, state: 'verify-only' }),
+    );
+    const ring = new KeyRing(keys);
+    rejects(() => ring.add(generateKey('HS256', { kid: 'one-more' })), 'ERR_KEYRING_INVALID');
+    const document = ring.toJSON();
+    document.keys.push(exportJwk(generateKey('HS256', { kid: 'extra' }), { includePrivate: true }));
+    rejects(() => KeyRing.fromJSON(document), 'ERR_KEYRING_INVALID');
+  });
+
+  it('a public-only key cannot be active (ERR_KEY_NOT_PRIVATE) and cannot sign', () => {
+    const full = generateKey('ES256', { kid: 'e' });
+    const publicJwk = exportJwk(full);
+    rejects(() => importJwk(publicJwk, { state: 'active' }), 'ERR_KEY_NOT_PRIVATE');
+    rejects(
+      () => KeyRing.fromJSON({ keys: [{ ...publicJwk, state: 'active' }] }),
+      'ERR_KEY_NOT_PRIVATE',
+    );
+    const publicKey = importJwk(publicJwk);
+    assert.equal(publicKey.state, 'verify-only');
+    assert.equal(publicKey.signKey, null);
+    rejects(() => new KeyRing([{ ...publicKey, state: 'active' }]), 'ERR_KEY_NOT_PRIVATE');
+    const ring = new KeyRing([publicKey]);
+    rejects(() => ring.setState('e', 'active'), 'ERR_KEY_NOT_PRIVATE');
+    rejects(() => ring.active, 'ERR_KEYRING_NO_ACTIVE_KEY');
+    rejects(() => signJwt(CLAIMS, publicKey), 'ERR_KEY_NOT_PRIVATE');
+    rejects(() => signJwt(CLAIMS, { ...publicKey, state: 'active' }), 'ERR_KEY_NOT_PRIVATE');
+  });
+});
+
+describe('import rules', () => {
+  function oct(bytes: number, alg: Algorithm): Record<string, unknown> {
+    return { kty: 'oct', k: randomBytes(bytes).toString('base64url'), alg, kid: 'h' };
+  }
+
+  it('HMAC secrets shorter than the hash output are ERR_KEY_WEAK (RFC 7518 3.2)', () => {
+    rejects(() => importJwk(oct(31, 'HS256')), 'ERR_KEY_WEAK');
+    rejects(() => importJwk(oct(47, 'HS384')), 'ERR_KEY_WEAK');
+    rejects(() => importJwk(oct(63, 'HS512')), 'ERR_KEY_WEAK');
+    rejects(() => importJwk(oct(0, 'HS256')), 'ERR_KEY_INVALID');
+    assert.equal(importJwk(oct(32, 'HS256')).alg, 'HS256');
+    assert.equal(importJwk(oct(48, 'HS384')).alg, 'HS384');
+    assert.equal(importJwk(oct(64, 'HS512')).alg, 'HS512');
+    assert.equal(importJwk(oct(100, 'HS256')).verifyKey.symmetricKeySize, 100);
+  });
+
+  it('an oct k that is not canonical base64url is ERR_KEY_INVALID', () => {
+    const k = randomBytes(32).toString('base64url');
+    for (const bad of [`${k}=`, `${k}AA`, `${k.slice(0, 42)}+`, `${k} `, `${k.slice(0, -1)}B`, 7]) {
+      rejects(
+        () => importJwk({ kty: 'oct', k: bad, alg: 'HS256', kid: 'h' }),
+        'ERR_KEY_INVALID',
+        String(bad),
+      );
+    }
+  });
+
+  it('RSA moduli under 2048 bits are ERR_KEY_WEAK for every RSA algorithm', () => {
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const publicJwk = small.publicKey.export({ format: 'jwk' });
+    const privateJwk = small.privateKey.export({ format: 'jwk' });
+    for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const) {
+      rejects(() => importJwk({ ...publicJwk, alg, kid: 'r' }), 'ERR_KEY_WEAK', alg);
+      rejects(() => importJwk({ ...privateJwk, alg, kid: 'r' }), 'ERR_KEY_WEAK', alg);
+    }
+  });
+
+  it('a key of the wrong type or curve for its alg is ERR_KEY_ALG_MISMATCH', () => {
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+      format: 'jwk',
+    });
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey.export({
+      format: 'jwk',
+    });
+    const secp256k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({
+      format: 'jwk',
+    });
+    const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    const x25519 = generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' });
+    const rsa = exportJwk(generateKey('RS256'));
+    const secret = { kty: 'oct', k: randomBytes(64).toString('base64url') };
+    const cases: [object, Algorithm][] = [
+      [p256, 'ES384'],
+      [p256, 'ES512'],
+      [p521, 'ES256'],
+      [ed, 'ES256'],
+      [x25519, 'EdDSA'],
+      [p256, 'EdDSA'],
+      [rsa, 'ES256'],
+      [rsa, 'EdDSA'],
+      [rsa, 'HS256'],
+      [ed, 'HS256'],
+      [p256, 'RS256'],
+      [secret, 'RS256'],
+      [secret, 'ES256'],
+      [secret, 'EdDSA'],
+    ];
+    for (const [jwk, alg] of cases) {
+      rejects(
+        () => importJwk({ ...jwk, alg, kid: 'x' }),
+        'ERR_KEY_ALG_MISMATCH',
+        `${JSON.stringify(jwk).slice(0, 30)} ${alg}`,
+      );
+    }
+    // secp256k1 is a curve node knows but no algorithm here uses (ES256K is not supported).
+    rejects(() => importJwk({ ...secp256k1, alg: 'ES256', kid: 'x' }), 'ERR_KEY_ALG_MISMATCH');
+  });
+
+  it('a JWK without alg, or with an unsupported alg, is refused rather than guessed', () => {
+    const jwk = exportJwk(generateKey('EdDSA', { kid: 'k' }));
+    const { alg: _alg, ...withoutAlg } = jwk;
+    rejects(() => importJwk(withoutAlg), 'ERR_KEY_INVALID');
+    rejects(() => KeyRing.fromJSON({ keys: [withoutAlg] }), 'ERR_KEY_INVALID');
+    for (const alg of ['none', 'Ed25519', 'eddsa', 'ES256K', 'RSA-OAEP', 7, null]) {
+      rejects(() => importJwk({ ...withoutAlg, alg }), 'ERR_KEY_INVALID', String(alg));
+    }
+    // An explicit option fills a missing alg, but never overrides one that is present.
+    assert.equal(importJwk(withoutAlg, { alg: 'EdDSA' }).alg, 'EdDSA');
+    rejects(() => importJwk(jwk, { alg: 'ES256' }), 'ERR_KEY_ALG_MISMATCH');
+  });
+
+  it('a JWK without kid, with a use other than sig, or with non-string members is ERR_KEY_INVALID', () => {
+    const jwk = exportJwk(generateKey('EdDSA', { kid: 'k' }));
+    const { kid: _kid, ...withoutKid } = jwk;
+    rejects(() => importJwk(withoutKid), 'ERR_KEY_INVALID');
+    assert.equal(importJwk(withoutKid, { kid: 'given' }).kid, 'given');
+    rejects(() => importJwk({ ...jwk, kid: '' }), 'ERR_KEY_INVALID');
+    rejects(() => importJwk({ ...jwk, use: 'enc' }), 'ERR_KEY_INVALID');
+    rejects(() => importJwk({ ...jwk, x: 12 }), 'ERR_KEY_INVALID');
+    rejects(() => importJwk({ ...jwk, x: 'AAAA' }), 'ERR_KEY_INVALID');
+    rejects(() => importJwk({ ...jwk, created: 'yesterday' }), 'ERR_KEY_INVALID');
+    rejects(() => importJwk({ ...jwk, kty: 'nope' }), 'ERR_KEY_INVALID');
+    for (const value of [null, 'jwk', 1, [jwk]]) rejects(() => importJwk(value), 'ERR_KEY_INVALID');
+  });
+});
+
+describe('export', () => {
+  function mixedRing(): KeyRing {
+    const ring = KeyRing.generate('RS256', { kid: 'rs' });
+    ring.add(generateKey('PS256', { kid: 'ps', state: 'verify-only' }));
+    ring.add(generateKey('ES512', { kid: 'es', state: 'verify-only' }));
+    ring.add(generateKey('HS256', { kid: 'hs', state: 'verify-only' }));
+    ring.add(generateKey('EdDSA', { kid: 'old', state: 'retired' }));
+    ring.rotate('EdDSA', { kid: 'ed' });
+    return ring;
+  }
+
+  it('the JWKS has public members only, omits retired and HMAC keys, keeps verify-only ones', () => {
+    const ring = mixedRing();
+    const jwks = ring.jwks();
+    assert.deepEqual(jwks.keys.map((key) => key.kid).sort(), ['ed', 'es', 'ps', 'rs']);
+    for (const jwk of jwks.keys) {
+      for (const member of PRIVATE_MEMBERS) assert.ok(!(member in jwk), `${jwk.kid} has ${member}`);
+      assert.equal(jwk.use, 'sig');
+      assert.ok(!('state' in jwk) && !('created' in jwk));
+      assert.equal(jwk.alg, ring.get(jwk.kid)?.alg);
+    }
+    const text = JSON.stringify(jwks);
+    for (const key of ring.keys()) {
+      if (key.alg === 'HS256')
+        assert.ok(!text.includes(key.verifyKey.export().toString('base64url')));
+    }
+    assert.deepEqual(KeyRing.generate('HS512').jwks(), { keys: [] });
+  });
+
+  it('exportJwk is public by default, refuses an HMAC secret without includePrivate', () => {
+    const ed = generateKey('EdDSA', { kid: 'e' });
+    assert.ok(!('d' in exportJwk(ed)));
+    assert.ok('d' in exportJwk(ed, { includePrivate: true }));
+    rejects(() => exportJwk(generateKey('HS256')), 'ERR_INVALID_ARGUMENT');
+    assert.ok('k' in exportJwk(generateKey('HS256'), { includePrivate: true }));
+  });
+
+  it('toJSON keeps private parts and states; fromJSON restores a ring that signs and verifies the same', () => {
+    const ring = mixedRing();
+    const document = JSON.parse(JSON.stringify(ring.toJSON()));
+    const copy = KeyRing.fromJSON(document);
+    for (const key of ring.keys()) {
+      const restored = copy.get(key.kid);
+      assert.ok(restored !== undefined);
+      assert.equal(restored.alg, key.alg);
+      assert.equal(restored.state, key.state);
+      assert.equal(restored.createdAt, key.createdAt);
+      assert.ok(restored.signKey !== null);
+    }
+    assert.equal(copy.active.kid, 'ed');
+    const token = createSigner({ keys: copy, now }).sign({ sub: 'u1' });
+    assert.equal(createVerifier({ keys: ring, now }).verify(token).sub, 'u1');
+  });
+});
+
+describe('fromJSON of bad documents', () => {
+  it('refuses what is not a key ring with ERR_KEYRING_INVALID', () => {
+    const documents: unknown[] = [
+      null,
+      undefined,
+      'keys',
+      42,
+      [],
+      [{ keys: [] }],
+      {},
+      { keys: null },
+      { keys: {} },
+      { keys: 'k' },
+      { keys: [] },
+      { Keys: [exportJwk(generateKey('EdDSA'))] },
+    ];
+    for (const document of documents) {
+      rejects(() => KeyRing.fromJSON(document), 'ERR_KEYRING_INVALID', JSON.stringify(document));
+    }
+  });
+
+  it('refuses a key with a bad state with ERR_KEYRING_INVALID', () => {
+    const jwk = exportJwk(generateKey('EdDSA', { kid: 'e' }), { includePrivate: true });
+    for (const state of ['bogus', 'ACTIVE', '', 1, null]) {
+      rejects(
+        () => KeyRing.fromJSON({ keys: [{ ...jwk, state }] }),
+        'ERR_KEYRING_INVALID',
+        String(state),
+      );
+    }
+  });
+
+  it('refuses a key that is not a JWK with the key error', () => {
+    rejects(() => KeyRing.fromJSON({ keys: [null] }), 'ERR_KEY_INVALID');
+    rejects(() => KeyRing.fromJSON({ keys: ['k'] }), 'ERR_KEY_INVALID');
+    rejects(
+      () => KeyRing.fromJSON({ keys: [{ kty: 'oct', alg: 'HS256', kid: 'h' }] }),
+      'ERR_KEY_INVALID',
+    );
+  });
+
+  it('a document with several active keys yields exactly one active key: the last one', () => {
+    const a = exportJwk(generateKey('EdDSA', { kid: 'a' }), { includePrivate: true });
+    const b = exportJwk(generateKey('EdDSA', { kid: 'b' }), { includePrivate: true });
+    const ring = KeyRing.fromJSON({ keys: [a, b] });
+    assert.deepEqual(activeKids(ring), ['b']);
+    assert.equal(ring.get('a')?.state, 'verify-only');
+  });
+});
+
+describe('verifying with a ring read from the JWKS', () => {
+  it('verifies like the issuer: the same tokens pass, the same forgeries fail', () => {
+    const issuer = KeyRing.generate('ES256', { kid: 'one' });
+    const oldToken = createSigner({ keys: issuer, now }).sign({ sub: 'old' });
+    issuer.rotate('RS256', { kid: 'two' });
+    issuer.rotate('EdDSA', { kid: 'three' });
+    const newToken = createSigner({ keys: issuer, now }).sign({ sub: 'new' });
+    const server = KeyRing.fromJSON(JSON.parse(JSON.stringify(issuer.jwks())));
+    for (const key of server.keys()) {
+      assert.equal(key.state, 'verify-only');
+      assert.equal(key.signKey, null);
+    }
+    rejects(() => server.active, 'ERR_KEYRING_NO_ACTIVE_KEY');
+    const atIssuer = createVerifier({ keys: issuer, now });
+    const atServer = createVerifier({ keys: server, now });
+    for (const token of [oldToken, newToken]) {
+      assert.deepEqual(atServer.verify(token), atIssuer.verify(token));
+      const forged = `${token.slice(0, token.lastIndexOf('.'))}.${b64(randomBytes(64))}`;
+      rejects(() => atIssuer.verify(forged), 'ERR_JWT_SIGNATURE');
+      rejects(() => atServer.verify(forged), 'ERR_JWT_SIGNATURE');
+    }
+    // Retiring at the issuer: the issuer says retired; the next JWKS no longer has the key.
+    issuer.retire('one');
+    rejects(() => atIssuer.verify(oldToken), 'ERR_JWT_KEY_RETIRED');
+    const refreshed = createVerifier({ keys: KeyRing.fromJSON(issuer.jwks()), now });
+    rejects(() => refreshed.verify(oldToken), 'ERR_JWT_KID_UNKNOWN');
+    assert.equal(refreshed.verify(newToken).sub, 'new');
+  });
+});
+
+describe('tokens without kid', () => {
+  it('verify when exactly one usable key has the alg; ERR_JWT_KID_MISSING when several do', () => {
+    const ring = KeyRing.generate('EdDSA', { kid: 'ed1' });
+    ring.add(generateKey('HS256', { kid: 'hs', state: 'verify-only' }));
+    const verifier = createVerifier({ keys: ring, now });
+    const first = ring.active;
+    assert.equal(verifier.verify(withoutKid(first)).sub, 'u1');
+    const second = ring.rotate(undefined, { kid: 'ed2' });
+    rejects(() => verifier.verify(withoutKid(first)), 'ERR_JWT_KID_MISSING');
+    rejects(() => verifier.verify(withoutKid(second)), 'ERR_JWT_KID_MISSING');
+    // A retired key no longer counts: the one remaining key is chosen.
+    ring.retire('ed1');
+    assert.equal(verifier.verify(withoutKid(second)).sub, 'u1');
+    rejects(() => verifier.verify(withoutKid(first)), 'ERR_JWT_SIGNATURE');
+    // No usable key for the alg at all.
+    ring.retire('ed2');
+    rejects(() => verifier.verify(withoutKid(second)), 'ERR_JWT_ALG');
+  });
+});
