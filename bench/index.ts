@@ -19,6 +19,7 @@ type Suite = { run(options?: SuiteOptions): Promise<SuiteResult> };
 
 const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   jwt: () => import('./jwt.js'),
+  revocation: () => import('./revocation.js'),
 };
 
 function usage(): never {

@@ -9,3 +9,4 @@
  */
 export * from './errors/index.js';
 export * from './jwt/index.js';
+export * from './revocation/index.js';

@@ -39,6 +39,14 @@ export const ERROR_CODES = {
     'A revocation index snapshot is corrupt, truncated or of an unknown version.',
   ERR_REVOCATION_STALE:
     'The revocation index has not heard from its source within the staleness bound.',
+  ERR_REFRESH_INVALID: 'The refresh token is malformed, unknown, or not of this session.',
+  ERR_REFRESH_REUSED:
+    'A spent refresh token was presented after its grace window: treated as theft, the session is revoked.',
+  ERR_SESSION_REVOKED: 'The session has ended (logout, logout everywhere, ban, reuse, emergency).',
+  ERR_SESSION_EXPIRED: 'The session passed its idle timeout or its absolute lifetime.',
+  ERR_SESSION_UNKNOWN: 'No session has this id.',
+  ERR_SUBJECT_BANNED: 'The subject is banned: no login and no refresh.',
+  ERR_REAUTH_REQUIRED: 'The action needs an authentication more recent than its max_age.',
 } as const;
 
 /** The union of every error code. */

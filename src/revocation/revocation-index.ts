@@ -1,0 +1,312 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import type { RevocationRule } from '../errors/token-revoked-error.js';
+import type { Clock } from '../lib/clock.js';
+import { parseRevocationEvent, type RevocationEvent } from './events.js';
+import { ExpiringHashSet } from './internal/expiring-hash-set.js';
+import { ExpiringStringMap } from './internal/expiring-string-map.js';
+import { GlobalCutoff } from './internal/global-cutoff.js';
+import { resolveIndexOptions } from './internal/index-options.js';
+import { decodeSnapshot, encodeSnapshot } from './internal/snapshot-codec.js';
+import { type IndexTables, mergeSnapshot, snapshotContents } from './internal/snapshot-merge.js';
+import { type SubjectCutoff, SubjectTable } from './internal/subject-table.js';
+import { issuedAt, NO_GENERATION } from './internal/token-times.js';
+import type {
+  RevocationClaims,
+  RevocationIndex,
+  RevocationIndexOptions,
+  RevocationIndexStats,
+  RevocationListener,
+  SnapshotLoadListener,
+} from './types.js';
+
+const NEGATIVE_INFINITY = Number.NEGATIVE_INFINITY;
+
+function invalidOption(message: string): RevocableError {
+  return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
+class MemoryRevocationIndex implements RevocationIndex {
+  readonly maxAccessTokenLifetime: number;
+  readonly clockSkew: number;
+  readonly now: Clock;
+  readonly #tokens = new ExpiringHashSet();
+  readonly #sessions = new ExpiringHashSet();
+  readonly #keys = new ExpiringStringMap();
+  readonly #subjects: SubjectTable;
+  readonly #global = new GlobalCutoff();
+  readonly #listeners = new Set<RevocationListener>();
+  readonly #loadListeners = new Set<SnapshotLoadListener>();
+  readonly #onListenerError: (error: unknown, event: RevocationEvent | null) => void;
+  readonly #sweepEvery: number;
+  readonly #sweepAfter: number;
+  #sinceSweep = 0;
+  #lastSweepAt: number;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #freshAt: number | null = null;
+  #applied = 0;
+  #sweeps = 0;
+  #swept = 0;
+  // Made once, so the verify path can read the deadline only when an entry matches.
+  readonly #deadline = (): number => this.now() - this.clockSkew;
+
+  constructor(options: RevocationIndexOptions) {
+    const resolved = resolveIndexOptions(options);
+    this.maxAccessTokenLifetime = resolved.maxAccessTokenLifetime;
+    this.clockSkew = resolved.clockSkew;
+    this.now = resolved.now;
+    this.#subjects = new SubjectTable(
+      resolved.maxSubjectEntries,
+      resolved.subjectBuckets,
+      resolved.clockSkew,
+    );
+    this.#sweepEvery = resolved.sweepEvery;
+    this.#sweepAfter = resolved.sweepAfter;
+    this.#onListenerError = resolved.onListenerError;
+    this.#lastSweepAt = this.now();
+    if (resolved.sweepInterval !== null) {
+      this.#timer = setInterval(() => this.prune(), resolved.sweepInterval * 1000);
+      this.#timer.unref();
+    }
+  }
+
+  apply(event: RevocationEvent): boolean {
+    const parsed = parseRevocationEvent(event);
+    const now = this.now();
+    const deadline = now - this.clockSkew;
+    // A cut-off must outlive every token issued before it, whatever its producer computed.
+    const until =
+      parsed.kind === 'token'
+        ? parsed.until
+        : Math.max(parsed.until, parsed.at + this.maxAccessTokenLifetime + this.clockSkew);
+    let changed = false;
+    if (until > deadline) {
+      switch (parsed.kind) {
+        case 'token':
+          changed = this.#tokens.add(parsed.target, until, deadline);
+          break;
+        case 'session':
+          changed = this.#sessions.add(parsed.target, until, deadline);
+          break;
+        case 'key':
+          changed = this.#keys.add(parsed.target, until);
+          break;
+        case 'subject':
+          changed = this.#subjects.merge(parsed.target, cutoffOf(parsed, until), deadline);
+          break;
+        case 'global':
+          changed = this.#global.merge(parsed.at, until, deadline);
+          break;
+      }
+    }
+    if (++this.#sinceSweep >= this.#sweepEvery || now - this.#lastSweepAt >= this.#sweepAfter) {
+      this.#sweep(now);
+    }
+    if (changed) {
+      this.#applied++;
+      for (const listener of this.#listeners) {
+        try {
+          listener(parsed);
+        } catch (error) {
+          this.#onListenerError(error, parsed);
+        }
+      }
+    }
+    return changed;
+  }
+
+  check(claims: RevocationClaims, kid?: string): RevocationRule | null {
+    const global = this.#global;
+    if (
+      global.until !== 0 &&
+      issuedAt(claims) < global.at + this.clockSkew &&
+      global.until > this.#deadline()
+    ) {
+      return 'global';
+    }
+    if (typeof kid === 'string' && this.#keys.size !== 0) {
+      const until = this.#keys.untilOf(kid);
+      if (until !== 0 && until > this.#deadline()) return 'key';
+    }
+    const jti = claims.jti;
+    if (typeof jti === 'string' && this.#tokens.size !== 0) {
+      const slot = this.#tokens.indexOf(jti);
+      if (slot >= 0 && this.#tokens.untilAt(slot) > this.#deadline()) return 'token';
+    }
+    const sid = claims.sid;
+    if (typeof sid === 'string' && this.#sessions.size !== 0) {
+      const slot = this.#sessions.indexOf(sid);
+      if (slot >= 0 && this.#sessions.untilAt(slot) > this.#deadline()) return 'session';
+    }
+    const sub = claims.sub;
+    if (typeof sub === 'string' && this.#subjects.hasEntries) {
+      if (this.#subjects.isRevoked(sub, claims, this.#deadline)) return 'subject';
+    }
+    return null;
+  }
+
+  onApply(listener: RevocationListener): () => void {
+    return subscribe(this.#listeners, listener);
+  }
+
+  onLoad(listener: SnapshotLoadListener): () => void {
+    return subscribe(this.#loadListeners, listener);
+  }
+
+  snapshot(): Uint8Array {
+    return encodeSnapshot(snapshotContents(this.#tables(), this.now(), this.clockSkew));
+  }
+
+  load(bytes: Uint8Array): number {
+    // Decoded and checked in full before anything is merged: a corrupt snapshot changes nothing.
+    const contents = decodeSnapshot(bytes);
+    const changed = mergeSnapshot(this.#tables(), contents, this.now() - this.clockSkew);
+    if (changed > 0) {
+      for (const listener of this.#loadListeners) {
+        try {
+          listener(changed);
+        } catch (error) {
+          this.#onListenerError(error, null);
+        }
+      }
+    }
+    return changed;
+  }
+
+  prune(): number {
+    return this.#sweep(this.now());
+  }
+
+  markFresh(at?: number): void {
+    const time = at ?? this.now();
+    if (typeof time !== 'number' || !Number.isFinite(time)) {
+      throw invalidOption('markFresh takes epoch seconds.');
+    }
+    if (this.#freshAt === null || time > this.#freshAt) this.#freshAt = time;
+  }
+
+  get freshAt(): number | null {
+    return this.#freshAt;
+  }
+
+  staleness(): number {
+    return this.#freshAt === null
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, this.now() - this.#freshAt);
+  }
+
+  get size(): number {
+    return (
+      this.#tokens.size +
+      this.#sessions.size +
+      this.#keys.size +
+      this.#subjects.exactSize +
+      this.#subjects.usedBuckets +
+      (this.#global.until !== 0 ? 1 : 0)
+    );
+  }
+
+  stats(): RevocationIndexStats {
+    return {
+      tokens: this.#tokens.size,
+      sessions: this.#sessions.size,
+      keys: this.#keys.size,
+      subjects: this.#subjects.exactSize,
+      subjectBuckets: this.#subjects.usedBuckets,
+      global: this.#global.until !== 0,
+      tableBytes: this.#tokens.byteLength + this.#sessions.byteLength + this.#subjects.byteLength,
+      applied: this.#applied,
+      sweeps: this.#sweeps,
+      swept: this.#swept,
+      freshAt: this.#freshAt,
+    };
+  }
+
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#listeners.clear();
+    this.#loadListeners.clear();
+  }
+
+  #tables(): IndexTables {
+    return {
+      tokens: this.#tokens,
+      sessions: this.#sessions,
+      keys: this.#keys,
+      subjects: this.#subjects,
+      global: this.#global,
+    };
+  }
+
+  #sweep(now: number): number {
+    const deadline = now - this.clockSkew;
+    let removed = 0;
+    for (const set of [this.#tokens, this.#sessions, this.#keys]) {
+      if (set.sweepDue(deadline)) removed += set.sweep(deadline);
+    }
+    if (this.#subjects.sweepDue(deadline)) removed += this.#subjects.sweep(deadline);
+    if (this.#global.sweep(deadline)) removed++;
+    this.#sinceSweep = 0;
+    this.#lastSweepAt = now;
+    this.#sweeps++;
+    this.#swept += removed;
+    return removed;
+  }
+}
+
+function cutoffOf(event: RevocationEvent & { kind: 'subject' }, until: number): SubjectCutoff {
+  const gen = event.gen;
+  return {
+    at: event.at,
+    plainAt: gen === undefined ? event.at : NEGATIVE_INFINITY,
+    gen: gen ?? NO_GENERATION,
+    until,
+  };
+}
+
+function subscribe<T>(listeners: Set<T>, listener: T): () => void {
+  if (typeof listener !== 'function') throw invalidOption('A listener must be a function.');
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+/**
+ * Creates an in-memory revocation index. Feed it revocation events (from the log at start-up, then
+ * from the bus) with `apply`, and ask it with `check` on every verify; most callers let
+ * `createRevocableVerifier` do the asking.
+ *
+ * @example
+ * ```ts
+ * const index = createRevocationIndex({ maxAccessTokenLifetime: '10m', clockSkew: 5 });
+ * index.apply(createSessionRevocation({ sid }, { maxAccessTokenLifetime: '10m' }));
+ * index.check({ sid, sub: 'u1', iat: 1900000000 }); // 'session'
+ * ```
+ */
+export function createRevocationIndex(options: RevocationIndexOptions): RevocationIndex {
+  return new MemoryRevocationIndex(options);
+}
+
+/**
+ * Creates an index and loads a snapshot into it: how a process starts before it follows the bus.
+ * A corrupt snapshot throws `ERR_REVOCATION_SNAPSHOT_INVALID`.
+ *
+ * @example
+ * ```ts
+ * const index = restoreRevocationIndex(await store.loadSnapshot(), { maxAccessTokenLifetime: '10m' });
+ * ```
+ */
+export function restoreRevocationIndex(
+  bytes: Uint8Array,
+  options: RevocationIndexOptions,
+): RevocationIndex {
+  const index = new MemoryRevocationIndex(options);
+  try {
+    index.load(bytes);
+  } catch (error) {
+    index.close();
+    throw error;
+  }
+  return index;
+}

@@ -1,0 +1,121 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { TokenRevokedError } from '../errors/token-revoked-error.js';
+import type { JwtClaims, JwtHeader, VerifiedJwt } from '../jwt/types.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../jwt/verify.js';
+import { parseDuration } from '../lib/duration.js';
+import type { RevocationIndex } from './types.js';
+
+/** What a staleness callback is told about the token it has to decide on. */
+export interface StaleContext {
+  /** The verified claims (signature, `exp` and the rest already checked; not revoked by the index). */
+  readonly claims: JwtClaims;
+  readonly header: JwtHeader;
+  /** Seconds since the index last heard from its source (Infinity if never). */
+  readonly staleness: number;
+}
+
+/**
+ * What to do with a token while the index is staler than `maxStaleness`: `'fail-closed'` refuses
+ * it with `ERR_REVOCATION_STALE`; a function decides, returning true to accept the token (it may
+ * also throw its own error).
+ *
+ * @example
+ * ```ts
+ * // Tolerate a short outage for read-only tokens, refuse the rest.
+ * const onStale: StalePolicy = ({ claims, staleness }) => claims.scope === 'read' && staleness < 120;
+ * ```
+ */
+export type StalePolicy = 'fail-closed' | ((context: StaleContext) => boolean);
+
+/**
+ * Options for {@link createRevocableVerifier}: those of `createVerifier`, plus the index and the
+ * staleness bound.
+ *
+ * @example
+ * ```ts
+ * const options: RevocableVerifierOptions = { keys: ring, audience: 'api', index, maxStaleness: '30s' };
+ * ```
+ */
+export interface RevocableVerifierOptions extends VerifierOptions {
+  /** The revocation index every verify consults. */
+  index: RevocationIndex;
+  /**
+   * How long the index may go without hearing from its source (seconds, or a string like `30s`)
+   * before the stale policy applies. Default: no bound (a single process with no bus).
+   */
+  maxStaleness?: number | string;
+  /** What to do past `maxStaleness` (default `'fail-closed'`). */
+  onStale?: StalePolicy;
+}
+
+/**
+ * Creates the verifier of revocable: one synchronous call checks the signature (with the key ring's
+ * algorithm binding), the header, the claims, and the revocation index, then returns the claims.
+ * Revoked tokens throw a {@link TokenRevokedError} (`ERR_TOKEN_REVOKED`) whose `rule` says which
+ * revocation matched; a stale index throws `ERR_REVOCATION_STALE` under the `'fail-closed'` policy.
+ *
+ * The verifier's `clockTolerance` must not exceed the index's `clockSkew`: the index keeps a token
+ * revocation until the token's `exp` plus the skew, and a verifier forgiving more would accept a
+ * revoked token after the index forgot it.
+ *
+ * @example
+ * ```ts
+ * const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });
+ * const verifier = createRevocableVerifier({ keys: ring, issuer: 'https://auth.example', index });
+ * const claims = verifier.verify(token); // ERR_TOKEN_REVOKED once its session is revoked
+ * ```
+ */
+export function createRevocableVerifier(options: RevocableVerifierOptions): Verifier {
+  if (typeof options !== 'object' || options === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'createRevocableVerifier needs options.');
+  }
+  const { index, maxStaleness, onStale, ...jwtOptions } = options;
+  if (typeof index?.check !== 'function' || typeof index.staleness !== 'function') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'index must be a RevocationIndex.');
+  }
+  const tolerance = parseDuration(jwtOptions.clockTolerance ?? 0, 'clockTolerance');
+  if (tolerance > index.clockSkew) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      "clockTolerance must not exceed the index's clockSkew.",
+    );
+  }
+  const bound = maxStaleness === undefined ? null : parseDuration(maxStaleness, 'maxStaleness');
+  const policy = onStale ?? 'fail-closed';
+  if (policy !== 'fail-closed' && typeof policy !== 'function') {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      "onStale must be 'fail-closed' or a function.",
+    );
+  }
+  const ring = jwtOptions.keys;
+  // Claims are judged on the index's clock unless the caller gave the verifier one.
+  const inner = createVerifier({ ...jwtOptions, now: jwtOptions.now ?? index.now });
+
+  function verifyJwt(token: string): VerifiedJwt {
+    const verified = inner.verifyJwt(token);
+    const { header, claims } = verified;
+    // A token without kid was verified by the ring's sole key for its alg: that key's kid counts.
+    const kid = header.kid ?? ring.soleKeyFor(header.alg)?.kid;
+    const rule = index.check(claims, kid);
+    if (rule !== null) throw new TokenRevokedError(rule);
+    if (bound !== null) {
+      const staleness = index.staleness();
+      if (staleness > bound) {
+        const accepted = policy !== 'fail-closed' && policy({ claims, header, staleness }) === true;
+        if (!accepted) {
+          throw new RevocableError(
+            'ERR_REVOCATION_STALE',
+            'The revocation index is stale: revocations may be missing.',
+          );
+        }
+      }
+    }
+    return verified;
+  }
+
+  return {
+    verify: (token) => verifyJwt(token).claims,
+    verifyJwt,
+  };
+}
