@@ -10,3 +10,5 @@
 export * from './errors/index.js';
 export * from './jwt/index.js';
 export * from './revocation/index.js';
+export * from './sessions/index.js';
+export * from './stores/index.js';

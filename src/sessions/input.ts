@@ -1,0 +1,72 @@
+import { RevocableError } from '../errors/revocable-error.js';
+
+const MAX_TEXT = 512;
+
+/** Claims the manager sets itself in every access token. */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'sid',
+  'auth_time',
+  'sgen',
+]);
+
+/** A subject id: a non-empty string of at most 256 characters. */
+export function assertSubject(sub: unknown): asserts sub is string {
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      'A subject must be a non-empty string of at most 256 characters.',
+    );
+  }
+}
+
+/** A session id as the manager makes them. */
+export function assertSessionId(sid: unknown): asserts sid is string {
+  if (typeof sid !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(sid)) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'A session id is 22 base64url characters.');
+  }
+}
+
+/** An optional label (device, ip, user agent): a string of bounded length, or absent. */
+export function assertOptionalText(value: unknown, name: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > MAX_TEXT) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      `${name} must be a string of at most ${MAX_TEXT} characters.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Application claims: a plain JSON object whose names are not the registered claims the manager
+ * sets itself, so an application can never override `sub`, `sid` or `exp` by accident.
+ */
+export function assertClaims(claims: unknown): asserts claims is Record<string, unknown> {
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'claims must be a plain object.');
+  }
+  for (const name of Object.keys(claims)) {
+    if (RESERVED_CLAIMS.has(name) || name === '__proto__') {
+      throw new RevocableError(
+        'ERR_INVALID_ARGUMENT',
+        `The claim ${name} is set by revocable and cannot be given.`,
+      );
+    }
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(claims);
+  } catch {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'claims must be JSON-serialisable.');
+  }
+  if (text.length > 4096)
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'claims must be at most 4 KiB as JSON.');
+}

@@ -1,0 +1,185 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import {
+  createGlobalRevocation,
+  createKeyRevocation,
+  createSessionRevocation,
+  createSubjectRevocation,
+  createTokenRevocation,
+  type RevocationTiming,
+} from '../revocation/create-event.js';
+import type { RevocationEvent } from '../revocation/events.js';
+import type { StoredSession } from '../stores/types.js';
+import { assertClaims, assertSessionId, assertSubject } from './input.js';
+import type { ResolvedOptions } from './options.js';
+import type { SessionAuditEvent } from './types.js';
+
+/** The ways to end sessions and tokens. Each persists its events, then applies them locally. */
+export interface Revocations {
+  /** Ends one session (one device). Returns false when it had already ended. */
+  logout(sid: string): Promise<boolean>;
+  /** Ends every other session of the subject of `sid`; returns the sids ended. */
+  logoutOthers(sid: string): Promise<string[]>;
+  /** Ends every session of a subject and cuts off all its access tokens; returns the sids ended. */
+  logoutAll(sub: string): Promise<string[]>;
+  /** Revokes one access token by `jti` until its `exp` (default: now plus the access lifetime). */
+  revokeToken(jti: string, exp?: number): Promise<void>;
+  /** Bans a subject: no login, no refresh, every session and token ended. */
+  ban(sub: string): Promise<string[]>;
+  /** Lifts a ban; ended sessions stay ended. */
+  unban(sub: string): Promise<void>;
+  /**
+   * Ends every session but `keep` and cuts off every access token issued before now (the kept
+   * session's current access token too: its next refresh gets a fresh one).
+   */
+  passwordChanged(sub: string, options?: { keep?: string }): Promise<string[]>;
+  /**
+   * Cuts off the subject's access tokens without ending sessions; with `claims`, the sessions'
+   * application claims are replaced, so the next refresh carries them.
+   */
+  claimsChanged(sub: string, claims?: Record<string, unknown>): Promise<void>;
+  /** Emergency: every access token issued before now is dead and every session ended. */
+  revokeEverything(): Promise<void>;
+  /** Retires a key in the local ring and revokes every token it signed, cluster-wide. */
+  retireKey(kid: string): Promise<void>;
+}
+
+/** The revocation operations of a manager, and the reuse response its refresh needs. */
+export function createRevocations(
+  config: ResolvedOptions,
+  audit: (event: SessionAuditEvent) => void,
+): { operations: Revocations; revokeForReuse(session: StoredSession, at: number): Promise<void> } {
+  const { store, index, now } = config;
+  const timing: RevocationTiming = {
+    maxAccessTokenLifetime: index.maxAccessTokenLifetime,
+    clockSkew: index.clockSkew,
+    now,
+  };
+
+  // Persist first, then apply: a process that dies in between has lost nothing, since every other
+  // process (and this one on restart) rebuilds from the log.
+  function publish(events: readonly RevocationEvent[]): void {
+    for (const event of events) {
+      index.apply(event);
+      audit({ type: 'revoked', event });
+    }
+  }
+
+  async function endSessions(
+    sids: readonly string[],
+    sub: string,
+    reason: string,
+    extra: RevocationEvent[],
+    at: number,
+  ): Promise<string[]> {
+    const events = [...extra, ...sids.map((sid) => createSessionRevocation({ sid, at }, timing))];
+    if (events.length === 0) return [];
+    const ended = await store.revokeSessions(sids, at, reason, events);
+    publish(events);
+    audit({ type: 'logout', sub, sids: ended, reason, at });
+    return ended;
+  }
+
+  async function liveSids(sub: string, except?: string): Promise<string[]> {
+    const sessions = await store.listSessions(sub);
+    return sessions.filter((session) => session.sid !== except).map((session) => session.sid);
+  }
+
+  async function cutOff(sub: string, reason: string, except?: string): Promise<string[]> {
+    const at = now();
+    // The generation moves first: a login that reads it afterwards is after the cut-off and lives.
+    const gen = await store.bumpGeneration(sub);
+    const subjectEvent = createSubjectRevocation({ sub, gen, at }, timing);
+    return endSessions(await liveSids(sub, except), sub, reason, [subjectEvent], at);
+  }
+
+  const operations: Revocations = {
+    async logout(sid) {
+      assertSessionId(sid);
+      const session = await store.getSession(sid);
+      if (session === null)
+        throw new RevocableError('ERR_SESSION_UNKNOWN', 'No session has this id.');
+      const ended = await endSessions([sid], session.sub, 'logout', [], now());
+      return ended.length > 0;
+    },
+    async logoutOthers(sid) {
+      assertSessionId(sid);
+      const session = await store.getSession(sid);
+      if (session === null)
+        throw new RevocableError('ERR_SESSION_UNKNOWN', 'No session has this id.');
+      return endSessions(await liveSids(session.sub, sid), session.sub, 'logout-others', [], now());
+    },
+    async logoutAll(sub) {
+      assertSubject(sub);
+      return cutOff(sub, 'logout-all');
+    },
+    async revokeToken(jti, exp) {
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
+        throw new RevocableError('ERR_INVALID_ARGUMENT', 'jti must be a non-empty string.');
+      }
+      const at = now();
+      const until = exp ?? at + config.accessTokenTtl + index.clockSkew;
+      const event = createTokenRevocation({ jti, exp: until, at }, { now });
+      await store.appendEvents([event]);
+      publish([event]);
+    },
+    async ban(sub) {
+      assertSubject(sub);
+      // The flag is set before anything else, so no refresh or login can slip in while the rest runs.
+      await store.setBanned(sub, true, now());
+      audit({ type: 'banned', sub, at: now() });
+      return cutOff(sub, 'ban');
+    },
+    async unban(sub) {
+      assertSubject(sub);
+      await store.setBanned(sub, false, now());
+      audit({ type: 'unbanned', sub, at: now() });
+    },
+    async passwordChanged(sub, options = {}) {
+      assertSubject(sub);
+      if (options.keep !== undefined) assertSessionId(options.keep);
+      return cutOff(sub, 'password-changed', options.keep);
+    },
+    async claimsChanged(sub, claims) {
+      assertSubject(sub);
+      if (claims !== undefined) {
+        assertClaims(claims);
+        await store.updateClaims(sub, claims);
+      }
+      const at = now();
+      const gen = await store.bumpGeneration(sub);
+      const event = createSubjectRevocation({ sub, gen, at }, timing);
+      await store.appendEvents([event]);
+      publish([event]);
+      audit({ type: 'claims-changed', sub, at });
+    },
+    async revokeEverything() {
+      const at = now();
+      // Kept as long as any session made before it could live, so refreshes are refused too.
+      const event = createGlobalRevocation(
+        { at },
+        { ...timing, maxAccessTokenLifetime: config.absoluteLifetime },
+      );
+      await store.appendEvents([event]);
+      publish([event]);
+    },
+    async retireKey(kid) {
+      if (typeof kid !== 'string' || config.keys.get(kid) === undefined) {
+        throw new RevocableError(
+          'ERR_KEYRING_KID_UNKNOWN',
+          'The key ring has no key with that kid.',
+        );
+      }
+      const event = createKeyRevocation({ kid, at: now() }, timing);
+      await store.appendEvents([event]);
+      config.keys.retire(kid);
+      publish([event]);
+    },
+  };
+
+  return {
+    operations,
+    async revokeForReuse(session, at) {
+      await endSessions([session.sid], session.sub, 'reuse', [], at);
+    },
+  };
+}

@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { RevocableError } from '../errors/revocable-error.js';
+import { createSigner } from '../jwt/sign.js';
+import type { JwtClaims } from '../jwt/types.js';
+import { parseDuration } from '../lib/duration.js';
+import type { StoredSession } from '../stores/types.js';
+import { assertClaims, assertOptionalText, assertSubject } from './input.js';
+import { type ResolvedOptions, resolveOptions, type SessionManagerOptions } from './options.js';
+import {
+  hashRefreshToken,
+  newRefreshToken,
+  newSessionId,
+  sameHash,
+  sessionIdOf,
+  successorOf,
+} from './refresh-token.js';
+import { createRevocations, type Revocations } from './revocations.js';
+import {
+  type LoginInput,
+  type RefreshInput,
+  type SessionAuditEvent,
+  type SessionAuditListener,
+  type SessionInfo,
+  type TokenPair,
+  toSessionInfo,
+} from './types.js';
+
+/** The session lifecycle an application calls. See {@link createSessionManager}. */
+export interface SessionManager extends Revocations {
+  /** Creates a session and returns its first token pair. `ERR_SUBJECT_BANNED` for a banned subject. */
+  login(sub: string, input?: LoginInput): Promise<TokenPair>;
+  /**
+   * Spends a refresh token and returns the next pair. A spent token presented again within the
+   * grace window gets the same successor; after it, the session is revoked (`ERR_REFRESH_REUSED`).
+   */
+  refresh(refreshToken: string, input?: RefreshInput): Promise<TokenPair>;
+  /** Every live session of a subject, newest first. */
+  listSessions(sub: string): Promise<SessionInfo[]>;
+  /**
+   * Throws `ERR_REAUTH_REQUIRED` unless the verified claims show an authentication within
+   * `maxAge` (seconds or `5m`): the `max_age` check of a sensitive route.
+   */
+  requireRecentAuth(claims: JwtClaims, maxAge: number | string): void;
+  /** Subscribes an audit listener; returns the unsubscribe function. */
+  onAudit(listener: SessionAuditListener): () => void;
+}
+
+/**
+ * Creates the session manager: login, refresh rotation with reuse detection, and every way of
+ * ending sessions, persisted in a store and applied at once to the local revocation index.
+ *
+ * @example
+ * ```ts
+ * const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });
+ * const sessions = createSessionManager({
+ *   store: createMemoryStore(), keys: ring, index, issuer: 'https://auth.example', audience: 'api',
+ * });
+ * const { accessToken, refreshToken } = await sessions.login('user-1', { device: 'Firefox' });
+ * const next = await sessions.refresh(refreshToken);
+ * await sessions.logoutAll('user-1');
+ * ```
+ */
+export function createSessionManager(options: SessionManagerOptions): SessionManager {
+  const config = resolveOptions(options);
+  const { store, index, now } = config;
+  const listeners = new Set<SessionAuditListener>();
+  const signer = createSigner({
+    keys: config.keys,
+    issuer: config.issuer,
+    audience: config.audience,
+    ttl: config.accessTokenTtl,
+    now,
+    jti: false,
+  });
+
+  function audit(event: SessionAuditEvent): void {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        process.emitWarning(`revocable: an audit listener threw: ${String(error)}`);
+      }
+    }
+  }
+
+  function issue(
+    session: StoredSession | ConfigSession,
+    gen: number,
+    refreshToken: string,
+  ): TokenPair {
+    const jti = randomBytes(16).toString('base64url');
+    const accessToken = signer.sign({
+      ...session.claims,
+      sub: session.sub,
+      sid: session.sid,
+      jti,
+      auth_time: session.authTime,
+      sgen: gen,
+    });
+    return { accessToken, refreshToken, expiresIn: config.accessTokenTtl, sid: session.sid, jti };
+  }
+
+  const revocations = createRevocations(config, audit);
+
+  async function login(sub: string, input: LoginInput = {}): Promise<TokenPair> {
+    assertSubject(sub);
+    if (typeof input !== 'object' || input === null) {
+      throw new RevocableError('ERR_INVALID_ARGUMENT', 'login input must be an object.');
+    }
+    const claims = input.claims ?? {};
+    assertClaims(claims);
+    const device = assertOptionalText(input.device, 'device');
+    const ip = assertOptionalText(input.ip, 'ip');
+    const userAgent = assertOptionalText(input.userAgent, 'userAgent');
+    const at = now();
+    const authTime = input.authTime ?? Math.floor(at);
+    if (
+      typeof authTime !== 'number' ||
+      !Number.isFinite(authTime) ||
+      authTime > at + index.clockSkew
+    ) {
+      throw new RevocableError(
+        'ERR_INVALID_ARGUMENT',
+        'authTime must be epoch seconds, not in the future.',
+      );
+    }
+    const sid = newSessionId();
+    const refreshToken = newRefreshToken(sid);
+    const absoluteExpiresAt = at + config.absoluteLifetime;
+    const session: ConfigSession = {
+      sid,
+      sub,
+      createdAt: at,
+      lastSeenAt: at,
+      idleExpiresAt: Math.min(at + config.idleTimeout, absoluteExpiresAt),
+      absoluteExpiresAt,
+      authTime,
+      device,
+      ip,
+      userAgent,
+      claims,
+      refreshHash: hashRefreshToken(refreshToken),
+      previousHash: null,
+      rotatedAt: null,
+      spentHashes: [],
+      revokedAt: null,
+      revokedReason: null,
+    };
+    const outcome = await store.createSession(session);
+    if (!outcome.created) {
+      if (outcome.reason === 'banned') {
+        audit({ type: 'login-refused', sub, reason: 'banned', at });
+        throw new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
+      }
+      throw new RevocableError('ERR_INVALID_ARGUMENT', 'A session with this id exists already.');
+    }
+    audit({ type: 'login', sub, sid, at, ip });
+    return issue(session, outcome.gen, refreshToken);
+  }
+
+  // The store's answer is checked in the order that reveals least: a token that matches nothing
+  // learns nothing about the session's state.
+  async function refresh(refreshToken: string, input: RefreshInput = {}): Promise<TokenPair> {
+    const sid = sessionIdOf(refreshToken);
+    if (sid === null)
+      throw new RevocableError('ERR_REFRESH_INVALID', 'The refresh token is not valid.');
+    if (typeof input !== 'object' || input === null) {
+      throw new RevocableError('ERR_INVALID_ARGUMENT', 'refresh input must be an object.');
+    }
+    const presented = hashRefreshToken(refreshToken);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const session = await store.getSession(sid);
+      if (session === null)
+        throw new RevocableError('ERR_REFRESH_INVALID', 'The refresh token is not valid.');
+      const current = sameHash(presented, session.refreshHash);
+      const previous = !current && sameHash(presented, session.previousHash);
+      const older =
+        !current && !previous && session.spentHashes.some((hash) => sameHash(presented, hash));
+      if (!current && !previous && !older) {
+        throw new RevocableError('ERR_REFRESH_INVALID', 'The refresh token is not valid.');
+      }
+      const at = now();
+      checkAlive(session, at);
+      const successor = successorOf(refreshToken, sid, config.refreshSecret);
+      if (previous && session.rotatedAt !== null && at - session.rotatedAt <= config.refreshGrace) {
+        // A concurrent request of the same client already rotated this token: hand out the same
+        // successor, provided the chain has not moved past it.
+        if (sameHash(hashRefreshToken(successor), session.refreshHash)) {
+          audit({ type: 'refresh', sub: session.sub, sid, at, replayed: true });
+          return issue(session, session.gen, successor);
+        }
+      }
+      if (!current) {
+        await revocations.revokeForReuse(session, at);
+        audit({ type: 'reuse-detected', sub: session.sub, sid, at });
+        throw new RevocableError(
+          'ERR_REFRESH_REUSED',
+          'The refresh token was already used; the session is revoked.',
+        );
+      }
+      const spent =
+        session.previousHash === null
+          ? session.spentHashes
+          : [session.previousHash, ...session.spentHashes];
+      const outcome = await store.rotateRefresh(sid, presented, {
+        refreshHash: hashRefreshToken(successor),
+        previousHash: presented,
+        rotatedAt: at,
+        spentHashes: spent.slice(0, config.spentHistory),
+        lastSeenAt: at,
+        idleExpiresAt: Math.min(at + config.idleTimeout, session.absoluteExpiresAt),
+      });
+      if (outcome.status === 'rotated') {
+        audit({ type: 'refresh', sub: session.sub, sid, at, replayed: false });
+        return issue(session, outcome.gen, successor);
+      }
+      if (outcome.status === 'revoked' || outcome.status === 'missing') {
+        throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
+      }
+      if (outcome.status === 'banned')
+        throw new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
+      // 'stale': another request rotated the same token first; read again and take the grace path.
+    }
+    throw new RevocableError('ERR_REFRESH_INVALID', 'The refresh token is not valid.');
+  }
+
+  function checkAlive(session: StoredSession, at: number): void {
+    if (session.revokedAt !== null)
+      throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
+    if (session.banned) throw new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
+    if (at >= session.absoluteExpiresAt || at >= session.idleExpiresAt) {
+      throw new RevocableError('ERR_SESSION_EXPIRED', 'The session has expired.');
+    }
+    // A global cut-off (revokeEverything) ends every session created before it.
+    if (
+      index.check({
+        sid: session.sid,
+        sub: session.sub,
+        iat: session.createdAt,
+        sgen: session.gen,
+      }) !== null
+    ) {
+      throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
+    }
+  }
+
+  async function listSessions(sub: string): Promise<SessionInfo[]> {
+    assertSubject(sub);
+    const at = now();
+    const records = await store.listSessions(sub);
+    return records
+      .filter(
+        (record) =>
+          record.revokedAt === null && at < record.idleExpiresAt && at < record.absoluteExpiresAt,
+      )
+      .map(toSessionInfo);
+  }
+
+  function requireRecentAuth(claims: JwtClaims, maxAge: number | string): void {
+    const limit = parseDuration(maxAge, 'maxAge');
+    const authTime = claims?.auth_time;
+    if (typeof authTime !== 'number' || !Number.isFinite(authTime) || now() - authTime > limit) {
+      throw new RevocableError('ERR_REAUTH_REQUIRED', 'This action needs a recent authentication.');
+    }
+  }
+
+  return {
+    login,
+    refresh,
+    listSessions,
+    requireRecentAuth,
+    onAudit(listener) {
+      if (typeof listener !== 'function') {
+        throw new RevocableError('ERR_INVALID_ARGUMENT', 'An audit listener must be a function.');
+      }
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    ...revocations.operations,
+  };
+}
+
+type ConfigSession = Omit<StoredSession, 'gen' | 'banned'>;

@@ -1,0 +1,19 @@
+/**
+ * The storage interface of revocable and its in-process implementation. Driver-backed stores
+ * have their own subpaths (`revocable/sqlite`, `revocable/postgres`, `revocable/redis`) so that the
+ * root import pulls in no driver.
+ *
+ * @module
+ */
+
+export { createMemoryStore } from './memory-store.js';
+export type {
+  CreateOutcome,
+  RefreshRotation,
+  RotateOutcome,
+  SessionRecord,
+  Store,
+  StoredEvent,
+  StoredSession,
+  SubjectState,
+} from './types.js';

@@ -1,0 +1,412 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isRevocableError, TokenRevokedError } from '../../src/errors/index.js';
+import { KeyRing } from '../../src/jwt/index.js';
+import type { RevocationIndex } from '../../src/revocation/index.js';
+import { createRevocableVerifier, createRevocationIndex } from '../../src/revocation/index.js';
+import type { SessionAuditEvent } from '../../src/sessions/index.js';
+import { createSessionManager, type SessionManager } from '../../src/sessions/index.js';
+import type { Store } from '../../src/stores/index.js';
+
+/** A store under test and how to dispose of it. */
+export interface SessionSuiteSetup {
+  store: Store;
+  teardown(): Promise<void>;
+}
+
+const ISSUER = 'https://auth.test';
+const AUDIENCE = 'api';
+const START = 1_900_000_000;
+
+interface World {
+  clock: { t: number };
+  index: RevocationIndex;
+  ring: KeyRing;
+  manager: SessionManager;
+  audit: SessionAuditEvent[];
+  verify(token: string): Record<string, unknown>;
+  codeOf(token: string): string | null;
+}
+
+function expectCode(code: string) {
+  return (error: unknown) => {
+    assert.ok(isRevocableError(error), `expected a RevocableError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  };
+}
+
+let counter = 0;
+/** A subject id no other test (or earlier run against a shared database) uses. */
+function subject(): string {
+  counter += 1;
+  return `user-${process.pid}-${Date.now()}-${counter}`;
+}
+
+/**
+ * The session lifecycle, run against one store. Every store runs it, so rotation, reuse
+ * detection and every revocation behave the same whatever holds the data.
+ */
+export function describeSessionSuite(name: string, setup: () => Promise<SessionSuiteSetup>): void {
+  describe(`session manager on ${name}`, () => {
+    let context: SessionSuiteSetup;
+    before(async () => {
+      context = await setup();
+    });
+    after(async () => {
+      await context.teardown();
+    });
+
+    function world(
+      overrides: { refreshGrace?: number; idleTimeout?: number; absoluteLifetime?: number } = {},
+    ): World {
+      const clock = { t: START + Math.random() };
+      const now = () => clock.t;
+      const index = createRevocationIndex({ maxAccessTokenLifetime: '10m', clockSkew: 5, now });
+      const ring = KeyRing.generate('HS256');
+      const manager = createSessionManager({
+        store: context.store,
+        keys: ring,
+        index,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        refreshGrace: overrides.refreshGrace ?? 10,
+        idleTimeout: overrides.idleTimeout ?? 3600,
+        absoluteLifetime: overrides.absoluteLifetime ?? 86400,
+        now,
+      });
+      const audit: SessionAuditEvent[] = [];
+      manager.onAudit((event) => audit.push(event));
+      const verifier = createRevocableVerifier({
+        keys: ring,
+        index,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      });
+      return {
+        clock,
+        index,
+        ring,
+        manager,
+        audit,
+        verify: (token) => verifier.verify(token),
+        codeOf(token) {
+          try {
+            verifier.verify(token);
+            return null;
+          } catch (error) {
+            if (error instanceof TokenRevokedError) return `${error.code}:${error.rule}`;
+            if (isRevocableError(error)) return error.code;
+            throw error;
+          }
+        },
+      };
+    }
+
+    it('login issues an at+jwt access token with the registered claims and a refresh token', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub, {
+        device: 'Firefox',
+        ip: '203.0.113.9',
+        claims: { role: 'player' },
+      });
+      const claims = w.verify(pair.accessToken);
+      assert.equal(claims.iss, ISSUER);
+      assert.equal(claims.aud, AUDIENCE);
+      assert.equal(claims.sub, sub);
+      assert.equal(claims.sid, pair.sid);
+      assert.equal(claims.jti, pair.jti);
+      assert.equal(claims.role, 'player');
+      assert.equal(typeof claims.sgen, 'number');
+      assert.equal(claims.auth_time, Math.floor(w.clock.t));
+      assert.equal(claims.exp, (claims.iat as number) + 600);
+      assert.match(pair.refreshToken, /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      assert.equal(pair.expiresIn, 600);
+      const [session] = await w.manager.listSessions(sub);
+      assert.equal(session?.device, 'Firefox');
+      assert.equal(session?.ip, '203.0.113.9');
+      assert.equal(w.audit[0]?.type, 'login');
+    });
+
+    it('refresh rotates: a new pair, the old refresh token spent; reuse after the grace window revokes the session', async () => {
+      const w = world({ refreshGrace: 5 });
+      const first = await w.manager.login(subject());
+      w.clock.t += 1;
+      const second = await w.manager.refresh(first.refreshToken);
+      assert.notEqual(second.refreshToken, first.refreshToken);
+      assert.equal(second.sid, first.sid);
+      assert.equal(w.codeOf(second.accessToken), null);
+      w.clock.t += 6;
+      await assert.rejects(w.manager.refresh(first.refreshToken), expectCode('ERR_REFRESH_REUSED'));
+      // The whole session is gone: its access tokens and its current refresh token.
+      assert.equal(w.codeOf(second.accessToken), 'ERR_TOKEN_REVOKED:session');
+      await assert.rejects(
+        w.manager.refresh(second.refreshToken),
+        expectCode('ERR_SESSION_REVOKED'),
+      );
+      assert.ok(w.audit.some((event) => event.type === 'reuse-detected'));
+    });
+
+    it('a spent token within the grace window gets the same successor', async () => {
+      const w = world({ refreshGrace: 5 });
+      const first = await w.manager.login(subject());
+      const a = await w.manager.refresh(first.refreshToken);
+      w.clock.t += 2;
+      const b = await w.manager.refresh(first.refreshToken);
+      assert.equal(b.refreshToken, a.refreshToken);
+      assert.equal(w.codeOf(b.accessToken), null);
+      // The successor still works once, and rotation moves on.
+      const c = await w.manager.refresh(a.refreshToken);
+      assert.notEqual(c.refreshToken, a.refreshToken);
+      // Two generations back, even inside the window, is reuse.
+      await assert.rejects(w.manager.refresh(first.refreshToken), expectCode('ERR_REFRESH_REUSED'));
+    });
+
+    it('50 concurrent refreshes of one token give one successor and no theft detection', async () => {
+      const w = world();
+      const first = await w.manager.login(subject());
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => w.manager.refresh(first.refreshToken)),
+      );
+      const successors = new Set(results.map((pair) => pair.refreshToken));
+      assert.equal(successors.size, 1);
+      for (const pair of results) assert.equal(w.codeOf(pair.accessToken), null);
+      assert.ok(!w.audit.some((event) => event.type === 'reuse-detected'));
+      assert.equal(
+        w.audit.filter((event) => event.type === 'refresh' && !event.replayed).length,
+        1,
+      );
+      const next = await w.manager.refresh([...successors][0]!);
+      assert.equal(w.codeOf(next.accessToken), null);
+    });
+
+    it('the idle timeout and the absolute lifetime end a session', async () => {
+      const w = world({ idleTimeout: 100, absoluteLifetime: 250 });
+      let pair = await w.manager.login(subject());
+      w.clock.t += 90;
+      pair = await w.manager.refresh(pair.refreshToken);
+      w.clock.t += 90;
+      pair = await w.manager.refresh(pair.refreshToken);
+      w.clock.t += 101;
+      await assert.rejects(w.manager.refresh(pair.refreshToken), expectCode('ERR_SESSION_EXPIRED'));
+
+      let other = await w.manager.login(subject());
+      for (let step = 0; step < 2; step++) {
+        w.clock.t += 99;
+        other = await w.manager.refresh(other.refreshToken);
+      }
+      w.clock.t += 60; // 258 s after login: past the absolute lifetime though never idle
+      await assert.rejects(
+        w.manager.refresh(other.refreshToken),
+        expectCode('ERR_SESSION_EXPIRED'),
+      );
+    });
+
+    it('requireRecentAuth checks auth_time against max_age', async () => {
+      const w = world();
+      const pair = await w.manager.login(subject(), { authTime: Math.floor(w.clock.t) - 100 });
+      const claims = w.verify(pair.accessToken);
+      w.manager.requireRecentAuth(claims, '5m');
+      assert.throws(
+        () => w.manager.requireRecentAuth(claims, 60),
+        expectCode('ERR_REAUTH_REQUIRED'),
+      );
+      assert.throws(() => w.manager.requireRecentAuth({}, 60), expectCode('ERR_REAUTH_REQUIRED'));
+    });
+
+    it('logout ends one session: its access and refresh tokens, not the others', async () => {
+      const w = world();
+      const sub = subject();
+      const phone = await w.manager.login(sub, { device: 'phone' });
+      const laptop = await w.manager.login(sub, { device: 'laptop' });
+      assert.equal(await w.manager.logout(phone.sid), true);
+      assert.equal(await w.manager.logout(phone.sid), false);
+      assert.equal(w.codeOf(phone.accessToken), 'ERR_TOKEN_REVOKED:session');
+      await assert.rejects(
+        w.manager.refresh(phone.refreshToken),
+        expectCode('ERR_SESSION_REVOKED'),
+      );
+      assert.equal(w.codeOf(laptop.accessToken), null);
+      assert.deepEqual(
+        (await w.manager.listSessions(sub)).map((s) => s.device),
+        ['laptop'],
+      );
+    });
+
+    it('logoutOthers keeps the current session only', async () => {
+      const w = world();
+      const sub = subject();
+      const a = await w.manager.login(sub);
+      const b = await w.manager.login(sub);
+      const c = await w.manager.login(sub);
+      const ended = await w.manager.logoutOthers(b.sid);
+      assert.deepEqual(ended.sort(), [a.sid, c.sid].sort());
+      assert.equal(w.codeOf(b.accessToken), null);
+      assert.equal(w.codeOf(a.accessToken), 'ERR_TOKEN_REVOKED:session');
+      await w.manager.refresh(b.refreshToken);
+    });
+
+    it('logoutAll kills every old token; a login in the same second afterwards lives', async () => {
+      const w = world();
+      const sub = subject();
+      const old = await w.manager.login(sub);
+      const ended = await w.manager.logoutAll(sub);
+      assert.deepEqual(ended, [old.sid]);
+      const fresh = await w.manager.login(sub); // same clock second
+      // Both the old session and the subject cut-off condemn it; the session rule is checked first.
+      assert.match(String(w.codeOf(old.accessToken)), /^ERR_TOKEN_REVOKED:(session|subject)$/);
+      assert.equal(w.codeOf(fresh.accessToken), null);
+      await assert.rejects(w.manager.refresh(old.refreshToken), expectCode('ERR_SESSION_REVOKED'));
+      const next = await w.manager.refresh(fresh.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+    });
+
+    it('revokeToken revokes one access token only', async () => {
+      const w = world();
+      const pair = await w.manager.login(subject());
+      const claims = w.verify(pair.accessToken);
+      await w.manager.revokeToken(pair.jti, claims.exp as number);
+      assert.equal(w.codeOf(pair.accessToken), 'ERR_TOKEN_REVOKED:token');
+      const next = await w.manager.refresh(pair.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+    });
+
+    it('ban ends everything and refuses login and refresh; unban allows a new login', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub);
+      await w.manager.ban(sub);
+      assert.match(String(w.codeOf(pair.accessToken)), /^ERR_TOKEN_REVOKED/);
+      await assert.rejects(w.manager.refresh(pair.refreshToken), /./);
+      await assert.rejects(w.manager.login(sub), expectCode('ERR_SUBJECT_BANNED'));
+      await w.manager.unban(sub);
+      const again = await w.manager.login(sub);
+      assert.equal(w.codeOf(again.accessToken), null);
+      await assert.rejects(w.manager.refresh(pair.refreshToken), expectCode('ERR_SESSION_REVOKED'));
+    });
+
+    it('passwordChanged ends every other session; the kept one refreshes into a valid token', async () => {
+      const w = world();
+      const sub = subject();
+      const kept = await w.manager.login(sub);
+      const other = await w.manager.login(sub);
+      await w.manager.passwordChanged(sub, { keep: kept.sid });
+      assert.equal(w.codeOf(kept.accessToken), 'ERR_TOKEN_REVOKED:subject');
+      await assert.rejects(
+        w.manager.refresh(other.refreshToken),
+        expectCode('ERR_SESSION_REVOKED'),
+      );
+      const next = await w.manager.refresh(kept.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+    });
+
+    it('claimsChanged kills old tokens; the session lives and the next refresh carries the new claims', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub, { claims: { role: 'player' } });
+      await w.manager.claimsChanged(sub, { role: 'admin' });
+      assert.equal(w.codeOf(pair.accessToken), 'ERR_TOKEN_REVOKED:subject');
+      const next = await w.manager.refresh(pair.refreshToken);
+      assert.equal(w.verify(next.accessToken).role, 'admin');
+    });
+
+    it('revokeEverything kills every token and every older session; new logins work after the skew', async () => {
+      const w = world();
+      const pair = await w.manager.login(subject());
+      w.clock.t += 1;
+      await w.manager.revokeEverything();
+      assert.equal(w.codeOf(pair.accessToken), 'ERR_TOKEN_REVOKED:global');
+      await assert.rejects(w.manager.refresh(pair.refreshToken), expectCode('ERR_SESSION_REVOKED'));
+      w.clock.t += 6;
+      const fresh = await w.manager.login(subject());
+      assert.equal(w.codeOf(fresh.accessToken), null);
+      await w.manager.refresh(fresh.refreshToken);
+    });
+
+    it('retireKey refuses every token the key signed', async () => {
+      const w = world();
+      const old = await w.manager.login(subject());
+      const oldKid = w.ring.active.kid;
+      w.ring.rotate();
+      const fresh = await w.manager.login(subject());
+      await w.manager.retireKey(oldKid);
+      assert.match(String(w.codeOf(old.accessToken)), /^ERR_(TOKEN_REVOKED:key|JWT_KEY_RETIRED)$/);
+      assert.equal(w.codeOf(fresh.accessToken), null);
+      await assert.rejects(
+        w.manager.retireKey('no-such-kid'),
+        expectCode('ERR_KEYRING_KID_UNKNOWN'),
+      );
+    });
+
+    it('a refresh racing a logout, a ban or a logoutAll never leaves a usable session or token', async () => {
+      for (const operation of ['logout', 'ban', 'logoutAll'] as const) {
+        for (let round = 0; round < 10; round++) {
+          const w = world();
+          const sub = subject();
+          const pair = await w.manager.login(sub);
+          const end =
+            operation === 'logout'
+              ? w.manager.logout(pair.sid)
+              : operation === 'ban'
+                ? w.manager.ban(sub)
+                : w.manager.logoutAll(sub);
+          const [refreshed] = await Promise.allSettled([w.manager.refresh(pair.refreshToken), end]);
+          if (refreshed.status === 'fulfilled') {
+            assert.notEqual(
+              w.codeOf(refreshed.value.accessToken),
+              null,
+              `${operation}: new access token lives`,
+            );
+            await assert.rejects(w.manager.refresh(refreshed.value.refreshToken), /./);
+          }
+          assert.equal(
+            (await w.manager.listSessions(sub)).length,
+            0,
+            `${operation}: a session lives`,
+          );
+        }
+      }
+    });
+
+    it('bad input is refused with a typed error and changes nothing', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub);
+      const malformed: unknown[] = [
+        '',
+        'x',
+        `${pair.sid}.short`,
+        `${pair.refreshToken}x`,
+        42,
+        null,
+        undefined,
+        {},
+        `${pair.refreshToken.slice(0, 22)}.${'A'.repeat(43)}`,
+        `${'B'.repeat(22)}.${'A'.repeat(43)}`,
+      ];
+      for (const token of malformed) {
+        await assert.rejects(w.manager.refresh(token as string), expectCode('ERR_REFRESH_INVALID'));
+      }
+      // Still the same live session: nothing above counted as reuse.
+      const next = await w.manager.refresh(pair.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+      await assert.rejects(w.manager.login(''), expectCode('ERR_INVALID_ARGUMENT'));
+      await assert.rejects(
+        w.manager.login(sub, { claims: { sub: 'admin' } }),
+        expectCode('ERR_INVALID_ARGUMENT'),
+      );
+      await assert.rejects(
+        w.manager.login(sub, { claims: [] as unknown as Record<string, unknown> }),
+        expectCode('ERR_INVALID_ARGUMENT'),
+      );
+      await assert.rejects(w.manager.logout('A'.repeat(22)), expectCode('ERR_SESSION_UNKNOWN'));
+      await assert.rejects(w.manager.logout('../etc'), expectCode('ERR_INVALID_ARGUMENT'));
+      await assert.rejects(
+        w.manager.logoutAll(7 as unknown as string),
+        expectCode('ERR_INVALID_ARGUMENT'),
+      );
+      assert.equal((await w.manager.listSessions(sub)).length, 1);
+    });
+  });
+}
