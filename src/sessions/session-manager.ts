@@ -5,7 +5,7 @@ import type { JwtClaims } from '../jwt/types.js';
 import { parseDuration } from '../lib/duration.js';
 import type { StoredSession } from '../stores/types.js';
 import { assertClaims, assertOptionalText, assertSubject } from './input.js';
-import { type ResolvedOptions, resolveOptions, type SessionManagerOptions } from './options.js';
+import { resolveOptions, type SessionManagerOptions } from './options.js';
 import {
   hashRefreshToken,
   newRefreshToken,
@@ -231,15 +231,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     if (at >= session.absoluteExpiresAt || at >= session.idleExpiresAt) {
       throw new RevocableError('ERR_SESSION_EXPIRED', 'The session has expired.');
     }
-    // A global cut-off (revokeEverything) ends every session created before it.
-    if (
-      index.check({
-        sid: session.sid,
-        sub: session.sub,
-        iat: session.createdAt,
-        sgen: session.gen,
-      }) !== null
-    ) {
+    // A global cut-off (revokeEverything) ends every session created before it. Only the global
+    // rule is asked: the store has already answered for this session and subject, and a folded
+    // subject bucket must not be able to refuse the refresh that is its cure.
+    if (index.check({ iat: session.createdAt }) === 'global') {
       throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
     }
   }

@@ -44,6 +44,29 @@ export function isCutOff(
 }
 
 /**
+ * The rule for a bucket of folded subjects. Generations count per subject, so a bucket's highest
+ * generation says nothing about another member's tokens: judged by generation alone, a member that
+ * was never revoked would see every token refused, refreshed or not, until the bucket expired. So a
+ * token that carries `sgen` is dead in a bucket only when its generation is older AND it was issued
+ * before the bucket's latest cut-off plus the skew. That still condemns every token a member's own
+ * entry condemns, given how tokens are issued: the issuer reads the subject's generation from the
+ * store in the same step that creates or rotates the session and signs at once, so a token with an
+ * older generation was issued before that generation's cut-off (plus at most the skew). A refused
+ * member's client refreshes and, once the skew has passed, gets a token the bucket lets through.
+ */
+function isCutOffInBucket(
+  at: number,
+  plainAt: number,
+  gen: number,
+  iat: number,
+  sgen: number,
+  skew: number,
+): boolean {
+  if (sgen === NO_GENERATION) return iat < at + skew;
+  return (sgen < gen && iat < at + skew) || iat < plainAt + skew;
+}
+
+/**
  * The subject cut-offs: an exact map up to `maxEntries` subjects, then a fixed number of buckets
  * (a power of two) that each hold the maxima of the subjects folded into them. A folded subject is
  * judged by its bucket, which can refuse a token its own entry would have let through but never the
@@ -175,7 +198,7 @@ export class SubjectTable {
     const buckets = this.#buckets!;
     return (
       buckets[base + 3] !== 0 &&
-      isCutOff(
+      isCutOffInBucket(
         buckets[base]!,
         buckets[base + 1]!,
         buckets[base + 2]!,
