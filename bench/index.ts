@@ -20,6 +20,7 @@ type Suite = { run(options?: SuiteOptions): Promise<SuiteResult> };
 const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   jwt: () => import('./jwt.js'),
   revocation: () => import('./revocation.js'),
+  sessions: () => import('./sessions.js'),
 };
 
 function usage(): never {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isRevocableError } from '../errors/index.js';
 import {
   createSigner,
@@ -6,6 +9,9 @@ import {
   KeyRing,
   type Verifier,
 } from '../jwt/index.js';
+import { createMemoryStore } from '../stores/memory-store.js';
+import type { Store } from '../stores/types.js';
+import { runSessionsDemo } from './demo-sessions.js';
 import type { CliIo } from './io.js';
 
 /** What `revocable demo` does, for the help text. */
@@ -27,10 +33,10 @@ function outcome(verifier: Verifier, token: string): string {
  *
  * @example
  * ```ts
- * runDemo(createNodeIo());
+ * await runDemo(createNodeIo());
  * ```
  */
-export function runDemo(io: CliIo): number {
+export async function runDemo(io: CliIo): Promise<number> {
   const say = (text: string) => io.stdout(`${text}\n`);
   const issuer = 'https://auth.example';
   const audience = 'api';
@@ -74,6 +80,36 @@ export function runDemo(io: CliIo): number {
     `7. Key ${first.kid} leaked and is retired: old token ${outcome(verifier, token)}; new token ${outcome(verifier, fresh)}`,
   );
   say('');
+  const { store, name, close } = await demoStore();
+  try {
+    await runSessionsDemo(say, store, name);
+  } finally {
+    await close();
+  }
+  say('');
   say('Next: revocable --help (keys generate, token sign, token verify, ...).');
   return 0;
+}
+
+// SQLite in a temporary file when better-sqlite3 is installed (it is an optional peer dependency),
+// the memory store otherwise.
+async function demoStore(): Promise<{ store: Store; name: string; close(): Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'revocable-demo-'));
+  const cleanup = () => rmSync(directory, { recursive: true, force: true });
+  try {
+    const sqlite = await import('../stores/sqlite/index.js');
+    const database = sqlite.openSqliteDatabase(join(directory, 'demo.db'));
+    return {
+      store: sqlite.createSqliteStore({ database }),
+      name: 'SQLite (a temporary file)',
+      close: async () => {
+        database.close();
+        cleanup();
+      },
+    };
+  } catch (error) {
+    cleanup();
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    return { store: createMemoryStore(), name: 'the memory store', close: async () => {} };
+  }
 }

@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   ERR_SESSION_UNKNOWN: 'No session has this id.',
   ERR_SUBJECT_BANNED: 'The subject is banned: no login and no refresh.',
   ERR_REAUTH_REQUIRED: 'The action needs an authentication more recent than its max_age.',
+  ERR_STORE_SCHEMA:
+    "The store's schema or key layout is newer than this revocable, or is not revocable's.",
 } as const;
 
 /** The union of every error code. */

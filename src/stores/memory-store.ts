@@ -1,45 +1,93 @@
-import { RevocableError } from '../errors/revocable-error.js';
-import { parseRevocationEvent, type RevocationEvent } from '../revocation/events.js';
+import type { RevocationEvent } from '../revocation/events.js';
+import {
+  endedAt,
+  fromEntry,
+  newestFirst,
+  type SessionEntry,
+  toEntry,
+} from './internal/memory-entry.js';
+import {
+  assertBoolean,
+  assertDurationSeconds,
+  assertEpochSeconds,
+  assertHash,
+  assertLimit,
+  assertPosition,
+  assertReason,
+  assertRefreshRotation,
+  assertSessionRecord,
+  assertSid,
+  assertSidList,
+  assertSub,
+  claimsJson,
+  parseEvents,
+} from './internal/validate.js';
 import type {
   CreateOutcome,
-  RefreshRotation,
   RotateOutcome,
-  SessionRecord,
   Store,
   StoredEvent,
   StoredSession,
   SubjectState,
 } from './types.js';
-import { checkRefreshRotation, checkSessionRecord, checkText, checkTime } from './validate.js';
+
+interface SubjectEntry {
+  gen: number;
+  banned: boolean;
+  bannedAt: number | null;
+}
 
 /**
  * A store in this process's memory: for tests, demos and the smallest single-process apps (it
- * forgets everything on restart). Every method completes within one turn of the event loop, which
- * is what makes each of them atomic.
+ * forgets everything on restart, and nothing is shared with other processes). Every method runs
+ * to completion synchronously when called, before its promise is returned: no other call can
+ * interleave, which is what makes each of them atomic. Every record it returns is a copy.
  *
  * @example
  * ```ts
+ * import { createSessionManager } from 'revocable/sessions';
+ * import { createMemoryStore } from 'revocable/stores';
  * const store = createMemoryStore();
+ * const sessions = createSessionManager({ store, keys: ring, index, issuer, audience });
  * ```
  */
 export function createMemoryStore(): Store {
-  const sessions = new Map<string, SessionRecord>();
-  const subjects = new Map<string, { gen: number; banned: boolean; bannedAt: number | null }>();
-  const log: StoredEvent[] = [];
+  const sessions = new Map<string, SessionEntry>();
+  const sidsBySubject = new Map<string, Set<string>>();
+  const subjects = new Map<string, SubjectEntry>();
+  // Ascending by seq; seq is the highest position ever handed out, which a prune never lowers.
+  let log: StoredEvent[] = [];
   const eventIds = new Set<string>();
   let seq = 0;
 
-  function subjectOf(sub: string): SubjectState {
+  function subjectState(sub: string): SubjectState {
     const subject = subjects.get(sub);
     return { gen: subject?.gen ?? 0, banned: subject?.banned ?? false };
   }
 
-  function copy(record: SessionRecord): SessionRecord {
-    return {
-      ...record,
-      claims: structuredClone(record.claims),
-      spentHashes: [...record.spentHashes],
-    };
+  function subjectEntry(sub: string): SubjectEntry {
+    let subject = subjects.get(sub);
+    if (subject === undefined) {
+      subject = { gen: 0, banned: false, bannedAt: null };
+      subjects.set(sub, subject);
+    }
+    return subject;
+  }
+
+  function deleteSession(entry: SessionEntry): void {
+    sessions.delete(entry.sid);
+    const sids = sidsBySubject.get(entry.sub);
+    sids?.delete(entry.sid);
+    if (sids?.size === 0) sidsBySubject.delete(entry.sub);
+  }
+
+  function liveEntriesOf(sub: string): SessionEntry[] {
+    const entries: SessionEntry[] = [];
+    for (const sid of sidsBySubject.get(sub) ?? []) {
+      const entry = sessions.get(sid);
+      if (entry !== undefined && entry.revokedAt === null) entries.push(entry);
+    }
+    return entries;
   }
 
   function append(events: readonly RevocationEvent[]): void {
@@ -51,131 +99,161 @@ export function createMemoryStore(): Store {
     }
   }
 
-  function parseEvents(events: unknown): RevocationEvent[] {
-    if (!Array.isArray(events))
-      throw new RevocableError('ERR_INVALID_ARGUMENT', 'events must be an array.');
-    return events.map((event) => parseRevocationEvent(event));
+  // The index of the first event past `after`, by binary search: the log is ascending by seq.
+  function firstAfter(after: number): number {
+    let low = 0;
+    let high = log.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (log[middle]!.seq <= after) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
+
+  // Events are frozen by parseEvents, so sharing them is safe; the wrapper is not.
+  const copyStored = (stored: StoredEvent): StoredEvent => ({
+    seq: stored.seq,
+    event: stored.event,
+  });
 
   return {
     async createSession(session): Promise<CreateOutcome> {
-      checkSessionRecord(session);
-      if (subjectOf(session.sub).banned) return { created: false, reason: 'banned' };
+      assertSessionRecord(session);
+      const claims = claimsJson(session.claims);
+      const subject = subjectState(session.sub);
+      if (subject.banned) return { created: false, reason: 'banned' };
       if (sessions.has(session.sid)) return { created: false, reason: 'exists' };
-      sessions.set(session.sid, copy(session));
-      return { created: true, gen: subjectOf(session.sub).gen };
+      sessions.set(session.sid, toEntry(session, claims));
+      let sids = sidsBySubject.get(session.sub);
+      if (sids === undefined) {
+        sids = new Set();
+        sidsBySubject.set(session.sub, sids);
+      }
+      sids.add(session.sid);
+      return { created: true, gen: subject.gen };
     },
+
     async getSession(sid): Promise<StoredSession | null> {
-      checkText(sid, 'sid');
-      const session = sessions.get(sid);
-      return session === undefined ? null : { ...copy(session), ...subjectOf(session.sub) };
+      assertSid(sid);
+      const entry = sessions.get(sid);
+      if (entry === undefined) return null;
+      return { ...fromEntry(entry), ...subjectState(entry.sub) };
     },
+
     async listSessions(sub) {
-      checkText(sub, 'sub');
-      return [...sessions.values()]
-        .filter((session) => session.sub === sub && session.revokedAt === null)
-        .sort((a, b) => b.createdAt - a.createdAt)
-        .map(copy);
+      assertSub(sub);
+      return liveEntriesOf(sub).sort(newestFirst).map(fromEntry);
     },
-    async rotateRefresh(sid, expectedHash, next: RefreshRotation): Promise<RotateOutcome> {
-      checkText(sid, 'sid');
-      checkText(expectedHash, 'expectedHash');
-      checkRefreshRotation(next);
-      const session = sessions.get(sid);
-      if (session === undefined) return { status: 'missing' };
-      if (session.revokedAt !== null) return { status: 'revoked' };
-      const subject = subjectOf(session.sub);
+
+    async rotateRefresh(sid, expectedHash, next): Promise<RotateOutcome> {
+      assertSid(sid);
+      assertHash(expectedHash, 'expectedHash');
+      assertRefreshRotation(next);
+      const entry = sessions.get(sid);
+      if (entry === undefined) return { status: 'missing' };
+      if (entry.revokedAt !== null) return { status: 'revoked' };
+      const subject = subjectState(entry.sub);
       if (subject.banned) return { status: 'banned' };
-      if (session.refreshHash !== expectedHash) return { status: 'stale' };
-      sessions.set(sid, { ...session, ...next, spentHashes: [...next.spentHashes] });
+      if (entry.refreshHash !== expectedHash) return { status: 'stale' };
+      sessions.set(sid, {
+        ...entry,
+        refreshHash: next.refreshHash,
+        previousHash: next.previousHash,
+        rotatedAt: next.rotatedAt,
+        spentHashes: [...next.spentHashes],
+        lastSeenAt: next.lastSeenAt,
+        idleExpiresAt: next.idleExpiresAt,
+      });
       return { status: 'rotated', gen: subject.gen };
     },
+
     async revokeSessions(sids, at, reason, events) {
-      if (!Array.isArray(sids))
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'sids must be an array.');
-      for (const sid of sids) checkText(sid, 'sid');
-      checkTime(at, 'at');
-      checkText(reason, 'reason');
-      const parsed = parseEvents(events);
+      assertSidList(sids);
+      assertEpochSeconds(at, 'at');
+      assertReason(reason);
+      const checked = parseEvents(events);
       const revoked: string[] = [];
       for (const sid of sids) {
-        const session = sessions.get(sid);
-        if (session === undefined || session.revokedAt !== null) continue;
-        sessions.set(sid, { ...session, revokedAt: at, revokedReason: reason });
+        const entry = sessions.get(sid);
+        if (entry === undefined || entry.revokedAt !== null) continue;
+        sessions.set(sid, { ...entry, revokedAt: at, revokedReason: reason });
         revoked.push(sid);
       }
-      append(parsed);
+      append(checked);
       return revoked;
     },
+
     async updateClaims(sub, claims) {
-      checkText(sub, 'sub');
-      if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'claims must be an object.');
-      }
-      let count = 0;
-      for (const [sid, session] of sessions) {
-        if (session.sub !== sub || session.revokedAt !== null) continue;
-        sessions.set(sid, { ...session, claims: structuredClone(claims) });
-        count += 1;
-      }
-      return count;
+      assertSub(sub);
+      const text = claimsJson(claims);
+      const entries = liveEntriesOf(sub);
+      for (const entry of entries) sessions.set(entry.sid, { ...entry, claims: text });
+      return entries.length;
     },
+
     async getSubject(sub) {
-      checkText(sub, 'sub');
-      return subjectOf(sub);
+      assertSub(sub);
+      return subjectState(sub);
     },
+
     async bumpGeneration(sub) {
-      checkText(sub, 'sub');
-      const subject = subjects.get(sub) ?? { gen: 0, banned: false, bannedAt: null };
+      assertSub(sub);
+      const subject = subjectEntry(sub);
       subject.gen += 1;
-      subjects.set(sub, subject);
       return subject.gen;
     },
+
     async setBanned(sub, banned, at) {
-      checkText(sub, 'sub');
-      checkTime(at, 'at');
-      if (typeof banned !== 'boolean')
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'banned must be a boolean.');
-      const subject = subjects.get(sub) ?? { gen: 0, banned: false, bannedAt: null };
+      assertSub(sub);
+      assertBoolean(banned, 'banned');
+      assertEpochSeconds(at, 'at');
+      const subject = subjectEntry(sub);
       subject.banned = banned;
       subject.bannedAt = banned ? at : null;
-      subjects.set(sub, subject);
     },
+
     async appendEvents(events) {
       append(parseEvents(events));
     },
+
     async readEvents(after, limit) {
-      checkTime(after, 'after');
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'limit must be a positive integer.');
-      return log.filter((stored) => stored.seq > after).slice(0, limit);
+      assertPosition(after, 'after');
+      assertLimit(limit);
+      const start = firstAfter(after);
+      return log.slice(start, start + limit).map(copyStored);
     },
+
     async liveEvents(now) {
-      checkTime(now, 'now');
-      return { events: log.filter((stored) => stored.event.until > now), position: seq };
+      assertEpochSeconds(now, 'now');
+      const events = log.filter((stored) => stored.event.until > now).map(copyStored);
+      return { events, position: seq };
     },
+
     async prune(now, retention) {
-      checkTime(now, 'now');
-      checkTime(retention, 'retention');
+      assertEpochSeconds(now, 'now');
+      assertDurationSeconds(retention, 'retention');
       const cutoff = now - retention;
-      let sessionCount = 0;
-      for (const [sid, session] of sessions) {
-        const ended = Math.min(
-          session.revokedAt ?? Number.POSITIVE_INFINITY,
-          session.idleExpiresAt,
-          session.absoluteExpiresAt,
-        );
-        if (ended < cutoff) {
-          sessions.delete(sid);
-          sessionCount += 1;
+      let prunedSessions = 0;
+      for (const entry of [...sessions.values()]) {
+        if (endedAt(entry) < cutoff) {
+          deleteSession(entry);
+          prunedSessions += 1;
         }
       }
-      const before = log.length;
-      const kept = log.filter((stored) => stored.event.until > now);
-      log.length = 0;
-      log.push(...kept);
-      return { sessions: sessionCount, events: before - kept.length };
+      const kept: StoredEvent[] = [];
+      for (const stored of log) {
+        if (stored.event.until > now) kept.push(stored);
+        // Forgetting the id too keeps the set as small as the log; an event appended again after
+        // its until has passed is dead whatever position it gets.
+        else eventIds.delete(stored.event.id);
+      }
+      const prunedEvents = log.length - kept.length;
+      log = kept;
+      return { sessions: prunedSessions, events: prunedEvents };
     },
+
+    // Nothing is held outside the maps, which the garbage collector reclaims with the store.
     async close() {},
   };
 }

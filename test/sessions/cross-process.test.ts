@@ -27,7 +27,7 @@ async function postgres(): Promise<{ store: Store; namespace: string } | string>
     return serviceMissing('PostgreSQL', error);
   }
   const schema = `revocable_test_${randomBytes(6).toString('hex')}`;
-  await migratePostgresStore({ client: pool, schema });
+  await migratePostgresStore(pool, { schema });
   cleanups.push(async () => {
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();

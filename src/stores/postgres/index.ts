@@ -1,14 +1,22 @@
 /**
- * The PostgreSQL store (`revocable/postgres`), on `pg`.
+ * The PostgreSQL store (`revocable/postgres`) on pg 8: for several processes or machines sharing
+ * one database. This subpath is the only one that needs pg (and it imports only its types).
+ *
+ * Migrations are explicit: {@link migratePostgresStore} creates or upgrades the tables
+ * (versioned, idempotent, safe when several processes run it at once); run it before
+ * {@link createPostgresStore} is used.
  *
  * @example
  * ```ts
+ * import pg from 'pg';
  * import { createPostgresStore, migratePostgresStore } from 'revocable/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migratePostgresStore(pool);
+ * const store = createPostgresStore({ client: pool });
  * ```
  * @module
  */
-export {
-  createPostgresStore,
-  migratePostgresStore,
-  type PostgresStoreOptions,
-} from './postgres-store.js';
+export { type MigratePostgresStoreOptions, migratePostgresStore } from './migrate.js';
+export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
+export { POSTGRES_SCHEMA_VERSION } from './schema.js';

@@ -1,10 +1,23 @@
 /**
- * The Redis store (`revocable/redis`), on ioredis.
+ * The Redis store (`revocable/redis`) on ioredis 6: for several processes or machines sharing
+ * sessions and the revocation log. This subpath is the only one that needs ioredis, and it only
+ * uses the client it is given (its types, no import at run time).
+ *
+ * Migrations: there is no schema; the key layout version is stamped and checked by the store
+ * itself. {@link migrateRedisStore} stamps or checks it ahead of time, e.g. in a deploy step.
  *
  * @example
  * ```ts
+ * import { Redis } from 'ioredis';
  * import { createRedisStore } from 'revocable/redis';
+ * const store = createRedisStore({ client: new Redis(process.env.REDIS_URL) });
  * ```
  * @module
  */
+export type { RedisClient } from './lua-script.js';
+export {
+  type MigrateRedisStoreOptions,
+  migrateRedisStore,
+  REDIS_LAYOUT_VERSION,
+} from './migrate.js';
 export { createRedisStore, type RedisStoreOptions } from './redis-store.js';

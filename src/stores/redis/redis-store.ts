@@ -1,127 +1,118 @@
-import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-import { RevocableError } from '../../errors/revocable-error.js';
 import {
-  parseRevocationEvent,
+  MAX_EVENT_TIME,
   parseRevocationEventJson,
   type RevocationEvent,
   serializeRevocationEvent,
 } from '../../revocation/events.js';
-import type {
-  CreateOutcome,
-  RotateOutcome,
-  SessionRecord,
-  Store,
-  StoredEvent,
-  StoredSession,
-} from '../types.js';
-import { checkRefreshRotation, checkSessionRecord, checkText, checkTime } from '../validate.js';
+import {
+  assertBoolean,
+  assertDurationSeconds,
+  assertEpochSeconds,
+  assertHash,
+  assertLimit,
+  assertPosition,
+  assertReason,
+  assertRefreshRotation,
+  assertSessionRecord,
+  assertSid,
+  assertSidList,
+  assertSub,
+  claimsJson,
+  parseEvents,
+} from '../internal/validate.js';
+import type { CreateOutcome, RotateOutcome, Store, StoredEvent, StoredSession } from '../types.js';
+import { redisKeys, resolvePrefix } from './keys.js';
+import { createScriptRunner, type LuaScript, type RedisClient } from './lua-script.js';
+import { checkRedisClient, isClusterClient, REDIS_LAYOUT_VERSION } from './migrate.js';
+import {
+  asArray,
+  asCount,
+  asFieldMap,
+  asString,
+  rotationValues,
+  sessionFields,
+  sessionFromFields,
+  unreadable,
+} from './records.js';
 import * as scripts from './scripts.js';
 
 /** Options for {@link createRedisStore}. */
 export interface RedisStoreOptions {
-  /** An ioredis client (or Cluster) the application created; the store never quits it. */
-  client: Redis | Cluster;
   /**
-   * Prefix of every key (default `revocable:`). In Redis Cluster it must contain a hash tag, such
-   * as `{revocable}:`, so that all of the store's keys live in one slot: the scripts touch a
-   * session, its subject and the log together.
+   * An ioredis `Redis` (standalone or Sentinel) or `Cluster` the application created, without a
+   * `keyPrefix` option. The store never quits it.
+   */
+  client: RedisClient;
+  /**
+   * What every key of the store starts with (default `revocable:`; `{revocable}:` on a Cluster).
+   * On a Cluster it must contain a hash tag (`{...}`): the whole store then lives in one slot, see
+   * {@link createRedisStore}.
    */
   prefix?: string;
-  /** How long a session's keys outlive its absolute expiry before Redis drops them (default 7 days). */
-  retention?: number;
+  /**
+   * How long, in seconds, a session's keys outlive the session's end (its idle or absolute
+   * expiry, or its revocation) before Redis deletes them by itself. Default 7 days. `prune()`
+   * deletes ended sessions sooner if asked to. Redis reads session times against its own clock,
+   * so a session written as having ended longer ago than this is deleted at once.
+   */
+  sessionRetention?: number;
 }
 
-type ScriptName = keyof typeof scripts;
-type Reply = string | number | null | Reply[];
-
-const TEXT_FIELDS = [
-  'sid',
-  'sub',
-  'device',
-  'ip',
-  'userAgent',
-  'refreshHash',
-  'previousHash',
-  'revokedReason',
-] as const;
-const NUMBER_FIELDS = [
-  'createdAt',
-  'lastSeenAt',
-  'idleExpiresAt',
-  'absoluteExpiresAt',
-  'authTime',
-  'rotatedAt',
-  'revokedAt',
-] as const;
-
-// A record as the hash stores it: every field a string, null fields absent.
-function toFields(record: Partial<SessionRecord>): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(record)) {
-    if (value === null || value === undefined) continue;
-    if (name === 'claims' || name === 'spentHashes') out.push(name, JSON.stringify(value));
-    else out.push(name, String(value));
-  }
-  return out;
-}
-
-function fromFields(flat: readonly Reply[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) map[String(flat[i])] = String(flat[i + 1]);
-  return map;
-}
-
-function toRecord(map: Record<string, string>): SessionRecord {
-  const record: Record<string, unknown> = {};
-  for (const name of TEXT_FIELDS) record[name] = map[name] ?? null;
-  for (const name of NUMBER_FIELDS)
-    record[name] = map[name] === undefined ? null : Number(map[name]);
-  record.claims = JSON.parse(map.claims ?? '{}') as unknown;
-  record.spentHashes = JSON.parse(map.spentHashes ?? '[]') as unknown;
-  return record as unknown as SessionRecord;
-}
+const DEFAULT_SESSION_RETENTION = 7 * 86_400;
+// The most sessions and events one prune script deletes, so that no script blocks Redis long.
+const PRUNE_BATCH = 500;
 
 /**
- * A store in Redis through ioredis. Every method is one Lua script (one round trip, atomic on the
- * server) or one command. Session keys expire by themselves a while after their absolute expiry;
- * `prune` removes ended sessions and expired events earlier.
+ * A store in Redis through ioredis (version 6, Redis 6.2 or later): for several processes or
+ * machines sharing sessions and the revocation log.
+ *
+ * Every method is one Lua script: Redis runs it alone, so each method is atomic, and it is one
+ * round trip (`getSession` and `rotateRefresh` included). The log's positions come from `INCR`
+ * inside the appending script, so position order is commit order.
+ *
+ * Keys (under the prefix `P`): `P session:<sid>` (hash), `P subject:<sub>` (hash: gen, banned,
+ * bannedAt), `P sessions:<sub>` (zset of unrevoked sids by creation), `P ends` (zset of sids by
+ * end time, for prune), `P log` (zset of event JSON by position), `P log:ids`, `P log:until`,
+ * `P log:seq` and `P layout` (the layout version, see {@link migrateRedisStore}). Session keys
+ * expire by themselves `sessionRetention` seconds after the session ends, and the index entries
+ * they leave behind are swept as sessions are created, so Redis stays bounded even if `prune()`
+ * never runs. Events stay until `prune()` removes them. Subjects (their generation and ban) are
+ * kept for good: a generation must never go back.
+ *
+ * Redis Cluster: the scripts touch a session, its subject, the index and the log together, and
+ * `revokeSessions` must revoke sessions and append to the one log in a single step, which Redis
+ * can only do within one slot. So the whole store lives in one slot, named by the hash tag in the
+ * prefix. The trade-off: one store's data and load sit on one shard, which suits it (the store is
+ * hit at login, refresh and revocation, not on each request); give each application or tenant its
+ * own tag to spread several stores out.
  *
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
  * import { createRedisStore } from 'revocable/redis';
- * const store = createRedisStore({ client: new Redis(process.env.REDIS_URL), prefix: 'app:revocable:' });
+ * import { createSessionManager } from 'revocable/sessions';
+ *
+ * const client = new Redis(process.env.REDIS_URL);
+ * const store = createRedisStore({ client, prefix: 'app:revocable:' });
+ * // ... createSessionManager({ store, ... })
+ * process.on('SIGTERM', () => client.quit()); // the client is the application's to close
  * ```
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const client = options?.client;
-  if (typeof client?.evalsha !== 'function') {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'client must be an ioredis client.');
-  }
-  const prefix = options.prefix ?? 'revocable:';
-  if (typeof prefix !== 'string' || prefix.length === 0 || prefix.length > 100) {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'prefix must be a non-empty string.');
-  }
-  const retention = options.retention ?? 7 * 86400;
-  checkTime(retention, 'retention');
-  const shas = new Map<ScriptName, string>();
-
-  // EVALSHA first; on NOSCRIPT (a restarted or flushed server) EVAL sends the body once more.
-  async function run(name: ScriptName, args: readonly (string | number)[]): Promise<Reply> {
-    const body = scripts[name];
-    let sha = shas.get(name);
-    if (sha === undefined) {
-      sha = createHash('sha1').update(body).digest('hex');
-      shas.set(name, sha);
-    }
-    try {
-      return (await client.evalsha(sha, 0, prefix, ...args)) as Reply;
-    } catch (error) {
-      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      return (await client.eval(body, 0, prefix, ...args)) as Reply;
-    }
-  }
+  checkRedisClient(client);
+  const prefix = resolvePrefix(options.prefix, isClusterClient(client));
+  const retention = options.sessionRetention ?? DEFAULT_SESSION_RETENTION;
+  assertDurationSeconds(retention, 'sessionRetention');
+  const keys = redisKeys(prefix);
+  const version = String(REDIS_LAYOUT_VERSION);
+  // No key needs to outlive the year 3000, so a longer retention changes nothing; capped here, it
+  // keeps the scripts' integer arithmetic in range.
+  const header = [version, prefix, String(Math.min(retention, MAX_EVENT_TIME))];
+  const runner = createScriptRunner(client, version);
+  const run = (script: LuaScript, scriptKeys: readonly string[], args: readonly string[]) =>
+    runner(script, [keys.layout, ...scriptKeys], [...header, ...args]);
+  const logKeys = [keys.log, keys.logIds, keys.logUntil, keys.logSeq];
 
   function eventArgs(events: readonly RevocationEvent[]): string[] {
     return events.flatMap((event) => [
@@ -131,142 +122,182 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     ]);
   }
 
-  function parseEvents(events: unknown): RevocationEvent[] {
-    if (!Array.isArray(events))
-      throw new RevocableError('ERR_INVALID_ARGUMENT', 'events must be an array.');
-    return events.map((event) => parseRevocationEvent(event));
-  }
-
-  function storedEvents(flat: readonly Reply[], from: number): StoredEvent[] {
-    const out: StoredEvent[] = [];
-    for (let i = from; i + 1 < flat.length; i += 2) {
-      out.push({ seq: Number(flat[i]), event: parseRevocationEventJson(String(flat[i + 1])) });
+  // (seq, body) pairs, as the log scripts return them.
+  function storedEvents(flat: readonly unknown[], seqFirst: boolean): StoredEvent[] {
+    const events: StoredEvent[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [seq, body] = seqFirst ? [flat[i], flat[i + 1]] : [flat[i + 1], flat[i]];
+      events.push({
+        seq: asCount(seq, 'a log position'),
+        event: parseRevocationEventJson(asString(body, 'an event')),
+      });
     }
-    return out;
+    return events;
   }
 
   return {
     async createSession(session): Promise<CreateOutcome> {
-      checkSessionRecord(session);
-      const expireAt = Math.ceil(session.absoluteExpiresAt + retention);
-      const end = Math.min(
-        session.revokedAt ?? session.idleExpiresAt,
+      assertSessionRecord(session);
+      const claims = claimsJson(session.claims);
+      const ended = Math.min(
         session.idleExpiresAt,
         session.absoluteExpiresAt,
+        session.revokedAt ?? Number.POSITIVE_INFINITY,
       );
-      const reply = (await run('CREATE_SESSION', [
-        session.sid,
-        session.sub,
-        String(session.createdAt),
-        expireAt,
-        String(end),
-        ...toFields(session),
-      ])) as string[];
-      if (reply[0] === 'created') return { created: true, gen: Number(reply[1]) };
-      return { created: false, reason: reply[0] === 'banned' ? 'banned' : 'exists' };
+      const reply = asArray(
+        await run(
+          scripts.CREATE_SESSION,
+          [
+            keys.session(session.sid),
+            keys.subject(session.sub),
+            keys.subjectSessions(session.sub),
+            keys.ends,
+          ],
+          [
+            session.sid,
+            String(session.createdAt),
+            String(ended),
+            session.revokedAt === null ? '1' : '0',
+            ...sessionFields(session, claims),
+          ],
+        ),
+        'a creation',
+      );
+      if (reply[0] === 'created') return { created: true, gen: asCount(reply[1], 'a generation') };
+      if (reply[0] === 'banned' || reply[0] === 'exists')
+        return { created: false, reason: reply[0] };
+      throw unreadable('a creation');
     },
+
     async getSession(sid): Promise<StoredSession | null> {
-      checkText(sid, 'sid');
-      const reply = (await run('GET_SESSION', [sid])) as Reply[];
-      if (reply.length === 0) return null;
-      const map = fromFields(reply);
-      return { ...toRecord(map), gen: Number(map.gen), banned: map.banned === '1' };
+      assertSid(sid);
+      const reply = await run(scripts.GET_SESSION, [keys.session(sid)], []);
+      if (reply === null) return null;
+      const [fields, gen, banned] = asArray(reply, 'a session');
+      return {
+        ...sessionFromFields(asFieldMap(fields, 'a session')),
+        gen: asCount(gen, 'a generation'),
+        banned: banned === '1',
+      };
     },
+
     async listSessions(sub) {
-      checkText(sub, 'sub');
-      const reply = (await run('LIST_SESSIONS', [sub])) as Reply[][];
-      return reply
-        .map((flat) => toRecord(fromFields(flat)))
-        .filter((record) => record.revokedAt === null);
+      assertSub(sub);
+      const reply = await run(scripts.LIST_SESSIONS, [keys.subjectSessions(sub)], []);
+      return asArray(reply, 'a session list').map((fields) =>
+        sessionFromFields(asFieldMap(fields, 'a session')),
+      );
     },
+
     async rotateRefresh(sid, expectedHash, next): Promise<RotateOutcome> {
-      checkText(sid, 'sid');
-      checkText(expectedHash, 'expectedHash');
-      checkRefreshRotation(next);
-      const reply = (await run('ROTATE', [
-        sid,
-        expectedHash,
-        String(next.idleExpiresAt),
-        ...toFields(next),
-      ])) as string[];
+      assertSid(sid);
+      assertHash(expectedHash, 'expectedHash');
+      assertRefreshRotation(next);
+      const reply = asArray(
+        await run(
+          scripts.ROTATE_REFRESH,
+          [keys.session(sid), keys.ends],
+          [sid, expectedHash, ...rotationValues(next)],
+        ),
+        'a rotation',
+      );
       const status = reply[0];
-      if (status === 'rotated') return { status, gen: Number(reply[1]) };
-      if (status === 'missing' || status === 'revoked' || status === 'banned' || status === 'stale')
+      if (status === 'rotated') return { status, gen: asCount(reply[1], 'a generation') };
+      if (status === 'stale' || status === 'revoked' || status === 'banned' || status === 'missing')
         return { status };
-      throw new RevocableError(
-        'ERR_INVALID_ARGUMENT',
-        'Unexpected answer from the rotation script.',
-      );
+      throw unreadable('a rotation');
     },
+
     async revokeSessions(sids, at, reason, events) {
-      if (!Array.isArray(sids))
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'sids must be an array.');
-      for (const sid of sids) checkText(sid, 'sid');
-      checkTime(at, 'at');
-      checkText(reason, 'reason');
+      assertSidList(sids);
+      assertEpochSeconds(at, 'at');
+      assertReason(reason);
       const parsed = parseEvents(events);
-      const reply = (await run('REVOKE_SESSIONS', [
-        String(at),
-        reason,
-        sids.length,
-        ...sids,
-        ...eventArgs(parsed),
-      ])) as string[];
-      return reply.map(String);
-    },
-    async updateClaims(sub, claims) {
-      checkText(sub, 'sub');
-      if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'claims must be an object.');
-      }
-      return Number(await run('UPDATE_CLAIMS', [sub, JSON.stringify(claims)]));
-    },
-    async getSubject(sub) {
-      checkText(sub, 'sub');
-      const [gen, banned] = await client.hmget(`${prefix}u:${sub}`, 'gen', 'banned');
-      return { gen: Number(gen ?? 0), banned: banned === '1' };
-    },
-    async bumpGeneration(sub) {
-      checkText(sub, 'sub');
-      return client.hincrby(`${prefix}u:${sub}`, 'gen', 1);
-    },
-    async setBanned(sub, banned, at) {
-      checkText(sub, 'sub');
-      checkTime(at, 'at');
-      if (typeof banned !== 'boolean')
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'banned must be a boolean.');
-      await client.hset(
-        `${prefix}u:${sub}`,
-        'banned',
-        banned ? '1' : '0',
-        'bannedAt',
-        banned ? String(at) : '',
+      const list = [...sids];
+      if (list.length === 0 && parsed.length === 0) return [];
+      const reply = await run(
+        scripts.REVOKE_SESSIONS,
+        [...logKeys, keys.ends, ...list.map((sid) => keys.session(sid))],
+        [String(at), reason, String(list.length), ...list, ...eventArgs(parsed)],
       );
+      return asArray(reply, 'the revoked sessions').map((sid) => asString(sid, 'a sid'));
     },
+
+    async updateClaims(sub, claims) {
+      assertSub(sub);
+      const text = claimsJson(claims);
+      const reply = await run(scripts.UPDATE_CLAIMS, [keys.subjectSessions(sub)], [text]);
+      return asCount(reply, 'a count');
+    },
+
+    async getSubject(sub) {
+      assertSub(sub);
+      const [gen, banned] = asArray(
+        await run(scripts.GET_SUBJECT, [keys.subject(sub)], []),
+        'a subject',
+      );
+      return { gen: asCount(gen, 'a generation'), banned: banned === '1' };
+    },
+
+    async bumpGeneration(sub) {
+      assertSub(sub);
+      return asCount(await run(scripts.BUMP_GENERATION, [keys.subject(sub)], []), 'a generation');
+    },
+
+    async setBanned(sub, banned, at) {
+      assertSub(sub);
+      assertBoolean(banned, 'banned');
+      assertEpochSeconds(at, 'at');
+      await run(scripts.SET_BANNED, [keys.subject(sub)], [banned ? '1' : '0', String(at)]);
+    },
+
     async appendEvents(events) {
       const parsed = parseEvents(events);
-      if (parsed.length > 0) await run('APPEND_EVENTS', eventArgs(parsed));
+      if (parsed.length === 0) return;
+      await run(scripts.APPEND_EVENTS, logKeys, eventArgs(parsed));
     },
+
     async readEvents(after, limit) {
-      checkTime(after, 'after');
-      if (!Number.isInteger(limit) || limit < 1) {
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'limit must be a positive integer.');
-      }
-      return storedEvents((await run('READ_EVENTS', [String(after), limit])) as Reply[], 0);
+      assertPosition(after);
+      assertLimit(limit);
+      const reply = await run(scripts.READ_EVENTS, [keys.log], [`(${after}`, String(limit)]);
+      return storedEvents(asArray(reply, 'the log'), false);
     },
+
     async liveEvents(now) {
-      checkTime(now, 'now');
-      const reply = (await run('LIVE_EVENTS', [String(now)])) as Reply[];
-      const events = storedEvents(reply, 1).sort((a, b) => a.seq - b.seq);
-      return { events, position: Number(reply[0]) };
+      assertEpochSeconds(now, 'now');
+      const [position, flat] = asArray(
+        await run(scripts.LIVE_EVENTS, logKeys, [`(${now}`]),
+        'the log',
+      );
+      const events = storedEvents(asArray(flat, 'the log'), true).sort((a, b) => a.seq - b.seq);
+      return { events, position: asCount(position, 'a log position') };
     },
+
     async prune(now, retentionSeconds) {
-      checkTime(now, 'now');
-      checkTime(retentionSeconds, 'retention');
-      const events = Number(await run('PRUNE_EVENTS', [String(now)]));
-      const sessions = Number(await run('PRUNE_SESSIONS', [String(now - retentionSeconds)]));
-      return { sessions, events };
+      assertEpochSeconds(now, 'now');
+      assertDurationSeconds(retentionSeconds, 'retention');
+      const cutoff = `(${now - retentionSeconds}`;
+      const total = { sessions: 0, events: 0 };
+      for (;;) {
+        const reply = asArray(
+          await run(
+            scripts.PRUNE,
+            [keys.ends, keys.log, keys.logIds, keys.logUntil],
+            [cutoff, String(now), String(PRUNE_BATCH)],
+          ),
+          'a prune',
+        );
+        const [sessions, events, sessionsSeen, eventsSeen] = reply.map((n) =>
+          asCount(n, 'a count'),
+        );
+        total.sessions += sessions ?? 0;
+        total.events += events ?? 0;
+        if ((sessionsSeen ?? 0) < PRUNE_BATCH && (eventsSeen ?? 0) < PRUNE_BATCH) return total;
+      }
     },
+
+    // Scripts are cached by the server, and the client is the application's: nothing to release.
     async close() {},
   };
 }

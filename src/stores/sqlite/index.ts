@@ -1,12 +1,21 @@
 /**
- * The SQLite store (`revocable/sqlite`), on better-sqlite3: the embedded default.
+ * The SQLite store (`revocable/sqlite`) on better-sqlite3 12: the embedded default, for one
+ * process or several on one machine sharing a file. This subpath is the only one that loads
+ * better-sqlite3.
+ *
+ * Migrations: {@link createSqliteStore} brings the schema up to date itself (idempotent, a plain
+ * read when current); {@link migrateSqliteStore} does the same ahead of time, e.g. in a deploy
+ * step.
  *
  * @example
  * ```ts
  * import { createSqliteStore, openSqliteDatabase } from 'revocable/sqlite';
- * const store = createSqliteStore({ database: openSqliteDatabase('revocable.db') });
+ * const database = openSqliteDatabase('revocable.db');
+ * const store = createSqliteStore({ database });
  * ```
  * @module
  */
-export { openSqliteDatabase } from './open-database.js';
-export { createSqliteStore, migrateSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { type MigrateSqliteStoreOptions, migrateSqliteStore } from './migrate.js';
+export { type OpenSqliteDatabaseOptions, openSqliteDatabase } from './open-database.js';
+export { SQLITE_SCHEMA_VERSION } from './schema.js';
+export { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
