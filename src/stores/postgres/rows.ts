@@ -1,5 +1,6 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { parseRevocationEventJson, type RevocationEvent } from '../../revocation/events.js';
+import { SESSION_COLUMNS } from '../internal/session-columns.js';
 import { claimsJson, invalidArgument } from '../internal/validate.js';
 import type { RefreshRotation, SessionRecord, StoredEvent, StoredSession } from '../types.js';
 
@@ -39,34 +40,6 @@ export interface StoredSessionRow extends SessionRow {
 export interface EventRow {
   seq: string | number | bigint;
   body: string;
-}
-
-/** The session columns in table order, listed once for SELECT lists and INSERT column lists. */
-export const SESSION_COLUMNS = [
-  'sid',
-  'sub',
-  'created_at',
-  'last_seen_at',
-  'idle_expires_at',
-  'absolute_expires_at',
-  'auth_time',
-  'device',
-  'ip',
-  'user_agent',
-  'claims',
-  'refresh_hash',
-  'previous_hash',
-  'rotated_at',
-  'spent_hashes',
-  'revoked_at',
-  'revoked_reason',
-] as const;
-
-/** The session columns, optionally qualified by a table alias (`s.sid, s.sub, ...`). */
-export function sessionColumns(alias?: string): string {
-  return SESSION_COLUMNS.map((column) =>
-    alias === undefined ? column : `${alias}.${column}`,
-  ).join(', ');
 }
 
 /**

@@ -1,5 +1,5 @@
+import { SESSION_COLUMNS, sessionColumns } from '../internal/session-columns.js';
 import { APPEND_LOCK, type TableNames } from './names.js';
-import { SESSION_COLUMNS, sessionColumns } from './rows.js';
 
 // Each store method is one of these statements: one round trip, atomic on its own (a statement
 // is its own transaction), with every parameter cast so that no type is left to inference.

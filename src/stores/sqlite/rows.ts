@@ -1,3 +1,4 @@
+import { SESSION_COLUMNS } from '../internal/session-columns.js';
 import { claimsJson } from '../internal/validate.js';
 import type { RefreshRotation, SessionRecord } from '../types.js';
 
@@ -40,35 +41,9 @@ export interface RotationRow {
   idle_expires_at: number;
 }
 
-// Listed once, so SELECT lists, INSERT columns and named parameters cannot drift apart.
-const COLUMNS: readonly (keyof SessionRow)[] = [
-  'sid',
-  'sub',
-  'created_at',
-  'last_seen_at',
-  'idle_expires_at',
-  'absolute_expires_at',
-  'auth_time',
-  'device',
-  'ip',
-  'user_agent',
-  'claims',
-  'refresh_hash',
-  'previous_hash',
-  'rotated_at',
-  'spent_hashes',
-  'revoked_at',
-  'revoked_reason',
-];
-
-/** The session columns, optionally qualified by a table alias (`s.sid, s.sub, ...`). */
-export function sessionColumns(alias?: string): string {
-  return COLUMNS.map((column) => (alias === undefined ? column : `${alias}.${column}`)).join(', ');
-}
-
 /** The named parameters matching {@link sessionColumns} (`@sid, @sub, ...`). */
 export function sessionParameters(): string {
-  return COLUMNS.map((column) => `@${column}`).join(', ');
+  return SESSION_COLUMNS.map((column) => `@${column}`).join(', ');
 }
 
 /**

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
+import { sessionColumns } from '../internal/session-columns.js';
 import type { RotationRow, SessionRow, StoredSessionRow } from './rows.js';
-import { sessionColumns, sessionParameters } from './rows.js';
+import { sessionParameters } from './rows.js';
 import type { TableNames } from './schema.js';
 
 /** A log row: its position and the event's JSON. */
