@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { isSessionId } from './refresh-token.js';
 
 const MAX_TEXT = 512;
 
@@ -28,7 +29,7 @@ export function assertSubject(sub: unknown): asserts sub is string {
 
 /** A session id as the manager makes them. */
 export function assertSessionId(sid: unknown): asserts sid is string {
-  if (typeof sid !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(sid)) {
+  if (!isSessionId(sid)) {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'A session id is 22 base64url characters.');
   }
 }

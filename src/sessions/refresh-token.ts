@@ -10,8 +10,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  */
 const FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
-/** The length of a session id: 128 bits in base64url. */
-export const SESSION_ID_LENGTH = 22;
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** Whether a value has the form of a session id: 128 bits in base64url (22 characters). */
+export function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && SESSION_ID.test(value);
+}
 
 /** A new random session id. */
 export function newSessionId(): string {
