@@ -25,6 +25,21 @@ export function decodeBase64Url(segment: string): Buffer {
   return Buffer.from(segment, 'base64url');
 }
 
+// Segments decoded only to be read as text go through this buffer rather than a new one each time
+// (a verify decodes one payload); 6 KiB holds the payload of a token at the default 8192-character
+// limit. Decoding is synchronous, so no two calls ever share it at once.
+const TEXT_SCRATCH = Buffer.alloc(6144);
+
+/** Decodes a segment that `isBase64Url` accepted, as UTF-8 text. */
+export function decodeBase64UrlText(segment: string): string {
+  // Every 4 characters carry 3 bytes, so this bound is never short.
+  if (segment.length * 0.75 > TEXT_SCRATCH.length) {
+    return Buffer.from(segment, 'base64url').toString('utf8');
+  }
+  const length = TEXT_SCRATCH.write(segment, 0, 'base64url');
+  return TEXT_SCRATCH.toString('utf8', 0, length);
+}
+
 /** Encodes bytes or UTF-8 text as unpadded base64url. */
 export function encodeBase64Url(input: string | Uint8Array): string {
   return (typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input)).toString(

@@ -1,6 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Algorithm, isAlgorithm } from './algorithms.js';
-import { decodeBase64Url, isBase64Url } from './base64url.js';
+import { decodeBase64UrlText, isBase64Url } from './base64url.js';
 import { hasDuplicateTopLevelMember } from './json-members.js';
 import type { JwtHeader } from './types.js';
 
@@ -49,7 +49,7 @@ export function parseJsonSegment(
   segment: string,
   part: 'header' | 'payload',
 ): Record<string, unknown> {
-  const text = decodeBase64Url(segment).toString('utf8');
+  const text = decodeBase64UrlText(segment);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -77,6 +77,18 @@ function toList(
 }
 
 /**
+ * The verifier as other parts of revocable use it: `verify` returns the claims, and `lastHeader`
+ * the parsed header of the token it last accepted, so a caller that needs the header (the revocable
+ * verifier reads its `kid`) does not make every verify allocate a `{ header, claims }` pair.
+ * @internal
+ */
+export interface VerifierCore {
+  readonly verify: (token: string) => JwtClaims;
+  /** The header of the token the last successful `verify` returned the claims of. */
+  readonly lastHeader: () => ParsedHeader;
+}
+
+/**
  * Creates a synchronous verifier: strict parsing, the key ring's algorithm binding, the signature,
  * the header `typ`, and the registered claims, in one call.
  *
@@ -87,6 +99,19 @@ function toList(
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
+  const core = createVerifierCore(options);
+  const { verify, lastHeader } = core;
+  return {
+    verify,
+    verifyJwt: (token) => {
+      const claims = verify(token);
+      return { header: lastHeader().header, claims };
+    },
+  };
+}
+
+/** {@link createVerifier}'s work, for the parts of revocable that build on it. @internal */
+export function createVerifierCore(options: VerifierOptions): VerifierCore {
   if (typeof options !== 'object' || options === null) {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'createVerifier needs an options object.');
   }
@@ -127,6 +152,20 @@ export function createVerifier(options: VerifierOptions): Verifier {
     );
   }
   const headers = new Map<string, ParsedHeader>();
+  // The header segment seen last, and its parse: most tokens a service sees share one header (one
+  // active key), and comparing one string costs less than hashing it for the Map.
+  let lastSegment = '';
+  let lastParsed: ParsedHeader | null = null;
+  // The header of the token last accepted, for lastHeader().
+  let accepted: ParsedHeader | null = null;
+
+  function headerOf(segment: string): ParsedHeader {
+    if (segment === lastSegment && lastParsed !== null) return lastParsed;
+    const parsed = headerFor(segment);
+    lastSegment = segment;
+    lastParsed = parsed;
+    return parsed;
+  }
 
   function headerFor(segment: string): ParsedHeader {
     const cached = headers.get(segment);
@@ -169,7 +208,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return key;
   }
 
-  function verifyJwt(token: string): VerifiedJwt {
+  function verify(token: string): JwtClaims {
     if (typeof token !== 'string') {
       throw new RevocableError('ERR_JWT_MALFORMED', 'A token must be a string.');
     }
@@ -184,7 +223,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (firstDot <= 0 || lastDot === firstDot || token.indexOf('.', firstDot + 1) !== lastDot) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'A token has exactly three segments.');
     }
-    const parsed = headerFor(token.slice(0, firstDot));
+    const parsed = headerOf(token.slice(0, firstDot));
     const key = keyFor(parsed);
     const payloadSegment = token.slice(firstDot + 1, lastDot);
     const signatureSegment = token.slice(lastDot + 1);
@@ -195,18 +234,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (!isBase64Url(signatureSegment)) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'The signature is not canonical base64url.');
     }
-    const signature = Buffer.from(signatureSegment, 'base64url');
-    if (!signatureMatches(key, token.slice(0, lastDot), signature)) {
+    if (!signatureMatches(key, token.slice(0, lastDot), signatureSegment)) {
       throw new RevocableError('ERR_JWT_SIGNATURE', 'The signature does not verify.');
     }
     // Decoded only once the signature holds: nothing unauthenticated is parsed beyond the header.
     const claims = parseJsonSegment(payloadSegment, 'payload') as JwtClaims;
     checkClaims(claims, rules, now());
-    return { header: parsed.header, claims };
+    accepted = parsed;
+    return claims;
   }
 
-  return {
-    verify: (token) => verifyJwt(token).claims,
-    verifyJwt,
-  };
+  function lastHeader(): ParsedHeader {
+    if (accepted === null) {
+      throw new RevocableError('ERR_INVALID_ARGUMENT', 'No token has been verified yet.');
+    }
+    return accepted;
+  }
+
+  return { verify, lastHeader };
 }

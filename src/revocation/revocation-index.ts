@@ -5,6 +5,7 @@ import { parseRevocationEvent, type RevocationEvent } from './events.js';
 import { ExpiringHashSet } from './internal/expiring-hash-set.js';
 import { ExpiringStringMap } from './internal/expiring-string-map.js';
 import { GlobalCutoff } from './internal/global-cutoff.js';
+import { hashStringInto } from './internal/hash.js';
 import { resolveIndexOptions } from './internal/index-options.js';
 import { decodeSnapshot, encodeSnapshot } from './internal/snapshot-codec.js';
 import { type IndexTables, mergeSnapshot, snapshotContents } from './internal/snapshot-merge.js';
@@ -20,6 +21,13 @@ import type {
 } from './types.js';
 
 const NEGATIVE_INFINITY = Number.NEGATIVE_INFINITY;
+
+// The hashes of one check's jti, sid and sub, two lanes each. Shared by every index: check is
+// synchronous and reads them before it returns.
+const PROBE = new Uint32Array(6);
+const TOKEN_HASH = 0;
+const SESSION_HASH = 2;
+const SUBJECT_HASH = 4;
 
 function invalidOption(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -127,19 +135,26 @@ class MemoryRevocationIndex implements RevocationIndex {
       const until = this.#keys.untilOf(kid);
       if (until !== 0 && until > this.#deadline()) return 'key';
     }
+    // Every key is hashed before any table is read: the reads then go out back to back, and on a
+    // large index, where each one misses the CPU caches, their waits overlap instead of adding up.
+    const tokens = this.#tokens;
+    const sessions = this.#sessions;
+    const subjects = this.#subjects;
     const jti = claims.jti;
-    if (typeof jti === 'string' && this.#tokens.size !== 0) {
-      const slot = this.#tokens.indexOf(jti);
-      if (slot >= 0 && this.#tokens.untilAt(slot) > this.#deadline()) return 'token';
-    }
     const sid = claims.sid;
-    if (typeof sid === 'string' && this.#sessions.size !== 0) {
-      const slot = this.#sessions.indexOf(sid);
-      if (slot >= 0 && this.#sessions.untilAt(slot) > this.#deadline()) return 'session';
-    }
     const sub = claims.sub;
-    if (typeof sub === 'string' && this.#subjects.hasEntries) {
-      if (this.#subjects.isRevoked(sub, claims, this.#deadline)) return 'subject';
+    const tokenKnown = typeof jti === 'string' && tokens.size !== 0;
+    const sessionKnown = typeof sid === 'string' && sessions.size !== 0;
+    const subjectKnown = typeof sub === 'string' && subjects.hasEntries;
+    if (tokenKnown) hashStringInto(jti, PROBE, TOKEN_HASH);
+    if (sessionKnown) hashStringInto(sid, PROBE, SESSION_HASH);
+    if (subjectKnown) hashStringInto(sub, PROBE, SUBJECT_HASH);
+    const tokenSlot = tokenKnown ? tokens.indexOfHash(PROBE, TOKEN_HASH) : -1;
+    const sessionSlot = sessionKnown ? sessions.indexOfHash(PROBE, SESSION_HASH) : -1;
+    if (tokenSlot >= 0 && tokens.untilAt(tokenSlot) > this.#deadline()) return 'token';
+    if (sessionSlot >= 0 && sessions.untilAt(sessionSlot) > this.#deadline()) return 'session';
+    if (subjectKnown && subjects.isRevoked(sub, PROBE, SUBJECT_HASH, claims, this.#deadline)) {
+      return 'subject';
     }
     return null;
   }

@@ -1,7 +1,7 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { TokenRevokedError } from '../errors/token-revoked-error.js';
-import type { JwtClaims, JwtHeader, VerifiedJwt } from '../jwt/types.js';
-import { createVerifier, type Verifier, type VerifierOptions } from '../jwt/verify.js';
+import type { JwtClaims, JwtHeader } from '../jwt/types.js';
+import { createVerifierCore, type Verifier, type VerifierOptions } from '../jwt/verify.js';
 import { parseDuration } from '../lib/duration.js';
 import type { RevocationIndex } from './types.js';
 
@@ -90,19 +90,22 @@ export function createRevocableVerifier(options: RevocableVerifierOptions): Veri
   }
   const ring = jwtOptions.keys;
   // Claims are judged on the index's clock unless the caller gave the verifier one.
-  const inner = createVerifier({ ...jwtOptions, now: jwtOptions.now ?? index.now });
+  const inner = createVerifierCore({ ...jwtOptions, now: jwtOptions.now ?? index.now });
+  const verifyToken = inner.verify;
+  const lastHeader = inner.lastHeader;
 
-  function verifyJwt(token: string): VerifiedJwt {
-    const verified = inner.verifyJwt(token);
-    const { header, claims } = verified;
+  function verify(token: string): JwtClaims {
+    const claims = verifyToken(token);
+    const parsed = lastHeader();
     // A token without kid was verified by the ring's sole key for its alg: that key's kid counts.
-    const kid = header.kid ?? ring.soleKeyFor(header.alg)?.kid;
+    const kid = parsed.kid ?? ring.soleKeyFor(parsed.alg)?.kid;
     const rule = index.check(claims, kid);
     if (rule !== null) throw new TokenRevokedError(rule);
     if (bound !== null) {
       const staleness = index.staleness();
       if (staleness > bound) {
-        const accepted = policy !== 'fail-closed' && policy({ claims, header, staleness }) === true;
+        const accepted =
+          policy !== 'fail-closed' && policy({ claims, header: parsed.header, staleness }) === true;
         if (!accepted) {
           throw new RevocableError(
             'ERR_REVOCATION_STALE',
@@ -111,11 +114,14 @@ export function createRevocableVerifier(options: RevocableVerifierOptions): Veri
         }
       }
     }
-    return verified;
+    return claims;
   }
 
   return {
-    verify: (token) => verifyJwt(token).claims,
-    verifyJwt,
+    verify,
+    verifyJwt: (token) => {
+      const claims = verify(token);
+      return { header: lastHeader().header, claims };
+    },
   };
 }

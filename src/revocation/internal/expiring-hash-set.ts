@@ -54,8 +54,13 @@ export class ExpiringHashSet {
   /** The slot of `key`, or -1. Read its expiry with {@link ExpiringHashSet.untilAt}. */
   indexOf(key: string): number {
     hashString(key);
-    const h1 = HASH[0]!;
-    const h2 = HASH[1]!;
+    return this.indexOfHash(HASH, 0);
+  }
+
+  /** The slot of the key whose hash lanes are `hashes[at]` and `hashes[at + 1]`, or -1. */
+  indexOfHash(hashes: Uint32Array, at: number): number {
+    const h1 = hashes[at]!;
+    const h2 = hashes[at + 1]!;
     const slots = this.#slots;
     const mask = this.#mask;
     let slot = h1 & mask;

@@ -32,6 +32,15 @@ const SEED_2 = 0x41c6ce57;
  * ```
  */
 export function hashString(key: string): void {
+  hashStringInto(key, HASH, 0);
+}
+
+/**
+ * Hashes `key` into `target[at]` and `target[at + 1]`: for a caller that keeps several hashes at
+ * once. They stay in a typed array rather than locals, because a uint32 local handed to a call
+ * that is not inlined may be boxed into a heap number, and the verify path must not allocate.
+ */
+export function hashStringInto(key: string, target: Uint32Array, at: number): void {
   let h1 = SEED_1;
   let h2 = SEED_2;
   for (let i = 0; i < key.length; i++) {
@@ -43,6 +52,6 @@ export function hashString(key: string): void {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  HASH[0] = h1;
-  HASH[1] = h2;
+  target[at] = h1;
+  target[at + 1] = h2;
 }

@@ -165,16 +165,22 @@ export class SubjectTable {
   }
 
   /**
-   * Whether a token of `sub` is cut off by a live entry. Looks at the exact entry and, when subjects
+   * Whether a token of `sub` (whose hash lanes, from `hashStringInto`, are at `hashes[at]`)
+   * is cut off by a live entry. Looks at the exact entry and, when subjects
    * have been folded, at the subject's bucket too (a subject folded while the map was full may later
    * get an exact entry). `deadline` (now minus the skew) is read only when a cut-off matches, so a
    * live token costs no clock read. The claims object is passed whole rather than its `iat` and
    * `sgen`: a number handed to a call that is not inlined may be boxed, an object never is, and
    * the verify path must not allocate.
    */
-  isRevoked(sub: string, claims: RevocationClaims, deadline: () => number): boolean {
-    hashString(sub);
-    const h1 = HASH[0]!;
+  isRevoked(
+    sub: string,
+    hashes: Uint32Array,
+    at: number,
+    claims: RevocationClaims,
+    deadline: () => number,
+  ): boolean {
+    const h1 = hashes[at]!;
     const skew = this.#skew;
     if ((this.#filter[(h1 & this.#filterMask) >>> 5]! & (1 << (h1 & 31))) !== 0) {
       const entry = this.#exact.get(sub);
