@@ -61,7 +61,7 @@ export function signJwt(claims: JwtClaims, key: JwtKey, options: SignJwtOptions 
     key as JwtKey & { signKey: NonNullable<JwtKey['signKey']> },
     signingInput,
   );
-  return `${signingInput}.${signature.toString('base64url')}`;
+  return `${signingInput}.${signature}`;
 }
 
 /** Options for {@link createSigner}. */

@@ -22,6 +22,7 @@ import {
   signJwt,
   type VerifierOptions,
 } from '../../src/jwt/index.js';
+import { signatureMatches } from '../../src/jwt/signature.js';
 
 const NOW = 1_800_000_000;
 const now = () => NOW;
@@ -259,6 +260,54 @@ describe('signature tampering', () => {
       rejects(() => v.verify(`${header}.${admin}.${signature}`), 'ERR_JWT_SIGNATURE');
     });
   }
+
+  // HMAC tags are compared as base64url text: every other character, at every position, including
+  // characters outside ASCII whose low byte is the right one, must be refused.
+  for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
+    it(`${alg}: any one character of the tag replaced, by any other character, is refused`, () => {
+      const ring = KeyRing.generate(alg);
+      const key = ring.active;
+      const v = verifier(ring);
+      const token = signJwt(CLAIMS, key);
+      const dot = token.lastIndexOf('.');
+      const signature = token.slice(dot + 1);
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      for (let at = 0; at < signature.length; at++) {
+        const original = signature.charCodeAt(at);
+        // The same low byte as the original, in a character outside ASCII.
+        const lookalikes = [
+          String.fromCharCode(original + 0x100),
+          String.fromCharCode(original + 0x80),
+        ];
+        for (const replacement of [...alphabet, ...lookalikes]) {
+          if (replacement === signature[at]) continue;
+          const tampered = `${token.slice(0, dot + 1)}${signature.slice(0, at)}${replacement}${signature.slice(at + 1)}`;
+          assert.throws(
+            () => v.verify(tampered),
+            (error: unknown) =>
+              error instanceof RevocableError &&
+              (error.code === 'ERR_JWT_SIGNATURE' || error.code === 'ERR_JWT_MALFORMED'),
+          );
+        }
+      }
+      assert.equal(v.verify(token).sub, 'u1');
+    });
+  }
+
+  it('the tag comparison itself refuses a lookalike outside ASCII, even without the base64url check', () => {
+    const ring = KeyRing.generate('HS256');
+    const token = signJwt(CLAIMS, ring.active);
+    const dot = token.lastIndexOf('.');
+    const input = token.slice(0, dot);
+    const tag = token.slice(dot + 1);
+    assert.equal(signatureMatches(ring.active, input, tag), true);
+    for (const shift of [0x80, 0x100, 0xff00]) {
+      const lookalike = `${String.fromCharCode(tag.charCodeAt(0) + shift)}${tag.slice(1)}`;
+      assert.equal(signatureMatches(ring.active, input, lookalike), false);
+    }
+    assert.equal(signatureMatches(ring.active, input, tag.slice(1)), false);
+    assert.equal(signatureMatches(ring.active, input, `${tag}A`), false);
+  });
 
   it('a signature with padding, "+" or "/", or whitespace is ERR_JWT_MALFORMED', () => {
     const token = signJwt(CLAIMS, hsKey);
