@@ -67,6 +67,25 @@ describe('ExpiringHashSet (the typed-array table behind token and session entrie
     );
   });
 
+  it('its filter never hides a present key, through growth, sweeps that keep the size, and shrinking', () => {
+    const set = new ExpiringHashSet();
+    const count = 60_000;
+    for (let i = 0; i < count; i++) set.add(`key-${i}`, 10 + (i % 4), 0);
+    for (let i = 0; i < count; i++) assert.ok(set.indexOf(`key-${i}`) >= 0, `key-${i}`);
+    // A sweep removing a quarter keeps the table's size: the filter is rebuilt in place.
+    const capacity = set.byteLength;
+    assert.equal(set.sweep(10), count / 4);
+    assert.equal(set.byteLength, capacity);
+    for (let i = 0; i < count; i++) assert.equal(set.indexOf(`key-${i}`) >= 0, i % 4 !== 0);
+    // Adding after the rebuild sets bits again; then a sweep that shrinks the table.
+    for (let i = 0; i < count; i += 4) set.add(`key-${i}`, 20, 10);
+    assert.equal(set.sweep(13), (count / 4) * 3);
+    assert.ok(set.byteLength < capacity);
+    for (let i = 0; i < count; i++) assert.equal(set.indexOf(`key-${i}`) >= 0, i % 4 === 0);
+    // Absent keys: most stop at the filter, and none is found.
+    for (let i = 0; i < 10_000; i++) assert.equal(set.indexOf(`absent-${i}`), -1);
+  });
+
   it('exports live entries and takes them back by hash', () => {
     const set = new ExpiringHashSet();
     for (let i = 0; i < 1000; i++) set.add(`k${i}`, 100 + (i % 10), 0);

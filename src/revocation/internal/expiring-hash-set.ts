@@ -2,12 +2,26 @@ import { HASH, hashString } from './hash.js';
 
 // One slot is three uint32 values: the two hash lanes of the key, and the epoch second until which
 // the entry matters (0 marks an empty slot). 12 bytes a slot, at most 70% full, so between about
-// 17 and 34 bytes an entry: a Map of strings would take 90 or more.
+// 17 and 34 bytes an entry (plus the filter's half byte a slot): a Map of strings takes 70 or more.
 const STRIDE = 3;
 const MAX_LOAD = 0.7;
 const MIN_CAPACITY = 16;
 // Epoch seconds fit a uint32 until 2106; a later `until` is clamped there (see toStoredUntil).
 const MAX_UNTIL = 0xffffffff;
+// The filter has one 32-bit word for every 8 slots (4 bits a slot, 16 times smaller than the
+// slots), and each key sets 2 bits of one word: with the table 35 to 70% full, about 3 to 10% of
+// absent keys get past it.
+const SLOTS_PER_FILTER_WORD = 8;
+
+// The filter word and bits of a key are taken from its second lane, since the first one picks the
+// slot: bits 10 and up choose the word, bits 0-4 and 5-9 the two bits.
+function filterWord(h2: number, filterMask: number): number {
+  return (h2 >>> 10) & filterMask;
+}
+
+function filterBits(h2: number): number {
+  return (1 << (h2 & 31)) | (1 << ((h2 >>> 5) & 31));
+}
 
 /**
  * An `until` as stored: rounded up (an entry never expires early), at least 1 (0 marks an empty
@@ -24,12 +38,22 @@ export function toStoredUntil(until: number): number {
  * tombstones), so a lookup stops at the first empty slot. Lookups hash the key and read a few
  * consecutive uint32 values: no allocation.
  *
+ * In front of the slots sits a small filter (a blocked Bloom filter, one word per 8 slots). Most
+ * lookups are for keys that are not there (live tokens), and with a million entries the slots take
+ * tens of megabytes: a random read among them misses the CPU caches and the TLB. The filter, 16
+ * times smaller, answers "absent" for 90 to 97% of those lookups with one read that is far more
+ * often cached. It is set on every insertion and rebuilt whenever entries are removed (sweeps and
+ * resizes, which walk the whole table anyway), so it never says "absent" of a present key.
+ *
  * Keys are identified by their hash alone: two keys with the same 64-bit hash are one entry. For a
  * revocation set that errs on the safe side (a live token refused, never a revoked one accepted).
  */
 export class ExpiringHashSet {
   #slots: Uint32Array;
   #mask: number;
+  // One word per SLOTS_PER_FILTER_WORD slots; the mask picks a word.
+  #filter: Int32Array;
+  #filterMask: number;
   #count = 0;
   // A lower bound of every stored `until`: while the deadline is below it, nothing can be swept.
   #earliest = Number.POSITIVE_INFINITY;
@@ -39,6 +63,8 @@ export class ExpiringHashSet {
     while (size < capacity) size *= 2;
     this.#slots = new Uint32Array(size * STRIDE);
     this.#mask = size - 1;
+    this.#filter = new Int32Array(size / SLOTS_PER_FILTER_WORD);
+    this.#filterMask = this.#filter.length - 1;
   }
 
   /** Entries held, expired ones not yet swept included. */
@@ -46,9 +72,9 @@ export class ExpiringHashSet {
     return this.#count;
   }
 
-  /** Bytes of the backing array. */
+  /** Bytes of the backing arrays: the slots and the filter. */
   get byteLength(): number {
-    return this.#slots.byteLength;
+    return this.#slots.byteLength + this.#filter.byteLength;
   }
 
   /** The slot of `key`, or -1. Read its expiry with {@link ExpiringHashSet.untilAt}. */
@@ -61,6 +87,8 @@ export class ExpiringHashSet {
   indexOfHash(hashes: Uint32Array, at: number): number {
     const h1 = hashes[at]!;
     const h2 = hashes[at + 1]!;
+    const bits = filterBits(h2);
+    if ((this.#filter[filterWord(h2, this.#filterMask)]! & bits) !== bits) return -1;
     const slots = this.#slots;
     const mask = this.#mask;
     let slot = h1 & mask;
@@ -99,6 +127,7 @@ export class ExpiringHashSet {
       const base = slot * STRIDE;
       const stored = slots[base + 2]!;
       if (stored === 0) {
+        this.#filter[filterWord(h2, this.#filterMask)]! |= filterBits(h2);
         slots[base] = h1;
         slots[base + 1] = h2;
         slots[base + 2] = until;
@@ -151,6 +180,7 @@ export class ExpiringHashSet {
     let size = capacity;
     while (size > MIN_CAPACITY && this.#count < (size / 4) * MAX_LOAD) size /= 2;
     if (size !== capacity) this.#resize(size);
+    else if (removed > 0) this.#rebuildFilter();
     return removed;
   }
 
@@ -220,5 +250,21 @@ export class ExpiringHashSet {
     }
     this.#slots = slots;
     this.#mask = mask;
+    this.#rebuildFilter();
+  }
+
+  // Bits cannot be cleared one key at a time (keys share them), so removals rebuild the filter.
+  #rebuildFilter(): void {
+    const capacity = this.#mask + 1;
+    const filter = new Int32Array(capacity / SLOTS_PER_FILTER_WORD);
+    const filterMask = filter.length - 1;
+    const slots = this.#slots;
+    for (let base = 0; base < slots.length; base += STRIDE) {
+      if (slots[base + 2] === 0) continue;
+      const h2 = slots[base + 1]!;
+      filter[filterWord(h2, filterMask)]! |= filterBits(h2);
+    }
+    this.#filter = filter;
+    this.#filterMask = filterMask;
   }
 }
