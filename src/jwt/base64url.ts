@@ -20,24 +20,33 @@ export function isBase64Url(segment: string): boolean {
   return rest === 2 ? TAIL_OF_TWO.includes(last) : TAIL_OF_THREE.includes(last);
 }
 
-/** Decodes a segment that `isBase64Url` accepted. */
-export function decodeBase64Url(segment: string): Buffer {
-  return Buffer.from(segment, 'base64url');
+// Segments decoded only to be read as text go through this buffer rather than a new one each time
+// (a verify decodes one payload). It grows to the largest segment seen, which the verifier's token
+// length limit bounds. Decoding is synchronous: nothing else decodes between a decodeCanonical and
+// the decodedText that reads its result.
+let scratch = Buffer.alloc(6144);
+
+/**
+ * Decodes `segment` into a shared buffer if it is canonical unpadded base64url, and returns the
+ * number of bytes, or -1 if it is not canonical. Read the bytes with {@link decodedText} before the
+ * next call. One pass of Node's decoder and one of its encoder cost less than the alphabet check of
+ * {@link isBase64Url} on a payload-sized segment.
+ */
+export function decodeCanonical(segment: string): number {
+  if ((segment.length & 3) === 1) return -1;
+  const needed = Math.ceil((segment.length * 3) / 4);
+  if (needed > scratch.length) scratch = Buffer.alloc(needed);
+  const length = scratch.write(segment, 0, 'base64url');
+  // Node's decoder skips characters outside the alphabet (and reads only the low byte of one
+  // outside Latin-1), takes the standard alphabet and padding too, and ignores unused trailing bits:
+  // the canonical encoding of what it decoded is the segment itself only if the segment was
+  // canonical.
+  return scratch.toString('base64url', 0, length) === segment ? length : -1;
 }
 
-// Segments decoded only to be read as text go through this buffer rather than a new one each time
-// (a verify decodes one payload); 6 KiB holds the payload of a token at the default 8192-character
-// limit. Decoding is synchronous, so no two calls ever share it at once.
-const TEXT_SCRATCH = Buffer.alloc(6144);
-
-/** Decodes a segment that `isBase64Url` accepted, as UTF-8 text. */
-export function decodeBase64UrlText(segment: string): string {
-  // Every 4 characters carry 3 bytes, so this bound is never short.
-  if (segment.length * 0.75 > TEXT_SCRATCH.length) {
-    return Buffer.from(segment, 'base64url').toString('utf8');
-  }
-  const length = TEXT_SCRATCH.write(segment, 0, 'base64url');
-  return TEXT_SCRATCH.toString('utf8', 0, length);
+/** The bytes of the last {@link decodeCanonical}, as UTF-8 text. */
+export function decodedText(length: number): string {
+  return scratch.toString('utf8', 0, length);
 }
 
 /** Encodes bytes or UTF-8 text as unpadded base64url. */

@@ -1,6 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Algorithm, isAlgorithm } from './algorithms.js';
-import { decodeBase64UrlText, isBase64Url } from './base64url.js';
+import { decodeCanonical, decodedText } from './base64url.js';
 import { hasDuplicateTopLevelMember } from './json-members.js';
 import type { JwtHeader } from './types.js';
 
@@ -30,26 +30,21 @@ function malformed(message: string): RevocableError {
   return new RevocableError('ERR_JWT_MALFORMED', message);
 }
 
-/** Whether a header or payload segment is non-empty canonical base64url. */
-export function isJsonSegment(segment: string): boolean {
-  return segment.length !== 0 && isBase64Url(segment);
-}
-
-/** Decodes a base64url segment holding a JSON object; the caller says which part it is. */
+/**
+ * Decodes a base64url segment holding a JSON object; the caller says which part it is. Throws
+ * `ERR_JWT_MALFORMED` unless it is non-empty canonical base64url holding a JSON object.
+ */
 export function decodeJsonSegment(
   segment: string,
   part: 'header' | 'payload',
 ): Record<string, unknown> {
-  if (!isJsonSegment(segment)) throw malformed(`The ${part} is not canonical base64url.`);
-  return parseJsonSegment(segment, part);
+  const length = segment.length === 0 ? -1 : decodeCanonical(segment);
+  if (length < 0) throw malformed(`The ${part} is not canonical base64url.`);
+  return parseJsonText(decodedText(length), part);
 }
 
-/** Like {@link decodeJsonSegment}, for a segment that {@link isJsonSegment} already accepted. */
-export function parseJsonSegment(
-  segment: string,
-  part: 'header' | 'payload',
-): Record<string, unknown> {
-  const text = decodeBase64UrlText(segment);
+/** Parses the decoded text of a header or payload, which must be a JSON object. */
+export function parseJsonText(text: string, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);

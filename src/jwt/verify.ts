@@ -1,15 +1,9 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
-import { isBase64Url } from './base64url.js';
+import { decodeCanonical, decodedText, isBase64Url } from './base64url.js';
 import { type ClaimRules, checkClaims } from './claims.js';
-import {
-  canonicalTyp,
-  isJsonSegment,
-  type ParsedHeader,
-  parseHeader,
-  parseJsonSegment,
-} from './header.js';
+import { canonicalTyp, type ParsedHeader, parseHeader, parseJsonText } from './header.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { signatureMatches } from './signature.js';
@@ -228,7 +222,9 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const payloadSegment = token.slice(firstDot + 1, lastDot);
     const signatureSegment = token.slice(lastDot + 1);
     // Shape before signature: a token that is not a JWS at all is malformed whatever its signature.
-    if (!isJsonSegment(payloadSegment)) {
+    // The payload's bytes wait in the decoder's buffer; they are read only once the signature holds.
+    const payloadLength = payloadSegment.length === 0 ? -1 : decodeCanonical(payloadSegment);
+    if (payloadLength < 0) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'The payload is not canonical base64url.');
     }
     if (!isBase64Url(signatureSegment)) {
@@ -237,8 +233,8 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (!signatureMatches(key, token.slice(0, lastDot), signatureSegment)) {
       throw new RevocableError('ERR_JWT_SIGNATURE', 'The signature does not verify.');
     }
-    // Decoded only once the signature holds: nothing unauthenticated is parsed beyond the header.
-    const claims = parseJsonSegment(payloadSegment, 'payload') as JwtClaims;
+    // Parsed only once the signature holds: nothing unauthenticated is parsed beyond the header.
+    const claims = parseJsonText(decodedText(payloadLength), 'payload') as JwtClaims;
     checkClaims(claims, rules, now());
     accepted = parsed;
     return claims;

@@ -6,7 +6,12 @@ import { createHmac, sign as cryptoSign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ERROR_CODES, RevocableError } from '../../src/errors/index.js';
-import { encodeBase64Url, isBase64Url } from '../../src/jwt/base64url.js';
+import {
+  decodeCanonical,
+  decodedText,
+  encodeBase64Url,
+  isBase64Url,
+} from '../../src/jwt/base64url.js';
 import {
   ALGORITHM_NAMES,
   createVerifier,
@@ -427,6 +432,35 @@ describe('strict base64url', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('decodeCanonical accepts exactly what isBase64Url accepts, characters outside Latin-1 too', () => {
+    const strangers = fc.string({
+      unit: fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom(...ALPHABET) },
+        // Characters whose low byte is in the alphabet, which a decoder reading bytes would take.
+        fc.constantFrom('=', '+', '/', ' ', '\u0141', '\u0161', '\u00c1', '\u4e41', '\ud83d'),
+      ),
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(fc.oneof(alphabetOnly, withStrangers, strangers), (s) => {
+        const length = decodeCanonical(s);
+        assert.equal(length >= 0, isBase64Url(s), JSON.stringify(s));
+        if (length >= 0) {
+          assert.equal(decodedText(length), Buffer.from(s, 'base64url').toString('utf8'));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decodeCanonical grows its buffer for a segment larger than any before', () => {
+    const text = 'é'.repeat(20_000);
+    const segment = encodeBase64Url(text);
+    const length = decodeCanonical(segment);
+    assert.equal(length, Buffer.byteLength(text));
+    assert.equal(decodedText(length), text);
   });
 
   it('every encoding of bytes is accepted and decodes back to them', () => {
