@@ -408,11 +408,15 @@ if (missing !== null) {
       let appending = true;
       const follower = (async () => {
         let position = 0;
-        while (appending || seen.size < events.length) {
+        for (;;) {
+          // Whether the appends had all returned is noted before the read starts, not after it
+          // returns: a read that began while the last append was committing may come back empty,
+          // and must not end the follow.
+          const finished = !appending;
           const page = await store.readEvents(position, 1000);
           for (const stored of page) seen.add(stored.event.id);
           position = page.at(-1)?.seq ?? position;
-          if (!appending && page.length === 0) break;
+          if (finished && page.length === 0) break;
         }
       })();
       await Promise.all(events.map((event) => store.appendEvents([event])));
