@@ -37,7 +37,7 @@ export function decodeCanonical(segment: string): number {
   const needed = Math.ceil((segment.length * 3) / 4);
   if (needed > scratch.length) scratch = Buffer.alloc(needed);
   const length = scratch.write(segment, 0, 'base64url');
-  // Node's decoder skips characters outside the alphabet (and reads only the low byte of one
+  // Node's decoder skips characters outside the alphabet (and may read only the low byte of one
   // outside Latin-1), takes the standard alphabet and padding too, and ignores unused trailing bits:
   // the canonical encoding of what it decoded is the segment itself only if the segment was
   // canonical.
