@@ -31,6 +31,17 @@ function malformed(message: string): RevocableError {
 }
 
 /**
+ * Decodes a header or payload segment into the decoder's shared buffer and returns its length in
+ * bytes (read them with `decodedText`). Throws `ERR_JWT_MALFORMED` unless the segment is non-empty
+ * canonical base64url.
+ */
+export function decodeJsonSegmentBytes(segment: string, part: 'header' | 'payload'): number {
+  const length = segment.length === 0 ? -1 : decodeCanonical(segment);
+  if (length < 0) throw malformed(`The ${part} is not canonical base64url.`);
+  return length;
+}
+
+/**
  * Decodes a base64url segment holding a JSON object; the caller says which part it is. Throws
  * `ERR_JWT_MALFORMED` unless it is non-empty canonical base64url holding a JSON object.
  */
@@ -38,9 +49,7 @@ export function decodeJsonSegment(
   segment: string,
   part: 'header' | 'payload',
 ): Record<string, unknown> {
-  const length = segment.length === 0 ? -1 : decodeCanonical(segment);
-  if (length < 0) throw malformed(`The ${part} is not canonical base64url.`);
-  return parseJsonText(decodedText(length), part);
+  return parseJsonText(decodedText(decodeJsonSegmentBytes(segment, part)), part);
 }
 
 /** Parses the decoded text of a header or payload, which must be a JSON object. */

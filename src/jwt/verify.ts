@@ -1,9 +1,15 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
-import { decodeCanonical, decodedText, isBase64Url } from './base64url.js';
+import { decodedText, isBase64Url } from './base64url.js';
 import { type ClaimRules, checkClaims } from './claims.js';
-import { canonicalTyp, type ParsedHeader, parseHeader, parseJsonText } from './header.js';
+import {
+  canonicalTyp,
+  decodeJsonSegmentBytes,
+  type ParsedHeader,
+  parseHeader,
+  parseJsonText,
+} from './header.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { signatureMatches } from './signature.js';
@@ -223,10 +229,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const signatureSegment = token.slice(lastDot + 1);
     // Shape before signature: a token that is not a JWS at all is malformed whatever its signature.
     // The payload's bytes wait in the decoder's buffer; they are read only once the signature holds.
-    const payloadLength = payloadSegment.length === 0 ? -1 : decodeCanonical(payloadSegment);
-    if (payloadLength < 0) {
-      throw new RevocableError('ERR_JWT_MALFORMED', 'The payload is not canonical base64url.');
-    }
+    const payloadLength = decodeJsonSegmentBytes(payloadSegment, 'payload');
     if (!isBase64Url(signatureSegment)) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'The signature is not canonical base64url.');
     }

@@ -111,13 +111,7 @@ class MemoryRevocationIndex implements RevocationIndex {
     }
     if (changed) {
       this.#applied++;
-      for (const listener of this.#listeners) {
-        try {
-          listener(parsed);
-        } catch (error) {
-          this.#onListenerError(error, parsed);
-        }
-      }
+      this.#notify(this.#listeners, parsed, parsed);
     }
     return changed;
   }
@@ -175,15 +169,7 @@ class MemoryRevocationIndex implements RevocationIndex {
     // Decoded and checked in full before anything is merged: a corrupt snapshot changes nothing.
     const contents = decodeSnapshot(bytes);
     const changed = mergeSnapshot(this.#tables(), contents, this.now() - this.clockSkew);
-    if (changed > 0) {
-      for (const listener of this.#loadListeners) {
-        try {
-          listener(changed);
-        } catch (error) {
-          this.#onListenerError(error, null);
-        }
-      }
-    }
+    if (changed > 0) this.#notify(this.#loadListeners, changed, null);
     return changed;
   }
 
@@ -241,6 +227,21 @@ class MemoryRevocationIndex implements RevocationIndex {
     this.#timer = null;
     this.#listeners.clear();
     this.#loadListeners.clear();
+  }
+
+  // A throwing listener neither stops the others nor undoes what they are told of.
+  #notify<T>(
+    listeners: ReadonlySet<(value: T) => void>,
+    value: T,
+    event: RevocationEvent | null,
+  ): void {
+    for (const listener of listeners) {
+      try {
+        listener(value);
+      } catch (error) {
+        this.#onListenerError(error, event);
+      }
+    }
   }
 
   #tables(): IndexTables {

@@ -1,6 +1,6 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { parseRevocationEventJson, type RevocationEvent } from '../../revocation/events.js';
-import { SESSION_COLUMNS } from '../internal/session-columns.js';
+import { SESSION_COLUMNS, sessionColumnValues } from '../internal/session-columns.js';
 import { claimsJson, invalidArgument } from '../internal/validate.js';
 import type { RefreshRotation, SessionRecord, StoredEvent, StoredSession } from '../types.js';
 
@@ -47,25 +47,9 @@ export interface EventRow {
  * by member so that nothing else is sent; claims as checked JSON text, hashes as a new array.
  */
 export function sessionValues(session: SessionRecord): unknown[] {
-  const values: Readonly<Record<(typeof SESSION_COLUMNS)[number], unknown>> = {
-    sid: session.sid,
-    sub: session.sub,
-    created_at: session.createdAt,
-    last_seen_at: session.lastSeenAt,
-    idle_expires_at: session.idleExpiresAt,
-    absolute_expires_at: session.absoluteExpiresAt,
-    auth_time: session.authTime,
-    device: session.device,
-    ip: session.ip,
-    user_agent: session.userAgent,
-    claims: claimsJsonb(session.claims),
-    refresh_hash: session.refreshHash,
-    previous_hash: session.previousHash,
-    rotated_at: session.rotatedAt,
-    spent_hashes: [...session.spentHashes],
-    revoked_at: session.revokedAt,
-    revoked_reason: session.revokedReason,
-  };
+  const values = sessionColumnValues(session, claimsJsonb(session.claims), [
+    ...session.spentHashes,
+  ]);
   return SESSION_COLUMNS.map((column) => values[column]);
 }
 

@@ -1,4 +1,4 @@
-import { SESSION_COLUMNS } from '../internal/session-columns.js';
+import { SESSION_COLUMNS, sessionColumnValues } from '../internal/session-columns.js';
 import { claimsJson } from '../internal/validate.js';
 import type { RefreshRotation, SessionRecord } from '../types.js';
 
@@ -51,25 +51,11 @@ export function sessionParameters(): string {
  * go through `claimsJson`, which refuses what JSON would not give back as it was.
  */
 export function toSessionRow(session: SessionRecord): SessionRow {
-  return {
-    sid: session.sid,
-    sub: session.sub,
-    created_at: session.createdAt,
-    last_seen_at: session.lastSeenAt,
-    idle_expires_at: session.idleExpiresAt,
-    absolute_expires_at: session.absoluteExpiresAt,
-    auth_time: session.authTime,
-    device: session.device,
-    ip: session.ip,
-    user_agent: session.userAgent,
-    claims: claimsJson(session.claims),
-    refresh_hash: session.refreshHash,
-    previous_hash: session.previousHash,
-    rotated_at: session.rotatedAt,
-    spent_hashes: JSON.stringify(session.spentHashes),
-    revoked_at: session.revokedAt,
-    revoked_reason: session.revokedReason,
-  };
+  return sessionColumnValues(
+    session,
+    claimsJson(session.claims),
+    JSON.stringify(session.spentHashes),
+  );
 }
 
 /** The row a (validated) rotation writes when the session's refresh hash is still `expected`. */
