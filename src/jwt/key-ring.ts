@@ -41,6 +41,7 @@ const MAX_KEYS = 100;
 export class KeyRing {
   readonly #byKid = new Map<string, JwtKey>();
   #active: JwtKey | null = null;
+  #revision = 0;
 
   /** A ring holding the given keys; see {@link KeyRing.add} for the rules. */
   constructor(keys: Iterable<JwtKey> = []) {
@@ -99,6 +100,15 @@ export class KeyRing {
     return ring;
   }
 
+  /**
+   * A number that changes whenever a key is added or changes state. A verifier that keeps the
+   * results of earlier verifications (the `cache` option) drops them when it changes, so a key
+   * retired or added takes effect on the next verify.
+   */
+  get revision(): number {
+    return this.#revision;
+  }
+
   /** The key with this `kid`, in whatever state, or undefined. */
   get(kid: string): JwtKey | undefined {
     return this.#byKid.get(kid);
@@ -149,6 +159,7 @@ export class KeyRing {
       );
     }
     this.#byKid.set(key.kid, key);
+    this.#revision++;
     if (key.state === 'active') {
       if (this.#active !== null) this.#replace(this.#active, 'verify-only');
       this.#active = key;
@@ -221,6 +232,7 @@ export class KeyRing {
   #replace(key: JwtKey, state: KeyState): JwtKey {
     const updated: JwtKey = { ...key, state };
     this.#byKid.set(key.kid, updated);
+    this.#revision++;
     if (this.#active === key && state !== 'active') this.#active = null;
     return updated;
   }

@@ -1,0 +1,259 @@
+// The verifier's `cache` option: a token verified once is answered from memory afterwards, and the
+// answer is always the one a verifier without the cache gives (property test), whatever happens to
+// the clock and the key ring in between.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { isRevocableError, RevocableError } from '../../src/errors/index.js';
+import {
+  createSigner,
+  createVerifier,
+  generateKey,
+  type JwtClaims,
+  type JwtKey,
+  KeyRing,
+  signJwt,
+  type Verifier,
+} from '../../src/jwt/index.js';
+import {
+  createGlobalRevocation,
+  createKeyRevocation,
+  createRevocableVerifier,
+  createSessionRevocation,
+  createSubjectRevocation,
+  createTokenRevocation,
+} from '../../src/revocation/index.js';
+import { manualClock, newIndex, throwsCode, timingFor } from '../revocation/helpers.js';
+
+const T0 = 1_800_000_000;
+
+/** Signs with `key` whatever its state in the ring; `kid: false` leaves the kid out. */
+function signWith(key: JwtKey, claims: JwtClaims, options: { kid?: false } = {}): string {
+  const signing = { ...key, state: 'active' as const };
+  // JSON.stringify leaves an undefined member out of the header.
+  if (options.kid === false) (signing as { kid: string | undefined }).kid = undefined;
+  return signJwt(claims, signing);
+}
+
+function outcome(verifier: Verifier, token: string): { claims: JwtClaims } | { code: string } {
+  try {
+    return { claims: verifier.verify(token) };
+  } catch (error) {
+    if (!(error instanceof RevocableError)) throw error;
+    return { code: error.code };
+  }
+}
+
+describe('verification cache', () => {
+  it('a second verify of a token returns the same frozen claims object', () => {
+    const ring = KeyRing.generate('HS256');
+    const now = manualClock(T0);
+    const token = createSigner({ keys: ring, now }).sign({ sub: 'u1', roles: ['user'] });
+    const verifier = createVerifier({ keys: ring, now, cache: true });
+    const first = verifier.verify(token);
+    const second = verifier.verify(token);
+    assert.equal(second, first);
+    assert.ok(Object.isFrozen(first));
+    assert.ok(Object.isFrozen(first.roles));
+    assert.throws(() => {
+      (first.roles as string[]).push('admin');
+    }, TypeError);
+    assert.deepEqual(verifier.verify(token).roles, ['user']);
+    // Without the cache, every verify parses its own claims, which the caller may change.
+    const plain = createVerifier({ keys: ring, now });
+    assert.notEqual(plain.verify(token), plain.verify(token));
+    assert.ok(!Object.isFrozen(plain.verify(token)));
+  });
+
+  it('checks exp, nbf and iat again on every hit, with the same tolerance', () => {
+    const ring = KeyRing.generate('HS256');
+    const time = manualClock(T0);
+    const token = createSigner({ keys: ring, now: time, ttl: 60 }).sign({ nbf: T0 });
+    const verifier = createVerifier({ keys: ring, now: time, cache: true, clockTolerance: 5 });
+    assert.equal(verifier.verify(token).exp, T0 + 60);
+    time.advance(64);
+    assert.equal(verifier.verify(token).exp, T0 + 60);
+    time.advance(1);
+    assert.throws(
+      () => verifier.verify(token),
+      (error) => isRevocableError(error, 'ERR_JWT_EXPIRED'),
+    );
+    // A clock that goes back (a corrected NTP step) meets nbf and iat again.
+    time.advance(-71);
+    assert.throws(
+      () => verifier.verify(token),
+      (error) => isRevocableError(error, 'ERR_JWT_NOT_YET_VALID'),
+    );
+    const issued = createSigner({ keys: ring, now: time }).sign({});
+    assert.equal(verifier.verify(issued).iat, T0 - 6);
+    time.advance(-5);
+    assert.equal(verifier.verify(issued).iat, T0 - 6);
+    time.advance(-1);
+    assert.throws(
+      () => verifier.verify(issued),
+      (error) => isRevocableError(error, 'ERR_JWT_IAT_FUTURE'),
+    );
+  });
+
+  it('a key retired or added after the token was cached takes effect at once', () => {
+    const ring = KeyRing.generate('HS256', { kid: 'a' });
+    const now = manualClock(T0);
+    const withKid = createSigner({ keys: ring, now }).sign({ sub: 'u1' });
+    const withoutKid = signWith(ring.get('a')!, { sub: 'u2', exp: T0 + 600 }, { kid: false });
+    const verifier = createVerifier({ keys: ring, now, cache: true });
+    assert.equal(verifier.verify(withKid).sub, 'u1');
+    assert.equal(verifier.verify(withoutKid).sub, 'u2');
+    const revision = ring.revision;
+    ring.add(generateKey('HS256', { kid: 'b', state: 'verify-only' }));
+    assert.notEqual(ring.revision, revision);
+    assert.throws(
+      () => verifier.verify(withoutKid),
+      (error) => isRevocableError(error, 'ERR_JWT_KID_MISSING'),
+    );
+    assert.equal(verifier.verify(withKid).sub, 'u1');
+    const beforeRetire = ring.revision;
+    ring.retire('a');
+    assert.notEqual(ring.revision, beforeRetire);
+    assert.throws(
+      () => verifier.verify(withKid),
+      (error) => isRevocableError(error, 'ERR_JWT_KEY_RETIRED'),
+    );
+  });
+
+  it("a forgery that reuses a cached token's signature is checked in full and refused", () => {
+    const ring = KeyRing.generate('HS256');
+    const now = manualClock(T0);
+    const signer = createSigner({ keys: ring, now });
+    const token = signer.sign({ sub: 'u1' });
+    const verifier = createVerifier({ keys: ring, now, cache: true });
+    verifier.verify(token);
+    const [header, , signature] = token.split('.');
+    const payload = Buffer.from(JSON.stringify({ sub: 'admin', exp: T0 + 600 })).toString(
+      'base64url',
+    );
+    for (const forged of [
+      `${header}.${payload}.${signature}`,
+      `${token}x`,
+      `x${token}`,
+      signature!,
+      `.${signature}`,
+    ]) {
+      assert.throws(
+        () => verifier.verify(forged),
+        (error) => error instanceof RevocableError && error.code !== 'ERR_INVALID_ARGUMENT',
+        forged,
+      );
+    }
+    assert.equal(verifier.verify(token).sub, 'u1');
+  });
+
+  it('keeps at most its capacity, dropping the oldest', () => {
+    const ring = KeyRing.generate('HS256');
+    const now = manualClock(T0);
+    const signer = createSigner({ keys: ring, now });
+    const tokens = [
+      signer.sign({ sub: '1' }),
+      signer.sign({ sub: '2' }),
+      signer.sign({ sub: '3' }),
+    ];
+    const verifier = createVerifier({ keys: ring, now, cache: 2 });
+    const first = tokens.map((token) => verifier.verify(token));
+    // The first token was dropped to make room for the third: it is verified afresh.
+    assert.notEqual(verifier.verify(tokens[0]!), first[0]);
+    assert.deepEqual(verifier.verify(tokens[0]!), first[0]);
+    assert.equal(verifier.verify(tokens[2]!), first[2]);
+  });
+
+  it('a revocation of any kind after the token was cached is in force: the index is consulted on every hit', () => {
+    const kinds = [
+      (timing: ReturnType<typeof timingFor>, jti: string, exp: number) =>
+        createTokenRevocation({ jti, exp }, timing),
+      (timing: ReturnType<typeof timingFor>) => createSessionRevocation({ sid: 's1' }, timing),
+      (timing: ReturnType<typeof timingFor>) =>
+        createSubjectRevocation({ sub: 'u1', gen: 2 }, timing),
+      (timing: ReturnType<typeof timingFor>) => createGlobalRevocation({}, timing),
+      (timing: ReturnType<typeof timingFor>, _jti: string, _exp: number, kid: string) =>
+        createKeyRevocation({ kid }, timing),
+    ];
+    for (const revocation of kinds) {
+      const now = manualClock();
+      const ring = KeyRing.generate('HS256');
+      const index = newIndex(now);
+      const token = createSigner({ keys: ring, now }).sign({ sub: 'u1', sid: 's1', sgen: 1 });
+      const verifier = createRevocableVerifier({ keys: ring, index, cache: true });
+      const claims = verifier.verify(token);
+      assert.equal(verifier.verify(token), claims);
+      assert.equal(verifier.verifyJwt(token).header.alg, 'HS256');
+      now.advance(1);
+      index.apply(revocation(timingFor(now), claims.jti!, claims.exp!, ring.active.kid));
+      throwsCode(() => verifier.verify(token), 'ERR_TOKEN_REVOKED');
+    }
+  });
+
+  it('refuses a cache option that is not a boolean or a size', () => {
+    const ring = KeyRing.generate('HS256');
+    for (const cache of [-1, 1.5, 2_000_000, Number.NaN, '10', {}, null]) {
+      assert.throws(
+        () => createVerifier({ keys: ring, cache: cache as unknown as number }),
+        (error) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
+        String(cache),
+      );
+    }
+    for (const cache of [true, false, 0, 1, 1_000_000]) createVerifier({ keys: ring, cache });
+  });
+
+  it('answers exactly as a verifier without the cache, through any sequence of verifies, clock moves and key changes', () => {
+    const command = fc.oneof(
+      fc.record({ verify: fc.nat(11) }),
+      fc.record({ advance: fc.integer({ min: -120, max: 400 }) }),
+      fc.record({ retire: fc.constantFrom('a', 'b') }),
+      fc.record({ restore: fc.constantFrom('a', 'b') }),
+      fc.record({ addKey: fc.constant(true) }),
+    );
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 40 }), fc.constantFrom(0, 5), (commands, skew) => {
+        const ring = KeyRing.generate('HS256', { kid: 'a' });
+        ring.add(generateKey('HS256', { kid: 'b', state: 'verify-only' }));
+        const time = manualClock(T0);
+        const a = ring.get('a')!;
+        const b = ring.get('b')!;
+        const tokens: string[] = [];
+        for (const key of [a, b]) {
+          for (const claims of [
+            { sub: 'x', iat: T0, exp: T0 + 300 },
+            { sub: 'y', iat: T0 + 30, exp: T0 + 600 },
+            { sub: 'z', nbf: T0 + 60, exp: T0 + 200 },
+            { sub: 'w', iat: T0 - 100, exp: T0 + 100, aud: 'api' },
+          ]) {
+            tokens.push(signWith(key, claims));
+          }
+        }
+        // Tokens without kid (valid while one usable HS256 key is left) and a forgery.
+        tokens.push(signWith(a, { sub: 'v', exp: T0 + 500 }, { kid: false }));
+        tokens.push(signWith(b, { sub: 'u', exp: T0 + 500 }, { kid: false }));
+        const [h, , s] = tokens[0]!.split('.');
+        tokens.push(`${h}.${Buffer.from('{"sub":"x","exp":1}').toString('base64url')}.${s}`);
+        tokens.push(`${tokens[1]!.slice(0, -2)}AA`);
+        const options = { keys: ring, now: time, clockTolerance: skew, typ: null };
+        const plain = createVerifier(options);
+        const cached = createVerifier({ ...options, cache: 4 });
+        let added = 0;
+        for (const step of commands) {
+          if ('verify' in step) {
+            const token = tokens[step.verify]!;
+            assert.deepEqual(outcome(cached, token), outcome(plain, token));
+          } else if ('advance' in step) {
+            time.advance(step.advance);
+          } else if ('retire' in step) {
+            ring.retire(step.retire);
+          } else if ('restore' in step) {
+            ring.setState(step.restore, 'verify-only');
+          } else if (added < 3) {
+            ring.add(generateKey('HS256', { kid: `new${added++}`, state: 'verify-only' }));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
