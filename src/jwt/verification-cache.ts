@@ -54,27 +54,31 @@ export class VerificationCache {
   }
 
   /**
-   * The verification of exactly `token` under this ring revision, or undefined. `signatureStart`
-   * is the index after the token's last dot.
+   * The verification of exactly `token`, whose signature segment is `signature`, under this ring
+   * revision; or undefined.
    */
-  lookup(token: string, signatureStart: number, revision: number): Verification | undefined {
+  lookup(signature: string, token: string, revision: number): Verification | undefined {
     if (revision !== this.#revision) {
       this.#entries.clear();
       this.#revision = revision;
       return undefined;
     }
     if (this.#entries.size === 0) return undefined;
-    const entry = this.#entries.get(token.slice(signatureStart));
+    const entry = this.#entries.get(signature);
     return entry !== undefined && entry.token === token ? entry : undefined;
   }
 
-  /** Keeps the verification of `token`; its claims are frozen, as every later hit returns them. */
-  remember(token: string, signatureStart: number, claims: JwtClaims, header: ParsedHeader): void {
+  /**
+   * Keeps the verification of `token`. Its claims are frozen first: every later hit hands the same
+   * object to its caller, so one caller's change must not become the next one's claims.
+   */
+  remember(signature: string, token: string, claims: JwtClaims, header: ParsedHeader): void {
+    deepFreeze(claims);
     if (this.#entries.size >= this.#capacity) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(token.slice(signatureStart), {
+    this.#entries.set(signature, {
       token,
       claims,
       header,
@@ -84,9 +88,9 @@ export class VerificationCache {
     });
   }
 
-  /** Forgets `token` (its time claims no longer hold). */
-  forget(token: string, signatureStart: number): void {
-    this.#entries.delete(token.slice(signatureStart));
+  /** Forgets the token with this signature segment (its time claims no longer hold). */
+  forget(signature: string): void {
+    this.#entries.delete(signature);
   }
 
   /** How many verifications are kept. */
@@ -113,12 +117,14 @@ export function cacheCapacity(option: unknown): number {
   );
 }
 
-/**
- * Freezes a claims set and everything in it. A cached claims object is handed to every caller that
- * verifies the same token, so one caller's change must not become the next one's claims.
- */
-export function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const member of Object.values(value)) deepFreeze(member);
+/** Freezes a claims set and everything in it (without recursion: a payload may nest deeply). */
+function deepFreeze(root: object): void {
+  const pending: object[] = [root];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    if (Object.isFrozen(value)) continue;
+    Object.freeze(value);
+    for (const member of Object.values(value)) {
+      if (typeof member === 'object' && member !== null) pending.push(member);
+    }
+  }
 }

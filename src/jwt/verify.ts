@@ -14,7 +14,7 @@ import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
-import { cacheCapacity, deepFreeze, timesHold, VerificationCache } from './verification-cache.js';
+import { cacheCapacity, timesHold, VerificationCache } from './verification-cache.js';
 
 /** The default maximum token length, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -161,6 +161,10 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     );
   }
   const capacity = cacheCapacity(options.cache);
+  // The cache is emptied when the ring's revision changes; a ring without one could change unseen.
+  if (capacity !== 0 && typeof ring.revision !== 'number') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'cache needs keys to be a KeyRing.');
+  }
   const cache = capacity === 0 ? null : new VerificationCache(capacity, ring.revision);
   const tolerance = rules.tolerance;
   const headers = new Map<string, ParsedHeader>();
@@ -192,6 +196,18 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (headers.size >= HEADER_CACHE_LIMIT) headers.clear();
     headers.set(segment, parsed);
     return parsed;
+  }
+
+  // A clock that returns NaN would pass every time check (every comparison with NaN is false).
+  function currentTime(): number {
+    const time = now();
+    if (typeof time !== 'number' || !Number.isFinite(time)) {
+      throw new RevocableError(
+        'ERR_INVALID_ARGUMENT',
+        'now() must return a finite number of epoch seconds.',
+      );
+    }
+    return time;
   }
 
   function keyFor(parsed: ParsedHeader): JwtKey {
@@ -231,15 +247,16 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
       );
     }
     const lastDot = token.lastIndexOf('.');
+    const signatureSegment = token.slice(lastDot + 1);
     if (cache !== null) {
-      const hit = cache.lookup(token, lastDot + 1, ring.revision);
+      const hit = cache.lookup(signatureSegment, token, ring.revision);
       if (hit !== undefined) {
-        if (timesHold(hit, now(), tolerance)) {
+        if (timesHold(hit, currentTime(), tolerance)) {
           accepted = hit.header;
           return hit.claims;
         }
         // The full path below throws the exact error (expired, not yet valid).
-        cache.forget(token, lastDot + 1);
+        cache.forget(signatureSegment);
       }
     }
     const firstDot = token.indexOf('.');
@@ -249,7 +266,6 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const parsed = headerOf(token.slice(0, firstDot));
     const key = keyFor(parsed);
     const payloadSegment = token.slice(firstDot + 1, lastDot);
-    const signatureSegment = token.slice(lastDot + 1);
     // Shape before signature: a token that is not a JWS at all is malformed whatever its signature.
     // The payload's bytes wait in the decoder's buffer; they are read only once the signature holds.
     const payloadLength = decodeJsonSegmentBytes(payloadSegment, 'payload');
@@ -261,11 +277,8 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     }
     // Parsed only once the signature holds: nothing unauthenticated is parsed beyond the header.
     const claims = parseJsonText(decodedText(payloadLength), 'payload') as JwtClaims;
-    checkClaims(claims, rules, now());
-    if (cache !== null) {
-      deepFreeze(claims);
-      cache.remember(token, lastDot + 1, claims, parsed);
-    }
+    checkClaims(claims, rules, currentTime());
+    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed);
     accepted = parsed;
     return claims;
   }

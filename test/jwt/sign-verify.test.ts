@@ -40,6 +40,21 @@ describe('sign and verify round trip', () => {
     );
   });
 
+  it('a clock that returns no finite number is ERR_INVALID_ARGUMENT, never a pass of the time checks', () => {
+    const ring = KeyRing.generate('HS256');
+    const token = createSigner({ keys: ring, now: () => 1000, ttl: '1m' }).sign({});
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '2000', undefined]) {
+      for (const cache of [false, true]) {
+        const verifier = createVerifier({ keys: ring, now: () => bad as number, cache });
+        assert.throws(
+          () => verifier.verify(token),
+          (error) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
+          `${String(bad)}, cache ${cache}`,
+        );
+      }
+    }
+  });
+
   it('the header is exactly alg, typ and kid, and a typ of "" is not confused with no typ', () => {
     for (const order of [
       [null, ''],

@@ -10,6 +10,7 @@ import {
   createVerifier,
   generateKey,
   type JwtClaims,
+  type JwtHeader,
   type JwtKey,
   KeyRing,
   signJwt,
@@ -35,9 +36,13 @@ function signWith(key: JwtKey, claims: JwtClaims, options: { kid?: false } = {})
   return signJwt(claims, signing);
 }
 
-function outcome(verifier: Verifier, token: string): { claims: JwtClaims } | { code: string } {
+function outcome(
+  verifier: Verifier,
+  token: string,
+): { claims: JwtClaims; header: JwtHeader } | { code: string } {
   try {
-    return { claims: verifier.verify(token) };
+    const { claims, header } = verifier.verifyJwt(token);
+    return { claims, header };
   } catch (error) {
     if (!(error instanceof RevocableError)) throw error;
     return { code: error.code };
@@ -190,6 +195,24 @@ describe('verification cache', () => {
     }
   });
 
+  it("a hit hands the index its own token's kid, not the last verified token's", () => {
+    const now = manualClock();
+    const ring = KeyRing.generate('HS256', { kid: 'a' });
+    const first = createSigner({ keys: ring, now }).sign({ sub: 'u1' });
+    ring.rotate('HS256', { kid: 'b' });
+    const second = createSigner({ keys: ring, now }).sign({ sub: 'u2' });
+    const index = newIndex(now);
+    const verifier = createRevocableVerifier({ keys: ring, index, cache: true });
+    verifier.verify(first);
+    verifier.verify(second);
+    now.advance(1);
+    index.apply(createKeyRevocation({ kid: 'a' }, timingFor(now)));
+    verifier.verify(second);
+    throwsCode(() => verifier.verify(first), 'ERR_TOKEN_REVOKED');
+    assert.equal(verifier.verify(second).sub, 'u2');
+    assert.equal(verifier.verifyJwt(second).header.kid, 'b');
+  });
+
   it('refuses a cache option that is not a boolean or a size', () => {
     const ring = KeyRing.generate('HS256');
     for (const cache of [-1, 1.5, 2_000_000, Number.NaN, '10', {}, null]) {
@@ -200,6 +223,13 @@ describe('verification cache', () => {
       );
     }
     for (const cache of [true, false, 0, 1, 1_000_000]) createVerifier({ keys: ring, cache });
+    // A ring-like object without a revision could change without the cache noticing.
+    const lookalike = { get: ring.get.bind(ring), soleKeyFor: ring.soleKeyFor.bind(ring) };
+    createVerifier({ keys: lookalike as unknown as KeyRing });
+    assert.throws(
+      () => createVerifier({ keys: lookalike as unknown as KeyRing, cache: true }),
+      (error) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
+    );
   });
 
   it('answers exactly as a verifier without the cache, through any sequence of verifies, clock moves and key changes', () => {
