@@ -293,6 +293,15 @@ function timeMs(fn: () => unknown, runs: number): number {
   return median(samples);
 }
 
+/** A candidate's body: verify the token of call `i`, arriving as a fresh string. */
+function arriving(fixture: Fixture, verify: Verify): (i: number) => unknown {
+  return (i: number) => verify(fixture.arrival(i));
+}
+
+function opsOf(measured: readonly { name: string; opsPerSec: number }[], label: string): number {
+  return measured.find((m) => m.name === label)?.opsPerSec ?? 0;
+}
+
 function verdict(met: boolean): string {
   return met ? 'met' : 'NOT met';
 }
@@ -308,17 +317,15 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
 
   if (fixture !== undefined && wanted(GROUP_VERIFY, filter)) {
     progress(`revocation: measuring ${GROUP_VERIFY}...`);
-    const { arrival, candidates: verifiers } = fixture;
-    const candidates: Candidate[] = Object.entries(verifiers).map(([label, verify]) => ({
+    const candidates: Candidate[] = Object.entries(fixture.candidates).map(([label, verify]) => ({
       name: label,
-      fn: (i: number) => verify(arrival(i)),
+      fn: arriving(fixture, verify),
     }));
     const measured = await compare(candidates, options.measure);
     const groupRows = toRows(GROUP_VERIFY, measured, BASELINE);
     rows.push(...groupRows);
     const ratio = groupRows.find((row) => row.library === REVOCABLE)?.ratio ?? 0;
-    const opsOf = (label: string) => measured.find((m) => m.name === label)?.opsPerSec ?? 0;
-    const cachedRatio = opsOf(REVOCABLE_CACHED) / opsOf(FAST_CACHED);
+    const cachedRatio = opsOf(measured, REVOCABLE_CACHED) / opsOf(measured, FAST_CACHED);
     notes.push(
       `${GROUP_VERIFY}: revocable with the index of 1M entries at ${ratio.toFixed(2)}x fast-jwt without revocation (target 0.9x: ${verdict(ratio >= 0.9)}), both without cache; with both caches on, ${cachedRatio.toFixed(2)}x fast-jwt's. Index mix: ${MIX.tokens.toLocaleString('en-US')} tokens, ${MIX.sessions.toLocaleString('en-US')} sessions, ${MIX.subjects.toLocaleString('en-US')} subjects (a tenth of the pool's subjects among them, with cut-offs older than their tokens), ${MIX.keys} keys, one global cut-off older than the tokens.`,
     );
@@ -330,7 +337,7 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
       notes.push(`${GROUP_REDIS}: ${redis}`);
     } else {
       progress(`revocation: measuring ${GROUP_REDIS}...`);
-      const { tokens, arrival, candidates: verifiers } = fixture;
+      const { tokens, candidates: verifiers } = fixture;
       const prefix = `revocable-bench:${id()}:`;
       // Some revoked jtis in Redis; the pool's own are not among them, so every EXISTS answers 0.
       const revoked = Array.from({ length: 1000 }, () => `${prefix}${id()}`);
@@ -338,30 +345,28 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
       const jtis = tokens.map(jtiOf);
       // jwt-redis style: verify, then one sequential round trip per request.
       const withRedis = (verify: Verify) => async (i: number) => {
-        const claims = verify(arrival(i));
+        const claims = verify(fixture.arrival(i));
         if ((await redis.exists(`${prefix}${jtis[i & MASK]!}`)) !== 0) throw new Error('revoked');
         return claims;
       };
-      const local = (verify: Verify) => (i: number) => verify(arrival(i));
       const REDIS = 'fast-jwt + Redis EXISTS (jwt-redis style)';
       const REDIS_CACHED = 'fast-jwt + cache + Redis EXISTS';
       try {
         const measured = await compare(
           [
-            { name: REVOCABLE_CACHED, fn: local(verifiers[REVOCABLE_CACHED]!) },
-            { name: REVOCABLE, fn: local(verifiers[REVOCABLE]!) },
-            { name: BASELINE, fn: local(verifiers[BASELINE]!) },
+            { name: REVOCABLE_CACHED, fn: arriving(fixture, verifiers[REVOCABLE_CACHED]!) },
+            { name: REVOCABLE, fn: arriving(fixture, verifiers[REVOCABLE]!) },
+            { name: BASELINE, fn: arriving(fixture, verifiers[BASELINE]!) },
             { name: REDIS, fn: withRedis(verifiers[BASELINE]!), async: true },
             { name: REDIS_CACHED, fn: withRedis(verifiers[FAST_CACHED]!), async: true },
           ],
           options.measure,
         );
         rows.push(...toRows(GROUP_REDIS, measured, BASELINE));
-        const opsOf = (label: string) => measured.find((m) => m.name === label)?.opsPerSec ?? 0;
         // The faster of the two Redis designs is the one to beat.
-        const peer = Math.max(opsOf(REDIS), opsOf(REDIS_CACHED));
-        const cached = opsOf(REVOCABLE_CACHED) / peer;
-        const uncached = opsOf(REVOCABLE) / peer;
+        const peer = Math.max(opsOf(measured, REDIS), opsOf(measured, REDIS_CACHED));
+        const cached = opsOf(measured, REVOCABLE_CACHED) / peer;
+        const uncached = opsOf(measured, REVOCABLE) / peer;
         notes.push(
           `${GROUP_REDIS}: revocable + index with its cache is ${cached.toFixed(1)}x the faster jwt-redis style design (fast-jwt verify, with or without its cache, then an awaited ioredis EXISTS on 127.0.0.1 per verify) (target 20x: ${verdict(cached >= 20)} with the cache, which is an option, off by default); without its cache, ${uncached.toFixed(1)}x (${verdict(uncached >= 20)}).`,
         );

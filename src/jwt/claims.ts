@@ -25,6 +25,22 @@ function numericDate(claims: JwtClaims, claim: 'exp' | 'nbf' | 'iat'): number | 
   return value;
 }
 
+// The three time comparisons, shared with the verification cache, which repeats them on every hit.
+// Each is false for an absent claim passed as the bound that never fails (+/-Infinity).
+
+/** RFC 7519 4.1.4: the token must not be accepted on or after `exp`. */
+export function isExpired(exp: number, now: number, tolerance: number): boolean {
+  return now - tolerance >= exp;
+}
+
+export function isNotYetValid(nbf: number, now: number, tolerance: number): boolean {
+  return now + tolerance < nbf;
+}
+
+export function isIssuedInFuture(iat: number, now: number, tolerance: number): boolean {
+  return iat > now + tolerance;
+}
+
 /**
  * Checks the registered claims against `now` (epoch seconds). Throws a {@link JwtClaimError} on the
  * first failure; returns nothing, so the verified claims object is handed back untouched.
@@ -42,12 +58,11 @@ export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): 
     }
   }
   const exp = numericDate(claims, 'exp');
-  // RFC 7519 4.1.4: the token must not be accepted on or after exp.
-  if (exp !== undefined && now - rules.tolerance >= exp) {
+  if (exp !== undefined && isExpired(exp, now, rules.tolerance)) {
     throw new JwtClaimError('ERR_JWT_EXPIRED', 'The token has expired.', 'exp', 'check_failed');
   }
   const nbf = numericDate(claims, 'nbf');
-  if (nbf !== undefined && now + rules.tolerance < nbf) {
+  if (nbf !== undefined && isNotYetValid(nbf, now, rules.tolerance)) {
     throw new JwtClaimError(
       'ERR_JWT_NOT_YET_VALID',
       'The token is not valid yet.',
@@ -56,7 +71,7 @@ export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): 
     );
   }
   const iat = numericDate(claims, 'iat');
-  if (iat !== undefined && iat > now + rules.tolerance) {
+  if (iat !== undefined && isIssuedInFuture(iat, now, rules.tolerance)) {
     throw new JwtClaimError(
       'ERR_JWT_IAT_FUTURE',
       'The token was issued in the future.',

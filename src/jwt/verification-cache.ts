@@ -1,9 +1,10 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { isExpired, isIssuedInFuture, isNotYetValid } from './claims.js';
 import type { ParsedHeader } from './header.js';
 import type { JwtClaims } from './types.js';
 
 /** The number of tokens a verifier created with `cache: true` remembers. */
-export const DEFAULT_CACHE_SIZE = 1024;
+const DEFAULT_CACHE_SIZE = 1024;
 const MAX_CACHE_SIZE = 1_000_000;
 
 /**
@@ -14,22 +15,18 @@ export interface Verification {
   readonly token: string;
   readonly claims: JwtClaims;
   readonly header: ParsedHeader;
-  // The time claims, an absent one stored as the bound that never fails, so that a hit repeats the
-  // comparisons of checkClaims exactly.
+  // The time claims, an absent one stored as the bound that never fails.
   readonly exp: number;
   readonly nbf: number;
   readonly iat: number;
 }
 
-/**
- * Whether a remembered verification still holds at `now`: the same three comparisons, with the same
- * tolerance, that `checkClaims` makes.
- */
+/** Whether a remembered verification still holds at `now`: the time checks of `checkClaims`. */
 export function timesHold(entry: Verification, now: number, tolerance: number): boolean {
   return !(
-    now - tolerance >= entry.exp ||
-    now + tolerance < entry.nbf ||
-    entry.iat > now + tolerance
+    isExpired(entry.exp, now, tolerance) ||
+    isNotYetValid(entry.nbf, now, tolerance) ||
+    isIssuedInFuture(entry.iat, now, tolerance)
   );
 }
 
@@ -91,11 +88,6 @@ export class VerificationCache {
   /** Forgets the token with this signature segment (its time claims no longer hold). */
   forget(signature: string): void {
     this.#entries.delete(signature);
-  }
-
-  /** How many verifications are kept. */
-  get size(): number {
-    return this.#entries.size;
   }
 }
 

@@ -166,7 +166,6 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'cache needs keys to be a KeyRing.');
   }
   const cache = capacity === 0 ? null : new VerificationCache(capacity, ring.revision);
-  const tolerance = rules.tolerance;
   const headers = new Map<string, ParsedHeader>();
   // The header segment seen last, and its parse: most tokens a service sees share one header (one
   // active key), and comparing one string costs less than hashing it for the Map.
@@ -251,7 +250,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (cache !== null) {
       const hit = cache.lookup(signatureSegment, token, ring.revision);
       if (hit !== undefined) {
-        if (timesHold(hit, currentTime(), tolerance)) {
+        if (timesHold(hit, currentTime(), rules.tolerance)) {
           accepted = hit.header;
           return hit.claims;
         }
