@@ -24,6 +24,8 @@ export const ERROR_CODES = {
     'The token claims to be issued in the future, beyond the clock tolerance (iat).',
   ERR_JWT_ISSUER: 'The iss claim is not an accepted issuer.',
   ERR_JWT_AUDIENCE: 'The aud claim names none of the accepted audiences.',
+  ERR_JWT_LIFETIME:
+    'The token lives longer (exp - iat) than the verifier allows: longer than the revocation index remembers a revocation.',
   ERR_KEY_INVALID: 'A key is malformed, of the wrong type, or cannot be imported.',
   ERR_KEY_WEAK: 'A key is too short for its algorithm.',
   ERR_KEY_ALG_MISMATCH: 'A key does not fit the algorithm it is bound to.',
@@ -49,6 +51,10 @@ export const ERROR_CODES = {
   ERR_REAUTH_REQUIRED: 'The action needs an authentication more recent than its max_age.',
   ERR_STORE_SCHEMA:
     "The store's schema or key layout is newer than this revocable, or is not revocable's.",
+  ERR_STORE_EVENT_CONFLICT:
+    'An event id already in the revocation log was appended again with other contents.',
+  ERR_STORE_UNSAFE:
+    "The store's server is configured so that it could silently lose revocations (a Redis eviction policy that may drop any key).",
 } as const;
 
 /** The union of every error code. */
