@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DATABASE_URL, REDIS_URL } from '../support/services.js';
+
+// Documentation is code: every TypeScript block of the README and of docs/ is extracted as a
+// module of its own, type-checked under the project's strict settings (exactOptionalPropertyTypes
+// included) against the package's own exports, then run, and must finish by itself. A block that
+// names something it never defines, leaves a client open or waits on a pool fails here.
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+// Inside the repository, so that `import ... from 'revocable/...'` resolves to this package by
+// its own name (Node.js and TypeScript both resolve a package's self-reference).
+const work = join(root, 'build', 'doc-examples');
+const RUN_TIMEOUT_MS = 30_000;
+
+interface Example {
+  readonly source: string;
+  readonly line: number;
+  readonly code: string;
+  readonly name: string;
+}
+
+function documents(): string[] {
+  const docs = join(root, 'docs');
+  return [
+    join(root, 'README.md'),
+    ...readdirSync(docs)
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => join(docs, name)),
+  ];
+}
+
+/** Every ```ts block of a Markdown file, with the line it starts on. */
+function examplesOf(file: string): Example[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const found: Example[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i]!.trim() !== '```ts') continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && lines[end]!.trim() !== '```') end++;
+    const source = file.slice(root.length + 1);
+    found.push({
+      source,
+      line: start,
+      code: lines.slice(start, end).join('\n'),
+      name: `${basename(file, '.md').toLowerCase()}-${start}`,
+    });
+    i = end;
+  }
+  return found;
+}
+
+const examples = documents().flatMap(examplesOf);
+
+describe('documentation examples', () => {
+  let compiled: { status: number | null; output: string } = { status: null, output: '' };
+
+  before(() => {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    for (const example of examples) {
+      // A module of its own: top-level await works, and names never clash between blocks.
+      writeFileSync(join(work, `${example.name}.ts`), `${example.code}\nexport {};\n`);
+    }
+    writeFileSync(
+      join(work, 'tsconfig.json'),
+      JSON.stringify({
+        extends: '../../tsconfig.base.json',
+        compilerOptions: { rootDir: '.', outDir: 'js', sourceMap: false, noEmitOnError: false },
+        include: ['*.ts'],
+      }),
+    );
+    const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', work], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    compiled = { status: tsc.status, output: tsc.stdout + tsc.stderr };
+  });
+
+  after(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('finds examples to check, and the compiler ran', () => {
+    assert.ok(examples.length > 0);
+    // Errors outside the examples (a bad configuration) would otherwise pass every block.
+    const elsewhere = compiled.output
+      .split('\n')
+      .filter(
+        (line) => /error TS/.test(line) && !examples.some((e) => line.includes(`${e.name}.ts(`)),
+      );
+    assert.deepEqual(elsewhere, []);
+  });
+
+  for (const example of examples) {
+    describe(`${example.source}, the block at line ${example.line}`, () => {
+      it('type-checks strictly', () => {
+        const mine = compiled.output
+          .split('\n')
+          .filter((line) => line.includes(`${example.name}.ts(`))
+          .join('\n');
+        assert.equal(mine, '', `type errors in ${example.source}:${example.line}\n${mine}`);
+      });
+
+      it('runs and exits by itself', () => {
+        const result = spawnSync(process.execPath, [join(work, 'js', `${example.name}.js`)], {
+          // Each example runs in a folder of its own data (a SQLite file, a key ring) that goes.
+          cwd: makeScratch(example.name),
+          encoding: 'utf8',
+          timeout: RUN_TIMEOUT_MS,
+          env: {
+            ...process.env,
+            DATABASE_URL,
+            REDIS_URL,
+            REFRESH_SECRET: 'an example refresh secret of 32 bytes or more',
+          },
+        });
+        assert.equal(
+          result.error,
+          undefined,
+          `${example.source}:${example.line} did not finish within ${RUN_TIMEOUT_MS} ms`,
+        );
+        assert.equal(
+          result.status,
+          0,
+          `${example.source}:${example.line} failed:\n${result.stdout}\n${result.stderr}`,
+        );
+      });
+    });
+  }
+});
+
+function makeScratch(name: string): string {
+  const path = join(work, `${name}.run`);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
