@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../lib/clock.js';
 
@@ -15,6 +15,8 @@ export interface CliIo {
   readFile(path: string): string;
   /** Writes a file that holds secrets: readable by its owner only (mode 0600). */
   writeSecretFile(path: string, text: string): void;
+  /** Whether something exists at `path`. */
+  exists(path: string): boolean;
   /** Reads all of standard input as UTF-8. */
   readStdin(): Promise<string>;
   /** The current time in epoch seconds. */
@@ -42,6 +44,7 @@ export function createNodeIo(): CliIo {
     },
     readFile: (path) => readFileSync(path, 'utf8'),
     writeSecretFile,
+    exists: existsSync,
     readStdin,
     now: systemClock,
   };

@@ -47,6 +47,7 @@ export class Workspace {
         this.files.set(path, text);
         this.secretFiles.add(path);
       },
+      exists: (path) => this.files.has(path),
       readStdin: async () => stdin,
       now: () => this.now,
     };

@@ -44,12 +44,39 @@ describe('revocable keys generate', () => {
     );
   });
 
-  it('writes the ring with --out as a secret file and prints nothing', async () => {
+  it('writes the ring with --out as a secret file, says so on stderr, and prints nothing', async () => {
     const workspace = new Workspace();
-    const result = await workspace.run('keys', 'generate', '--alg', 'HS256', '--out', 'ring.json');
-    assert.deepEqual(result, { status: 0, stdout: '', stderr: '' });
+    const result = await workspace.run(
+      'keys',
+      'generate',
+      '--alg',
+      'HS256',
+      '--kid',
+      'k1',
+      '--out',
+      'ring.json',
+    );
+    assert.equal(result.status, 0);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      'revocable: wrote ring.json (mode 0600): a key ring of 1 key, active k1 (HS256)\n',
+    );
     assert.ok(workspace.secretFiles.has('ring.json'));
     assert.equal(keysOf(workspace.files.get('ring.json') ?? '')[0]?.alg, 'HS256');
+  });
+
+  it('refuses to replace an existing ring without --force', async () => {
+    const workspace = new Workspace();
+    await workspace.ok('keys', 'generate', '--kid', 'first', '--out', 'ring.json');
+    const before = workspace.files.get('ring.json');
+    const refused = await workspace.run('keys', 'generate', '--out', 'ring.json');
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /ring\.json exists already.*keys rotate.*--force/);
+    assert.equal(workspace.files.get('ring.json'), before);
+    const forced = await workspace.run('keys', 'generate', '--out', 'ring.json', '--force');
+    assert.equal(forced.status, 0);
+    assert.notEqual(workspace.files.get('ring.json'), before);
   });
 
   it('on disk, --out leaves a file only its owner can read, even over a looser one', async () => {
@@ -57,7 +84,7 @@ describe('revocable keys generate', () => {
     try {
       const path = join(directory, 'ring.json');
       writeFileSync(path, 'old', { mode: 0o644 });
-      const status = await runCli(['keys', 'generate', '--out', path], createNodeIo());
+      const status = await runCli(['keys', 'generate', '--out', path, '--force'], createNodeIo());
       assert.equal(status, 0);
       assert.equal(statSync(path).mode & 0o777, 0o600);
       assert.equal(keysOf(readFileSync(path, 'utf8')).length, 1);

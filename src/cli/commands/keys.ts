@@ -20,6 +20,7 @@ const OUT: OptionSpec = {
 const ALG_HELP = 'EdDSA (default), ES256/384/512, RS256/384/512, PS256/384/512, HS256/384/512';
 
 // A ring holds private keys and HMAC secrets: it goes to stdout, or to a file only its owner reads.
+// What was written is said on stderr, so stdout stays empty for scripts that capture it.
 function writeRing(ring: KeyRing, args: ParsedArgs, io: CliIo): number {
   const text = formatJson(ring.toJSON());
   const out = args.string('out');
@@ -33,6 +34,12 @@ function writeRing(ring: KeyRing, args: ParsedArgs, io: CliIo): number {
     const code = (error as NodeJS.ErrnoException | null)?.code ?? 'failed';
     throw new CliError(`cannot write ${out}: ${code}`);
   }
+  const keys = ring.keys();
+  const active = keys.find((key) => key.state === 'active');
+  const signer = active === undefined ? 'no active key' : `active ${active.kid} (${active.alg})`;
+  io.stderr(
+    `revocable: wrote ${out} (mode 0600): a key ring of ${keys.length} key${keys.length === 1 ? '' : 's'}, ${signer}\n`,
+  );
   return EXIT_OK;
 }
 
@@ -53,11 +60,22 @@ const generate: Command = {
       alg: { type: 'string', value: 'ALG', help: ALG_HELP },
       kid: { type: 'string', value: 'KID', help: 'Key id (default: 128 random bits)' },
       out: OUT,
+      force: {
+        type: 'boolean',
+        help: 'With --out, replace an existing file (its keys are lost: tokens they signed die)',
+      },
     },
     positionals: [],
   },
   run(args, io) {
     const alg = parseAlgorithm(args.string('alg') ?? 'EdDSA');
+    const out = args.string('out');
+    // A new ring over an old one loses its keys for good: every token they signed stops verifying.
+    if (out !== undefined && !args.flag('force') && io.exists(out)) {
+      throw new CliError(
+        `${out} exists already: a new ring would replace its keys. Use keys rotate --keys ${out} --out ${out} to add a key, or --force to replace it`,
+      );
+    }
     return writeRing(KeyRing.generate(alg, keyOptions(args, io)), args, io);
   },
 };
