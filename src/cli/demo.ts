@@ -87,7 +87,8 @@ export async function runDemo(io: CliIo): Promise<number> {
     await close();
   }
   say('');
-  say('Next: revocable --help (keys generate, token sign, token verify, ...).');
+  // npx finds the command both in this repository and where revocable is installed.
+  say('Next: npx revocable --help (keys generate, token sign, token verify, ...).');
   return 0;
 }
 

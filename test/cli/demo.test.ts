@@ -22,6 +22,15 @@ describe('revocable demo', () => {
     }
   });
 
+  it('ends by naming a command that works', async () => {
+    const result = await new Workspace().run('demo');
+    const next = /Next: npx (revocable [^ ]+)/.exec(result.stdout);
+    assert.ok(next !== null, 'the demo names its next command');
+    const [command, ...args] = next[1]!.split(' ');
+    assert.equal(command, 'revocable');
+    assert.equal((await new Workspace().run(...args)).status, 0);
+  });
+
   it('has help and takes no arguments', async () => {
     assert.equal((await new Workspace().run('demo', '--help')).status, 0);
     assert.equal((await new Workspace().run('demo', 'extra')).status, 2);
