@@ -457,6 +457,7 @@ async function redisSetup(): Promise<Setup | string> {
 function makeManager(store: Store, index: RevocationIndex): SessionManager {
   return createSessionManager({
     store,
+    refreshSecret: randomBytes(32),
     keys: KeyRing.generate('HS256'),
     index,
     issuer: ISSUER,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isRevocableError } from '../errors/index.js';
 import { KeyRing } from '../jwt/index.js';
 import { createRevocableVerifier, createRevocationIndex } from '../revocation/index.js';
@@ -31,6 +32,8 @@ export async function runSessionsDemo(
   const index = createRevocationIndex({ maxAccessTokenLifetime: '10m', now });
   const sessions = createSessionManager({
     store,
+    // A demo makes its own; a real deployment gives every process the same one, from its secrets.
+    refreshSecret: randomBytes(32),
     keys,
     index,
     issuer,

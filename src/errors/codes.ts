@@ -54,7 +54,7 @@ export const ERROR_CODES = {
   ERR_STORE_EVENT_CONFLICT:
     'An event id already in the revocation log was appended again with other contents.',
   ERR_STORE_UNSAFE:
-    "The store's server is configured so that it could silently lose revocations (a Redis eviction policy that may drop any key).",
+    "The store's backend is configured so that it could silently lose revocations (a Redis eviction policy that may drop keys of the store, a SQLite database file with synchronous = OFF).",
 } as const;
 
 /** The union of every error code. */

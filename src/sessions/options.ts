@@ -24,7 +24,8 @@ export interface SessionManagerOptions {
   /**
    * The key that derives each refresh token's successor: at least 32 bytes. Every process sharing a
    * store must use the same one (otherwise concurrent refreshes across processes cannot agree on a
-   * successor). Default: random per manager, which suits one process only.
+   * successor). Required unless the store is the in-memory one (`persistent: false`), where a
+   * random secret per manager is the default.
    */
   refreshSecret?: Uint8Array | string;
   /** Access-token lifetime (default `10m`); must not exceed the index's `maxAccessTokenLifetime`. */
@@ -101,8 +102,17 @@ export function resolveOptions(options: SessionManagerOptions): ResolvedOptions 
     throw invalid('spentHistory must be an integer from 0 to 1000.');
   }
   let refreshSecret: Buffer;
-  if (options.refreshSecret === undefined) refreshSecret = randomBytes(32);
-  else if (typeof options.refreshSecret === 'string')
+  if (options.refreshSecret === undefined) {
+    if (store.persistent !== false) {
+      // Processes sharing a store must derive the same successor for the same refresh token;
+      // with a secret of their own, a client's two concurrent refreshes that reach two processes
+      // (or one process before and after a restart) look like theft and end the session.
+      throw invalid(
+        'refreshSecret is required with a persistent store: give every process that shares the store the same secret of at least 32 bytes (for example from an environment variable).',
+      );
+    }
+    refreshSecret = randomBytes(32);
+  } else if (typeof options.refreshSecret === 'string')
     refreshSecret = Buffer.from(options.refreshSecret, 'utf8');
   else if (options.refreshSecret instanceof Uint8Array)
     refreshSecret = Buffer.from(options.refreshSecret);

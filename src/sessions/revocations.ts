@@ -37,9 +37,15 @@ export interface Revocations {
    * application claims are replaced, so the next refresh carries them.
    */
   claimsChanged(sub: string, claims?: Record<string, unknown>): Promise<void>;
-  /** Emergency: every access token issued before now is dead and every session ended. */
+  /**
+   * Emergency: every access token issued before now is dead and every session that exists now is
+   * ended in the store (its refresh token with it), in one store step.
+   */
   revokeEverything(): Promise<void>;
-  /** Retires a key in the local ring and revokes every token it signed, cluster-wide. */
+  /**
+   * Revokes every token a key signed, cluster-wide, and retires it in the local ring. Retiring the
+   * active key first rotates to a new key of the same algorithm, so signing goes on.
+   */
   retireKey(kid: string): Promise<void>;
 }
 
@@ -136,17 +142,23 @@ export function createRevocations(
     },
     async passwordChanged(sub, options = {}) {
       assertSubject(sub);
+      if (typeof options !== 'object' || options === null) {
+        throw new RevocableError(
+          'ERR_INVALID_ARGUMENT',
+          'passwordChanged options must be an object.',
+        );
+      }
       if (options.keep !== undefined) assertSessionId(options.keep);
       return cutOff(sub, 'password-changed', options.keep);
     },
     async claimsChanged(sub, claims) {
       assertSubject(sub);
-      if (claims !== undefined) {
-        assertClaims(claims);
-        await store.updateClaims(sub, claims);
-      }
+      if (claims !== undefined) assertClaims(claims);
       const at = now();
-      const gen = await store.bumpGeneration(sub);
+      // The claims and the generation change in one store step: a refresh that read the old claims
+      // can no longer rotate (its generation moved), and one that reads the new ones gets the new
+      // generation with them.
+      const gen = await store.bumpGeneration(sub, claims);
       const event = createSubjectRevocation({ sub, gen, at }, timing);
       await store.appendEvents([event]);
       publish([event]);
@@ -154,16 +166,17 @@ export function createRevocations(
     },
     async revokeEverything() {
       const at = now();
-      // Kept as long as any session made before it could live, so refreshes are refused too.
-      const event = createGlobalRevocation(
-        { at },
-        { ...timing, maxAccessTokenLifetime: config.absoluteLifetime },
-      );
-      await store.appendEvents([event]);
+      // The access tokens die by the index's global rule; the sessions (and so their refresh tokens)
+      // die in the store, in the same step that logs the event: no process can refresh a session
+      // older than it, whether or not its index has heard of it yet.
+      const event = createGlobalRevocation({ at }, timing);
+      await store.revokeAll(at, [event]);
       publish([event]);
     },
     async retireKey(kid) {
-      if (typeof kid !== 'string' || config.keys.get(kid) === undefined) {
+      const keys = config.keys;
+      const key = typeof kid === 'string' ? keys.get(kid) : undefined;
+      if (key === undefined) {
         throw new RevocableError(
           'ERR_KEYRING_KID_UNKNOWN',
           'The key ring has no key with that kid.',
@@ -171,7 +184,10 @@ export function createRevocations(
       }
       const event = createKeyRevocation({ kid, at: now() }, timing);
       await store.appendEvents([event]);
-      config.keys.retire(kid);
+      // Retiring the signing key must not stop logins and refreshes: a fresh key of the same
+      // algorithm takes over first, so the ring is never left without an active key.
+      if (key.state === 'active') keys.rotate(key.alg);
+      keys.retire(kid);
       publish([event]);
     },
   };

@@ -124,38 +124,56 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
         'authTime must be epoch seconds, not in the future.',
       );
     }
-    const sid = newSessionId();
-    const refreshToken = newRefreshToken(sid);
-    const absoluteExpiresAt = at + config.absoluteLifetime;
-    const session: ConfigSession = {
-      sid,
-      sub,
-      createdAt: at,
-      lastSeenAt: at,
-      idleExpiresAt: Math.min(at + config.idleTimeout, absoluteExpiresAt),
-      absoluteExpiresAt,
-      authTime,
-      device,
-      ip,
-      userAgent,
-      claims,
-      refreshHash: hashRefreshToken(refreshToken),
-      previousHash: null,
-      rotatedAt: null,
-      spentHashes: [],
-      revokedAt: null,
-      revokedReason: null,
-    };
-    const outcome = await store.createSession(session);
-    if (!outcome.created) {
-      if (outcome.reason === 'banned') {
-        audit({ type: 'login-refused', sub, reason: 'banned', at });
-        throw new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const { gen, banned } = await store.getSubject(sub);
+      if (banned) throw refuseBanned(sub, at);
+      // A new sid on every attempt: a replayed create of an earlier attempt can never be mistaken
+      // for this one.
+      const sid = newSessionId();
+      const refreshToken = newRefreshToken(sid);
+      const absoluteExpiresAt = at + config.absoluteLifetime;
+      const session: ConfigSession = {
+        sid,
+        sub,
+        createdAt: at,
+        lastSeenAt: at,
+        idleExpiresAt: Math.min(at + config.idleTimeout, absoluteExpiresAt),
+        absoluteExpiresAt,
+        authTime,
+        device,
+        ip,
+        userAgent,
+        claims,
+        refreshHash: hashRefreshToken(refreshToken),
+        previousHash: null,
+        rotatedAt: null,
+        spentHashes: [],
+        revokedAt: null,
+        revokedReason: null,
+      };
+      // Signed before anything is written: a ring that cannot sign leaves no session behind.
+      const pair = issue(session, gen, refreshToken);
+      const outcome = await store.createSession(session, gen);
+      if (outcome.created) {
+        audit({ type: 'login', sub, sid, at, ip });
+        return pair;
       }
-      throw new RevocableError('ERR_INVALID_ARGUMENT', 'A session with this id exists already.');
+      if (outcome.reason === 'banned') throw refuseBanned(sub, at);
+      if (outcome.reason === 'exists') {
+        throw new RevocableError('ERR_INVALID_ARGUMENT', 'A session with this id exists already.');
+      }
+      // 'changed': a cut-off of this subject came between the read and the create, so the token
+      // signed with the old generation would be born dead. Read again and sign again.
     }
-    audit({ type: 'login', sub, sid, at, ip });
-    return issue(session, outcome.gen, refreshToken);
+    throw new RevocableError(
+      'ERR_SESSION_REVOKED',
+      "The account's sessions are being ended as it logs in; try again.",
+    );
+  }
+
+  function refuseBanned(sub: string, at: number): RevocableError {
+    audit({ type: 'login-refused', sub, reason: 'banned', at });
+    return new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
   }
 
   // The store's answer is checked in the order that reveals least: a token that matches nothing
@@ -167,8 +185,10 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     if (typeof input !== 'object' || input === null) {
       throw new RevocableError('ERR_INVALID_ARGUMENT', 'refresh input must be an object.');
     }
+    const ip = assertOptionalText(input.ip, 'ip');
+    const userAgent = assertOptionalText(input.userAgent, 'userAgent');
     const presented = hashRefreshToken(refreshToken);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const session = await store.getSession(sid);
       if (session === null)
         throw new RevocableError('ERR_REFRESH_INVALID', 'The refresh token is not valid.');
@@ -198,44 +218,48 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
           'The refresh token was already used; the session is revoked.',
         );
       }
+      // The claims and the generation come from the one read above, and the rotation below
+      // commits only if the generation is still that one: a token never pairs claims with a
+      // generation they did not have together. Signing first means a refresh that cannot sign
+      // (no active key) has spent nothing.
+      const pair = issue(session, session.gen, successor);
       const spent =
         session.previousHash === null
           ? session.spentHashes
           : [session.previousHash, ...session.spentHashes];
-      const outcome = await store.rotateRefresh(sid, presented, {
+      const outcome = await store.rotateRefresh(sid, presented, session.gen, {
         refreshHash: hashRefreshToken(successor),
         previousHash: presented,
         rotatedAt: at,
         spentHashes: spent.slice(0, config.spentHistory),
         lastSeenAt: at,
         idleExpiresAt: Math.min(at + config.idleTimeout, session.absoluteExpiresAt),
+        ip,
+        userAgent,
       });
       if (outcome.status === 'rotated') {
         audit({ type: 'refresh', sub: session.sub, sid, at, replayed: false });
-        return issue(session, outcome.gen, successor);
+        return pair;
       }
       if (outcome.status === 'revoked' || outcome.status === 'missing') {
         throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
       }
       if (outcome.status === 'banned')
         throw new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
-      // 'stale': another request rotated the same token first; read again and take the grace path.
+      // 'stale': another request rotated the same token first; read again and take the grace
+      // path. 'changed': the subject's claims or cut-off moved since the read; read again.
     }
     throw new RevocableError('ERR_REFRESH_INVALID', 'The refresh token is not valid.');
   }
 
+  // Every condition here is also checked by the store's rotation, atomically; checking it first
+  // answers a dead session without a write, and with the precise error.
   function checkAlive(session: StoredSession, at: number): void {
     if (session.revokedAt !== null)
       throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
     if (session.banned) throw new RevocableError('ERR_SUBJECT_BANNED', 'This account is banned.');
     if (at >= session.absoluteExpiresAt || at >= session.idleExpiresAt) {
       throw new RevocableError('ERR_SESSION_EXPIRED', 'The session has expired.');
-    }
-    // A global cut-off (revokeEverything) ends every session created before it. Only the global
-    // rule is asked: the store has already answered for this session and subject, and a folded
-    // subject bucket must not be able to refuse the refresh that is its cure.
-    if (index.check({ iat: session.createdAt }) === 'global') {
-      throw new RevocableError('ERR_SESSION_REVOKED', 'The session has ended.');
     }
   }
 
@@ -276,3 +300,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
 }
 
 type ConfigSession = Omit<StoredSession, 'gen' | 'banned'>;
+
+// How often login and refresh read again when a concurrent change (a cut-off, another refresh)
+// moved what they read. Each retry needs a new concurrent change, so a few are plenty.
+const MAX_ATTEMPTS = 5;

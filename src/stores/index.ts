@@ -17,3 +17,4 @@ export type {
   StoredSession,
   SubjectState,
 } from './types.js';
+export { REVOKE_EVERYTHING_REASON } from './types.js';

@@ -1,4 +1,5 @@
 import type { RevocationEvent } from '../revocation/events.js';
+import { serializeRevocationEvent } from '../revocation/events.js';
 import {
   endedAt,
   fromEntry,
@@ -10,6 +11,7 @@ import {
   assertBoolean,
   assertDurationSeconds,
   assertEpochSeconds,
+  assertGeneration,
   assertHash,
   assertLimit,
   assertPosition,
@@ -20,15 +22,17 @@ import {
   assertSidList,
   assertSub,
   claimsJson,
+  eventConflict,
   parseEvents,
 } from './internal/validate.js';
-import type {
-  CreateOutcome,
-  RotateOutcome,
-  Store,
-  StoredEvent,
-  StoredSession,
-  SubjectState,
+import {
+  type CreateOutcome,
+  REVOKE_EVERYTHING_REASON,
+  type RotateOutcome,
+  type Store,
+  type StoredEvent,
+  type StoredSession,
+  type SubjectState,
 } from './types.js';
 
 interface SubjectEntry {
@@ -57,7 +61,8 @@ export function createMemoryStore(): Store {
   const subjects = new Map<string, SubjectEntry>();
   // Ascending by seq; seq is the highest position ever handed out, which a prune never lowers.
   let log: StoredEvent[] = [];
-  const eventIds = new Set<string>();
+  // The JSON text of every event in the log, by id: an id appended again must be the same event.
+  const eventTexts = new Map<string, string>();
   let seq = 0;
 
   function subjectState(sub: string): SubjectState {
@@ -90,13 +95,23 @@ export function createMemoryStore(): Store {
     return entries;
   }
 
+  // Every event is checked against the log before any is appended: all or none.
   function append(events: readonly RevocationEvent[]): void {
-    for (const event of events) {
-      if (eventIds.has(event.id)) continue;
-      eventIds.add(event.id);
+    const texts = events.map(serializeRevocationEvent);
+    events.forEach((event, i) => {
+      const stored = eventTexts.get(event.id);
+      if (stored !== undefined && stored !== texts[i]) throw eventConflict();
+    });
+    events.forEach((event, i) => {
+      if (eventTexts.has(event.id)) return;
+      eventTexts.set(event.id, texts[i]!);
       seq += 1;
       log.push({ seq, event });
-    }
+    });
+  }
+
+  function revoke(entry: SessionEntry, at: number, reason: string): void {
+    sessions.set(entry.sid, { ...entry, revokedAt: at, revokedReason: reason });
   }
 
   // The index of the first event past `after`, by binary search: the log is ascending by seq.
@@ -118,12 +133,23 @@ export function createMemoryStore(): Store {
   });
 
   return {
-    async createSession(session): Promise<CreateOutcome> {
+    persistent: false,
+
+    async createSession(session, expectedGen): Promise<CreateOutcome> {
       assertSessionRecord(session);
+      assertGeneration(expectedGen, 'expectedGen');
       const claims = claimsJson(session.claims);
       const subject = subjectState(session.sub);
       if (subject.banned) return { created: false, reason: 'banned' };
-      if (sessions.has(session.sid)) return { created: false, reason: 'exists' };
+      if (subject.gen !== expectedGen) return { created: false, reason: 'changed' };
+      const existing = sessions.get(session.sid);
+      if (existing !== undefined) {
+        const replay =
+          existing.sub === session.sub &&
+          existing.refreshHash === session.refreshHash &&
+          existing.revokedAt === null;
+        return replay ? { created: true, gen: subject.gen } : { created: false, reason: 'exists' };
+      }
       sessions.set(session.sid, toEntry(session, claims));
       let sids = sidsBySubject.get(session.sub);
       if (sids === undefined) {
@@ -146,9 +172,10 @@ export function createMemoryStore(): Store {
       return liveEntriesOf(sub).sort(newestFirst).map(fromEntry);
     },
 
-    async rotateRefresh(sid, expectedHash, next): Promise<RotateOutcome> {
+    async rotateRefresh(sid, expectedHash, expectedGen, next): Promise<RotateOutcome> {
       assertSid(sid);
       assertHash(expectedHash, 'expectedHash');
+      assertGeneration(expectedGen, 'expectedGen');
       assertRefreshRotation(next);
       const entry = sessions.get(sid);
       if (entry === undefined) return { status: 'missing' };
@@ -156,6 +183,7 @@ export function createMemoryStore(): Store {
       const subject = subjectState(entry.sub);
       if (subject.banned) return { status: 'banned' };
       if (entry.refreshHash !== expectedHash) return { status: 'stale' };
+      if (subject.gen !== expectedGen) return { status: 'changed' };
       sessions.set(sid, {
         ...entry,
         refreshHash: next.refreshHash,
@@ -164,6 +192,8 @@ export function createMemoryStore(): Store {
         spentHashes: [...next.spentHashes],
         lastSeenAt: next.lastSeenAt,
         idleExpiresAt: next.idleExpiresAt,
+        ip: next.ip ?? entry.ip,
+        userAgent: next.userAgent ?? entry.userAgent,
       });
       return { status: 'rotated', gen: subject.gen };
     },
@@ -173,23 +203,24 @@ export function createMemoryStore(): Store {
       assertEpochSeconds(at, 'at');
       assertReason(reason);
       const checked = parseEvents(events);
+      append(checked);
       const revoked: string[] = [];
       for (const sid of sids) {
         const entry = sessions.get(sid);
         if (entry === undefined || entry.revokedAt !== null) continue;
-        sessions.set(sid, { ...entry, revokedAt: at, revokedReason: reason });
+        revoke(entry, at, reason);
         revoked.push(sid);
       }
-      append(checked);
       return revoked;
     },
 
-    async updateClaims(sub, claims) {
-      assertSub(sub);
-      const text = claimsJson(claims);
-      const entries = liveEntriesOf(sub);
-      for (const entry of entries) sessions.set(entry.sid, { ...entry, claims: text });
-      return entries.length;
+    // In memory, ending every session one by one is as atomic as anything else here.
+    async revokeAll(at, events) {
+      assertEpochSeconds(at, 'at');
+      append(parseEvents(events));
+      for (const entry of [...sessions.values()]) {
+        if (entry.revokedAt === null) revoke(entry, at, REVOKE_EVERYTHING_REASON);
+      }
     },
 
     async getSubject(sub) {
@@ -197,10 +228,14 @@ export function createMemoryStore(): Store {
       return subjectState(sub);
     },
 
-    async bumpGeneration(sub) {
+    async bumpGeneration(sub, claims) {
       assertSub(sub);
+      const text = claims === undefined ? null : claimsJson(claims);
       const subject = subjectEntry(sub);
       subject.gen += 1;
+      if (text !== null) {
+        for (const entry of liveEntriesOf(sub)) sessions.set(entry.sid, { ...entry, claims: text });
+      }
       return subject.gen;
     },
 
@@ -224,16 +259,16 @@ export function createMemoryStore(): Store {
       return log.slice(start, start + limit).map(copyStored);
     },
 
-    async liveEvents(now) {
-      assertEpochSeconds(now, 'now');
-      const events = log.filter((stored) => stored.event.until > now).map(copyStored);
+    async liveEvents(horizon) {
+      assertEpochSeconds(horizon, 'horizon');
+      const events = log.filter((stored) => stored.event.until > horizon).map(copyStored);
       return { events, position: seq };
     },
 
-    async prune(now, retention) {
-      assertEpochSeconds(now, 'now');
+    async prune(horizon, retention) {
+      assertEpochSeconds(horizon, 'horizon');
       assertDurationSeconds(retention, 'retention');
-      const cutoff = now - retention;
+      const cutoff = horizon - retention;
       let prunedSessions = 0;
       for (const entry of [...sessions.values()]) {
         if (endedAt(entry) < cutoff) {
@@ -243,10 +278,10 @@ export function createMemoryStore(): Store {
       }
       const kept: StoredEvent[] = [];
       for (const stored of log) {
-        if (stored.event.until > now) kept.push(stored);
-        // Forgetting the id too keeps the set as small as the log; an event appended again after
+        if (stored.event.until > horizon) kept.push(stored);
+        // Forgetting the id too keeps the map as small as the log; an event appended again after
         // its until has passed is dead whatever position it gets.
-        else eventIds.delete(stored.event.id);
+        else eventTexts.delete(stored.event.id);
       }
       const prunedEvents = log.length - kept.length;
       log = kept;

@@ -15,6 +15,8 @@ export interface SessionSuiteSetup {
 }
 
 const ISSUER = 'https://auth.test';
+// One secret for every manager of a test, as every process sharing a store must have.
+const REFRESH_SECRET = 'a refresh secret shared by every process of the test';
 const AUDIENCE = 'api';
 const START = 1_900_000_000;
 
@@ -34,6 +36,28 @@ function expectCode(code: string) {
     assert.equal(error.code, code);
     return true;
   };
+}
+
+type Interposers = {
+  [K in keyof Store]?: Store[K] extends (...args: infer A) => Promise<infer R>
+    ? (call: () => Promise<R>, ...args: A) => Promise<R>
+    : never;
+};
+
+/** The store with some methods wrapped: each wrapper gets the real call and its arguments. */
+function interpose(store: Store, wrappers: Interposers): Store {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      const wrapper = (wrappers as Record<string | symbol, unknown>)[name];
+      if (typeof wrapper !== 'function' || typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        (wrapper as (call: () => Promise<unknown>, ...rest: unknown[]) => Promise<unknown>)(
+          () => (value as (...rest: unknown[]) => Promise<unknown>).apply(target, args),
+          ...args,
+        );
+    },
+  });
 }
 
 let counter = 0;
@@ -58,14 +82,22 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
     });
 
     function world(
-      overrides: { refreshGrace?: number; idleTimeout?: number; absoluteLifetime?: number } = {},
+      overrides: {
+        refreshGrace?: number;
+        idleTimeout?: number;
+        absoluteLifetime?: number;
+        store?: Store;
+        clock?: { t: number };
+        ring?: KeyRing;
+      } = {},
     ): World {
-      const clock = { t: START + Math.random() };
+      const clock = overrides.clock ?? { t: START + Math.random() };
       const now = () => clock.t;
       const index = createRevocationIndex({ maxAccessTokenLifetime: '10m', clockSkew: 5, now });
-      const ring = KeyRing.generate('HS256');
+      const ring = overrides.ring ?? KeyRing.generate('HS256');
       const manager = createSessionManager({
-        store: context.store,
+        store: overrides.store ?? context.store,
+        refreshSecret: REFRESH_SECRET,
         keys: ring,
         index,
         issuer: ISSUER,
@@ -339,6 +371,152 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
       );
     });
 
+    it('a refresh that read the claims before a claimsChanged never carries them under the new generation', async () => {
+      // The store is interposed so claimsChanged runs exactly between the refresh's read of the
+      // session and its rotation: the interleaving that once gave a demoted admin a live admin token.
+      const sub = subject();
+      let between: (() => Promise<void>) | null = null;
+      const store = interpose(context.store, {
+        async getSession(read) {
+          const session = await read();
+          const run = between;
+          between = null;
+          if (run !== null) await run();
+          return session;
+        },
+      });
+      const w = world({ store });
+      const pair = await w.manager.login(sub, { claims: { role: 'admin' } });
+      between = () => w.manager.claimsChanged(sub, { role: 'player' });
+      const next = await w.manager.refresh(pair.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+      assert.equal(w.verify(next.accessToken).role, 'player');
+      assert.equal(w.codeOf(pair.accessToken), 'ERR_TOKEN_REVOKED:subject');
+    });
+
+    it('revokeEverything ends the sessions in the store: a process that has not heard of it cannot refresh them', async () => {
+      const clock = { t: START + Math.random() };
+      const ring = KeyRing.generate('HS256');
+      const a = world({ clock, ring });
+      const b = world({ clock, ring }); // another process: its index never hears of the emergency
+      const old = await b.manager.login(subject());
+      clock.t += 1;
+      await a.manager.revokeEverything();
+      await assert.rejects(b.manager.refresh(old.refreshToken), expectCode('ERR_SESSION_REVOKED'));
+      assert.equal(a.codeOf(old.accessToken), 'ERR_TOKEN_REVOKED:global');
+      // A login in the same second afterwards, on either process, lives and refreshes: the store
+      // ends sessions by what existed, not by clocks.
+      const sub = subject();
+      const fresh = await b.manager.login(sub);
+      const next = await b.manager.refresh(fresh.refreshToken);
+      assert.equal(b.codeOf(next.accessToken), null);
+      assert.deepEqual(
+        (await a.manager.listSessions(sub)).map((session) => session.sid),
+        [fresh.sid],
+      );
+    });
+
+    it('retiring the active key rotates first: logins and refreshes go on with a new key', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub);
+      const oldKid = w.ring.active.kid;
+      await w.manager.retireKey(oldKid);
+      assert.notEqual(w.ring.active.kid, oldKid);
+      assert.equal(w.ring.get(oldKid)?.state, 'retired');
+      assert.notEqual(w.codeOf(pair.accessToken), null);
+      const next = await w.manager.refresh(pair.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+      const again = await w.manager.login(sub);
+      assert.equal(w.codeOf(again.accessToken), null);
+    });
+
+    it('a refresh or login that cannot sign spends nothing and leaves nothing behind', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub);
+      w.ring.retire(w.ring.active.kid); // the ring has no active key now
+      await assert.rejects(
+        w.manager.refresh(pair.refreshToken),
+        expectCode('ERR_KEYRING_NO_ACTIVE_KEY'),
+      );
+      await assert.rejects(w.manager.login(sub), expectCode('ERR_KEYRING_NO_ACTIVE_KEY'));
+      assert.deepEqual(
+        (await w.manager.listSessions(sub)).map((session) => session.sid),
+        [pair.sid],
+      );
+      w.ring.rotate('HS256');
+      // The same refresh token still works: the failed attempt was not a use.
+      const next = await w.manager.refresh(pair.refreshToken);
+      assert.equal(w.codeOf(next.accessToken), null);
+    });
+
+    it('a login whose create is replayed by the driver succeeds once, with one session', async () => {
+      const sub = subject();
+      const store = interpose(context.store, {
+        async createSession(create) {
+          await create();
+          return create(); // what a driver's replay after a reconnect looks like to the caller
+        },
+      });
+      const w = world({ store });
+      const pair = await w.manager.login(sub);
+      assert.equal(w.codeOf(pair.accessToken), null);
+      assert.deepEqual(
+        (await w.manager.listSessions(sub)).map((session) => session.sid),
+        [pair.sid],
+      );
+    });
+
+    it('a login racing a logoutAll signs again under the new generation', async () => {
+      const sub = subject();
+      let between: (() => Promise<unknown>) | null = null;
+      const store = interpose(context.store, {
+        async getSubject(read) {
+          const subjectState = await read();
+          const run = between;
+          between = null;
+          if (run !== null) await run();
+          return subjectState;
+        },
+      });
+      const w = world({ store });
+      between = () => w.manager.logoutAll(sub);
+      const pair = await w.manager.login(sub);
+      assert.equal(w.codeOf(pair.accessToken), null);
+    });
+
+    it('refresh records the ip and user agent it is given', async () => {
+      const w = world();
+      const sub = subject();
+      const pair = await w.manager.login(sub, { ip: '192.0.2.1', userAgent: 'First' });
+      await w.manager.refresh(pair.refreshToken, { ip: '198.51.100.2', userAgent: 'Second' });
+      const [info] = await w.manager.listSessions(sub);
+      assert.equal(info?.ip, '198.51.100.2');
+      assert.equal(info?.userAgent, 'Second');
+      await assert.rejects(
+        w.manager.refresh(pair.refreshToken, { ip: 42 as unknown as string }),
+        expectCode('ERR_INVALID_ARGUMENT'),
+      );
+    });
+
+    it('refuses a persistent store without a shared refresh secret, saying why', () => {
+      if (!context.store.persistent) return;
+      const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });
+      assert.throws(
+        () =>
+          createSessionManager({
+            store: context.store,
+            keys: KeyRing.generate('HS256'),
+            index,
+            issuer: ISSUER,
+            audience: AUDIENCE,
+          }),
+        (error: unknown) =>
+          expectCode('ERR_INVALID_ARGUMENT')(error) && /refreshSecret/.test(String(error)),
+      );
+    });
+
     it('a refresh racing a logout, a ban or a logoutAll never leaves a usable session or token', async () => {
       for (const operation of ['logout', 'ban', 'logoutAll'] as const) {
         for (let round = 0; round < 10; round++) {
@@ -406,6 +584,11 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
         w.manager.logoutAll(7 as unknown as string),
         expectCode('ERR_INVALID_ARGUMENT'),
       );
+      await assert.rejects(
+        w.manager.passwordChanged(sub, null as unknown as { keep?: string }),
+        expectCode('ERR_INVALID_ARGUMENT'),
+      );
+      await assert.rejects(w.manager.login('user\ud800'), expectCode('ERR_INVALID_ARGUMENT'));
       assert.equal((await w.manager.listSessions(sub)).length, 1);
     });
   });

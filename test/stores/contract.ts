@@ -9,6 +9,7 @@ import { describeSessionContract } from './contract/sessions.js';
 
 export {
   type ContractContext,
+  createIn,
   expectCode,
   makeGlobalEvent,
   makeKeyEvent,
@@ -20,6 +21,7 @@ export {
   RICH_CLAIMS,
   randomId,
   randomSub,
+  rotateIn,
   type StoreSetup,
   T_PRECISE,
   T0,

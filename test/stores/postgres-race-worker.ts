@@ -4,17 +4,32 @@
 // at the same moment, prints their outcomes as one line of JSON, and exits.
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { isRevocableError } from '../../src/errors/index.js';
 import type { RevocationEvent } from '../../src/revocation/index.js';
 import { createPostgresStore } from '../../src/stores/postgres/index.js';
-import type { RefreshRotation } from '../../src/stores/types.js';
+import type { RefreshRotation, SessionRecord } from '../../src/stores/types.js';
 
-/** One operation a worker runs. */
+/** One operation a worker runs: a store call and its arguments. */
 export type RaceOperation =
-  | { kind: 'rotate'; sid: string; expected: string; next: RefreshRotation }
-  | { kind: 'revoke'; sid: string; at: number; reason: string; events: RevocationEvent[] };
+  | { kind: 'rotate'; sid: string; expected: string; gen: number; next: RefreshRotation }
+  | { kind: 'revoke'; sid: string; at: number; reason: string; events: RevocationEvent[] }
+  | { kind: 'bump'; sub: string; claims: Record<string, unknown> }
+  | { kind: 'revokeAll'; at: number; events: RevocationEvent[] }
+  | { kind: 'create'; session: SessionRecord; gen: number }
+  | { kind: 'append'; events: RevocationEvent[] };
 
-/** What a worker prints for each operation: a rotation's status or the sids a revocation ended. */
-export type RaceOutcome = { status: string } | { revoked: string[] };
+/**
+ * What a worker prints for each operation: a rotation's outcome, the sids a revocation ended, the
+ * generation a bump made, a creation's outcome, `done` for calls that return nothing, or the code
+ * of the RevocableError the call threw.
+ */
+export type RaceOutcome =
+  | { status: string; gen?: number }
+  | { revoked: string[] }
+  | { gen: number }
+  | { created: boolean; reason?: string }
+  | { done: true }
+  | { error: string };
 
 const [url, schema] = process.argv.slice(2);
 const CONNECTIONS = 25;
@@ -33,20 +48,43 @@ const line = await new Promise<string>((resolve) => {
     resolve(text);
   });
 });
+
+async function perform(operation: RaceOperation): Promise<RaceOutcome> {
+  switch (operation.kind) {
+    case 'rotate':
+      return store.rotateRefresh(operation.sid, operation.expected, operation.gen, operation.next);
+    case 'revoke':
+      return {
+        revoked: await store.revokeSessions(
+          [operation.sid],
+          operation.at,
+          operation.reason,
+          operation.events,
+        ),
+      };
+    case 'bump':
+      return { gen: await store.bumpGeneration(operation.sub, operation.claims) };
+    case 'revokeAll':
+      await store.revokeAll(operation.at, operation.events);
+      return { done: true };
+    case 'create':
+      return store.createSession(operation.session, operation.gen);
+    case 'append':
+      await store.appendEvents(operation.events);
+      return { done: true };
+  }
+}
+
 const operations = JSON.parse(line) as RaceOperation[];
 const outcomes: RaceOutcome[] = await Promise.all(
-  operations.map(async (operation): Promise<RaceOutcome> => {
-    if (operation.kind === 'rotate') {
-      const outcome = await store.rotateRefresh(operation.sid, operation.expected, operation.next);
-      return { status: outcome.status };
+  operations.map(async (operation) => {
+    try {
+      return await perform(operation);
+    } catch (error) {
+      // A RevocableError is an outcome the parent judges; anything else ends the worker.
+      if (isRevocableError(error)) return { error: error.code };
+      throw error;
     }
-    const revoked = await store.revokeSessions(
-      [operation.sid],
-      operation.at,
-      operation.reason,
-      operation.events,
-    );
-    return { revoked };
   }),
 );
 process.stdout.write(`${JSON.stringify(outcomes)}\n`);

@@ -6,18 +6,27 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { serializeRevocationEvent } from '../../src/revocation/events.js';
+import { SESSION_COLUMNS, sessionColumns } from '../../src/stores/internal/session-columns.js';
 import {
   createPostgresStore,
   migratePostgresStore,
   POSTGRES_SCHEMA_VERSION,
 } from '../../src/stores/postgres/index.js';
 import { APPEND_LOCK, tableNames } from '../../src/stores/postgres/names.js';
-import type { SessionRecord, Store } from '../../src/stores/types.js';
+import { sessionValues } from '../../src/stores/postgres/rows.js';
+import { migrationSteps } from '../../src/stores/postgres/schema.js';
+import {
+  REVOKE_EVERYTHING_REASON,
+  type SessionRecord,
+  type Store,
+} from '../../src/stores/types.js';
 import { describeSessionSuite } from '../sessions/session-suite.js';
 import { DATABASE_URL, serviceMissing } from '../support/services.js';
 import {
   describeStoreContract,
   expectCode,
+  makeGlobalEvent,
   makeRotation,
   makeSession,
   makeSessionEvent,
@@ -99,6 +108,40 @@ function countingPool(target: pg.Pool) {
   return { pool: proxy, counts };
 }
 
+/**
+ * A pool whose `query` runs each statement in an explicit transaction on a checked-out client and
+ * records `synchronous_commit` as it stands just before COMMIT.
+ */
+function settingAtCommit(target: pg.Pool) {
+  const settings: string[] = [];
+  const query = async (text: string, values: unknown[]) => {
+    const client = await target.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await client.query(text, values);
+      const { rows } = await client.query<{ synchronous_commit: string }>(
+        'SHOW synchronous_commit',
+      );
+      settings.push(rows[0]?.synchronous_commit ?? '');
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  const proxy = new Proxy(target, {
+    get(object, property) {
+      if (property === 'query') return query;
+      const value = Reflect.get(object, property, object) as unknown;
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
+  return { pool: proxy, settings };
+}
+
 async function tablesOf(schema: string): Promise<string[]> {
   const { rows } = await pool.query<{ name: string }>(
     `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1
@@ -109,12 +152,64 @@ async function tablesOf(schema: string): Promise<string[]> {
 }
 
 const TABLES = [
+  'revocable_epoch',
+  'revocable_epoch_ends',
   'revocable_log',
   'revocable_log_state',
   'revocable_schema_version',
   'revocable_sessions',
   'revocable_subjects',
 ];
+
+/**
+ * Numbers, in one sequence, the writes the race tests order: a session inserted (`create <sid>`),
+ * its refresh hash or its claims changed (`rotate <sid>`, `claims <sid>`), the epoch advanced
+ * (`epoch`). Each number is drawn while the write holds its row lock, before it commits, so two
+ * writes of one row are numbered in the order they took the lock.
+ */
+async function installAudit(schema: string): Promise<void> {
+  const q = (name: string) => `"${schema}".${name}`;
+  await pool.query(`
+    CREATE SEQUENCE ${q('audit_seq')};
+    CREATE TABLE ${q('audit')} (seq bigint NOT NULL, what text NOT NULL);
+    CREATE FUNCTION ${q('audit_session')}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        INSERT INTO ${q('audit')} VALUES (nextval('${q('audit_seq')}'), 'create ' || NEW.sid);
+      ELSE
+        IF NEW.refresh_hash IS DISTINCT FROM OLD.refresh_hash THEN
+          INSERT INTO ${q('audit')} VALUES (nextval('${q('audit_seq')}'), 'rotate ' || NEW.sid);
+        END IF;
+        IF NEW.claims IS DISTINCT FROM OLD.claims THEN
+          INSERT INTO ${q('audit')} VALUES (nextval('${q('audit_seq')}'), 'claims ' || NEW.sid);
+        END IF;
+      END IF;
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER audit AFTER INSERT OR UPDATE ON ${q('revocable_sessions')}
+      FOR EACH ROW EXECUTE FUNCTION ${q('audit_session')}();
+    CREATE FUNCTION ${q('audit_epoch')}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO ${q('audit')} VALUES (nextval('${q('audit_seq')}'), 'epoch');
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER audit AFTER UPDATE ON ${q('revocable_epoch')}
+      FOR EACH ROW EXECUTE FUNCTION ${q('audit_epoch')}();
+  `);
+}
+
+/** The audit trail: the number of each write by what it was. */
+async function auditOf(schema: string): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ seq: string; what: string }>(
+    `SELECT seq, what FROM "${schema}".audit`,
+  );
+  const trail = new Map<string, number>();
+  for (const row of rows) {
+    assert.ok(!trail.has(row.what), `${row.what} happened once`);
+    trail.set(row.what, Number(row.seq));
+  }
+  return trail;
+}
 
 /**
  * Runs one worker process per job; each opens its connections and says it is ready, and only when
@@ -210,7 +305,7 @@ if (missing !== null) {
       assert.deepEqual(rows, [{ n: 1 }]);
       const { store } = await freshStore(pool, schema);
       const session = makeSession();
-      assert.deepEqual(await store.createSession(session), { created: true, gen: 0 });
+      assert.deepEqual(await store.createSession(session, 0), { created: true, gen: 0 });
     });
 
     it('rolls back a failing step whole, leaving nothing behind', async () => {
@@ -220,6 +315,66 @@ if (missing !== null) {
       await pool.query(`CREATE TABLE "${schema}".revocable_subjects (x int)`);
       await assert.rejects(migratePostgresStore(pool, { schema }), /already exists/);
       assert.deepEqual(await tablesOf(schema), ['revocable_subjects']);
+    });
+
+    it('upgrades tables of version 1 with what they hold', async () => {
+      assert.equal(POSTGRES_SCHEMA_VERSION, 2);
+      const schema = newSchema();
+      const tables = tableNames({ schema });
+      // Version 1 exactly as its migration left it, with a session, a subject and an event.
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      await pool.query(
+        `CREATE TABLE ${tables.version} (id integer PRIMARY KEY CHECK (id = 1), version integer NOT NULL)`,
+      );
+      await pool.query(migrationSteps(tables)[0]!);
+      await pool.query(`INSERT INTO ${tables.version} (id, version) VALUES (1, 1)`);
+      const live = makeSession();
+      const ended = makeSession({ sub: live.sub, revokedAt: T0, revokedReason: 'logout' });
+      for (const session of [live, ended]) {
+        await pool.query(
+          `INSERT INTO ${tables.sessions} (${sessionColumns()})
+           VALUES (${SESSION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+          sessionValues(session),
+        );
+      }
+      await pool.query(`INSERT INTO ${tables.subjects} (sub, gen) VALUES ($1, 2)`, [live.sub]);
+      const event = makeSessionEvent(ended.sid);
+      await pool.query(`INSERT INTO ${tables.log} (id, until, body) VALUES ($1, $2, $3)`, [
+        event.id,
+        event.until,
+        serializeRevocationEvent(event),
+      ]);
+
+      assert.equal(await migratePostgresStore(pool, { schema }), POSTGRES_SCHEMA_VERSION);
+      assert.deepEqual(await tablesOf(schema), TABLES);
+      const store = createPostgresStore({ client: pool, schema });
+      assert.deepEqual(await store.getSession(live.sid), { ...live, gen: 2, banned: false });
+      assert.deepEqual(await store.getSession(ended.sid), { ...ended, gen: 2, banned: false });
+      assert.deepEqual(await store.listSessions(live.sub), [live]);
+      // The event logged by version 1 got its digest: appended again it is skipped, and with
+      // other contents it is refused.
+      await store.appendEvents([event]);
+      await assert.rejects(
+        store.appendEvents([{ ...event, at: event.at + 1 }]),
+        expectCode('ERR_STORE_EVENT_CONFLICT'),
+      );
+      assert.deepEqual(await store.readEvents(0, 10), [{ seq: 1, event }]);
+      const rotation = makeRotation(live);
+      assert.deepEqual(await store.rotateRefresh(live.sid, live.refreshHash, 2, rotation), {
+        status: 'rotated',
+        gen: 2,
+      });
+      // The sessions of version 1 belong to the first epoch, which a revokeAll ends.
+      await store.revokeAll(T0 + 2, []);
+      assert.equal((await store.getSession(live.sid))?.revokedReason, REVOKE_EVERYTHING_REASON);
+      assert.equal((await store.getSession(ended.sid))?.revokedReason, 'logout');
+      const next = makeSession({ sub: live.sub });
+      assert.deepEqual(await store.createSession(next, 2), { created: true, gen: 2 });
+      assert.deepEqual(await store.listSessions(live.sub), [next]);
+      await store.appendEvents([makeSessionEvent(next.sid)]);
+      const positions = (await store.readEvents(0, 10)).map((stored) => stored.seq);
+      assert.equal(positions.length, 2);
+      assert.ok(positions[0] === 1 && positions[1]! > 1);
     });
 
     it('refuses tables of a newer version, and changes nothing', async () => {
@@ -272,26 +427,29 @@ if (missing !== null) {
       const session = makeSession();
       const other = makeSession({ sub: session.sub });
       const calls: Array<[string, () => Promise<unknown>]> = [
-        ['createSession', () => store.createSession(session)],
-        ['createSession', () => store.createSession(other)],
+        ['createSession', () => store.createSession(session, 0)],
+        ['createSession', () => store.createSession(other, 0)],
+        ['createSession (replay)', () => store.createSession(other, 0)],
         ['getSession', () => store.getSession(session.sid)],
         ['listSessions', () => store.listSessions(session.sub)],
         [
           'rotateRefresh',
-          () => store.rotateRefresh(session.sid, session.refreshHash, makeRotation(session)),
+          () => store.rotateRefresh(session.sid, session.refreshHash, 0, makeRotation(session)),
         ],
         [
           'rotateRefresh (stale)',
-          () => store.rotateRefresh(session.sid, 'nope', makeRotation(session)),
+          () => store.rotateRefresh(session.sid, 'nope', 0, makeRotation(session)),
         ],
         [
           'revokeSessions',
           () => store.revokeSessions([session.sid], T0, 'logout', [makeSessionEvent(session.sid)]),
         ],
         ['revokeSessions (no events)', () => store.revokeSessions([other.sid], T0, 'logout', [])],
-        ['updateClaims', () => store.updateClaims(session.sub, { role: 'x' })],
         ['getSubject', () => store.getSubject(session.sub)],
         ['bumpGeneration', () => store.bumpGeneration(session.sub)],
+        ['bumpGeneration (claims)', () => store.bumpGeneration(session.sub, { role: 'x' })],
+        ['revokeAll', () => store.revokeAll(T0, [makeGlobalEvent(T0)])],
+        ['revokeAll (no events)', () => store.revokeAll(T0, [])],
         ['setBanned', () => store.setBanned(session.sub, true, T0)],
         ['appendEvents', () => store.appendEvents([makeSessionEvent(randomId())])],
         ['readEvents', () => store.readEvents(0, 10)],
@@ -324,11 +482,11 @@ if (missing !== null) {
       const a = createPostgresStore({ client: pool, schema });
       const b = createPostgresStore({ client: pool, schema, tablePrefix: 'other_' });
       const session = makeSession();
-      await a.createSession(session);
+      await a.createSession(session, 0);
       await a.appendEvents([makeSessionEvent(session.sid)]);
       assert.equal(await b.getSession(session.sid), null);
       assert.deepEqual(await b.liveEvents(T0), { events: [], position: 0 });
-      assert.deepEqual(await b.createSession(session), { created: true, gen: 0 });
+      assert.deepEqual(await b.createSession(session, 0), { created: true, gen: 0 });
     });
   });
 
@@ -344,17 +502,109 @@ if (missing !== null) {
         { ...good, claims: { text: 'nul\u0000' } },
         { ...good, claims: { 'k\ud83c': 1 } },
       ];
-      for (const session of bad) await assert.rejects(store.createSession(session), INVALID);
-      await store.createSession(good);
+      for (const session of bad) await assert.rejects(store.createSession(session, 0), INVALID);
+      await store.createSession(good, 0);
       await assert.rejects(store.getSession('a\u0000'), INVALID);
-      await assert.rejects(store.updateClaims(good.sub, { a: ['\udfff'] }), INVALID);
+      await assert.rejects(store.bumpGeneration(good.sub, { a: ['\udfff'] }), INVALID);
+      await assert.rejects(
+        store.rotateRefresh(good.sid, good.refreshHash, 0, {
+          ...makeRotation(good),
+          userAgent: 'nul\u0000',
+        }),
+        INVALID,
+      );
       await assert.rejects(
         store.appendEvents([{ ...makeSessionEvent(good.sid), id: 'id\u0000' }]),
         INVALID,
       );
       await assert.rejects(store.revokeSessions([good.sid], T0, 'why\u0000', []), INVALID);
       assert.deepEqual(await store.getSession(good.sid), { ...good, gen: 0, banned: false });
+      assert.deepEqual(await store.getSubject(good.sub), { gen: 0, banned: false });
       assert.deepEqual(await store.liveEvents(T0), { events: [], position: 0 });
+    });
+
+    // Issue 12, item 12: a logout that returned must survive a power cut. With synchronous_commit
+    // off a commit returns before its WAL is on disk; the calls that end or spend something raise
+    // it for their own transaction. Each call below runs inside a transaction that reads the
+    // setting just before COMMIT, which is when PostgreSQL reads it.
+    it('flushes the commits that end or spend something, even with synchronous_commit off', async () => {
+      const lazy = new pg.Pool({
+        connectionString: DATABASE_URL,
+        max: 1,
+        options: '-c synchronous_commit=off',
+      });
+      try {
+        const { schema } = await freshStore();
+        const { pool: inspected, settings } = settingAtCommit(lazy);
+        const store = createPostgresStore({ client: inspected, schema });
+        const session = makeSession();
+        const other = makeSession({ sub: session.sub });
+        const calls: Array<[string, string, () => Promise<unknown>]> = [
+          ['createSession', 'off', () => store.createSession(session, 0)],
+          ['createSession', 'off', () => store.createSession(other, 0)],
+          ['getSession', 'off', () => store.getSession(session.sid)],
+          [
+            'rotateRefresh',
+            'local',
+            () => store.rotateRefresh(session.sid, session.refreshHash, 0, makeRotation(session)),
+          ],
+          [
+            'revokeSessions',
+            'local',
+            () =>
+              store.revokeSessions([session.sid], T0, 'logout', [makeSessionEvent(session.sid)]),
+          ],
+          ['revokeSessions', 'local', () => store.revokeSessions([other.sid], T0, 'logout', [])],
+          ['bumpGeneration', 'local', () => store.bumpGeneration(session.sub, { role: 'x' })],
+          ['setBanned', 'local', () => store.setBanned(session.sub, true, T0)],
+          ['appendEvents', 'local', () => store.appendEvents([makeSessionEvent(randomId())])],
+          ['revokeAll', 'local', () => store.revokeAll(T0, [makeGlobalEvent(T0)])],
+          ['prune', 'off', () => store.prune(T0, 0)],
+        ];
+        for (const [name, expected, call] of calls) {
+          settings.length = 0;
+          await call();
+          assert.deepEqual(settings, [expected], name);
+        }
+        // Without the inspecting transaction: the commit is on disk when the call returns (the
+        // WAL flushed past where it was before the call), and the connection's own setting is
+        // untouched afterwards.
+        const plain = createPostgresStore({ client: lazy, schema });
+        for (const call of [
+          () => plain.revokeSessions([randomId()], T0, 'logout', [makeSessionEvent(randomId())]),
+          () => plain.revokeAll(T0, []),
+        ]) {
+          const before = await lazy.query<{ lsn: string }>(
+            'SELECT pg_current_wal_insert_lsn() AS lsn',
+          );
+          await call();
+          const { rows } = await lazy.query<{ flushed: boolean; setting: string }>(
+            `SELECT pg_current_wal_flush_lsn() > $1::pg_lsn AS flushed,
+               current_setting('synchronous_commit') AS setting`,
+            [before.rows[0]?.lsn],
+          );
+          assert.deepEqual(rows, [{ flushed: true, setting: 'off' }]);
+        }
+      } finally {
+        await lazy.end();
+      }
+    });
+
+    it('keeps a stronger synchronous_commit as it is', async () => {
+      const strict = new pg.Pool({
+        connectionString: DATABASE_URL,
+        max: 1,
+        options: '-c synchronous_commit=remote_apply',
+      });
+      try {
+        const { schema } = await freshStore();
+        const { pool: inspected, settings } = settingAtCommit(strict);
+        const store = createPostgresStore({ client: inspected, schema });
+        await store.revokeSessions([randomId()], T0, 'logout', [makeSessionEvent(randomId())]);
+        assert.deepEqual(settings, ['remote_apply']);
+      } finally {
+        await strict.end();
+      }
     });
 
     it('keeps what only looks like an escape, astral characters and extreme numbers', async () => {
@@ -368,7 +618,7 @@ if (missing !== null) {
         exact: 0.30000000000000004,
       };
       const session = makeSession({ claims });
-      await store.createSession(session);
+      await store.createSession(session, 0);
       assert.deepEqual((await store.getSession(session.sid))?.claims, claims);
       // An event's target is kept in its JSON text, where a NUL is an escape.
       const event = { ...makeSessionEvent(session.sid), target: 'odd\u0000target' };
@@ -441,12 +691,13 @@ if (missing !== null) {
     it('lets exactly one of 50 rotations from two processes win', { timeout: 60_000 }, async () => {
       const { store, schema } = await freshStore();
       const session = makeSession();
-      await store.createSession(session);
+      await store.createSession(session, 0);
       const job = (): RaceOperation[] =>
         Array.from({ length: 25 }, () => ({
           kind: 'rotate',
           sid: session.sid,
           expected: session.refreshHash,
+          gen: 0,
           next: makeRotation(session),
         }));
       const jobs = [job(), job()];
@@ -457,9 +708,10 @@ if (missing !== null) {
       assert.equal(statuses.filter((status) => status === 'stale').length, 49);
       const winner = jobs.flat()[statuses.indexOf('rotated')];
       assert.ok(winner?.kind === 'rotate');
+      const { ip: _ip, userAgent: _userAgent, ...written } = winner.next;
       assert.deepEqual(await store.getSession(session.sid), {
         ...session,
-        ...winner.next,
+        ...written,
         gen: 0,
         banned: false,
       });
@@ -470,11 +722,12 @@ if (missing !== null) {
     }, async () => {
       const { store, schema } = await freshStore();
       const sessions = Array.from({ length: 20 }, () => makeSession());
-      for (const session of sessions) await store.createSession(session);
+      for (const session of sessions) await store.createSession(session, 0);
       const rotations = sessions.map((session) => ({
         kind: 'rotate' as const,
         sid: session.sid,
         expected: session.refreshHash,
+        gen: 0,
         next: makeRotation(session),
       }));
       const revocations = sessions.map((session) => ({
@@ -496,7 +749,7 @@ if (missing !== null) {
       for (const [j, job] of jobs.entries()) {
         for (const [k, operation] of job.entries()) {
           const outcome = outcomes[j]?.[k];
-          assert.ok(outcome !== undefined);
+          assert.ok(outcome !== undefined && 'sid' in operation);
           bySid.set(operation.sid, [...(bySid.get(operation.sid) ?? []), outcome]);
         }
       }
@@ -517,6 +770,177 @@ if (missing !== null) {
         }
         assert.ok(logged.has(revocations[i]!.events[0]!.id));
       }
+    });
+
+    // Issue 12, bug 1: a rotation that waited for a bump's lock on the session row compared the
+    // generation it had read before the wait, and succeeded with a generation that was no longer
+    // the current one, handing out the old claims. The audit trail numbers the row writes in the
+    // order they took their locks: a rotation may only have succeeded if it wrote before the bump.
+    it('lets no rotation racing bumpGeneration from another process succeed with an old generation', {
+      timeout: 60_000,
+    }, async () => {
+      const { store, schema } = await freshStore();
+      await installAudit(schema);
+      const sessions = Array.from({ length: 40 }, () => makeSession());
+      for (const session of sessions) await store.createSession(session, 0);
+      const rotations = sessions.map((session) => ({
+        kind: 'rotate' as const,
+        sid: session.sid,
+        expected: session.refreshHash,
+        gen: 0,
+        next: makeRotation(session),
+      }));
+      const newClaims = (sub: string) => ({ role: 'admin', of: sub });
+      const bumps = sessions.map((session) => ({
+        kind: 'bump' as const,
+        sub: session.sub,
+        claims: newClaims(session.sub),
+      }));
+      const half = sessions.length / 2;
+      const jobs: RaceOperation[][] = [
+        [...rotations.slice(0, half), ...bumps.slice(half)],
+        [...bumps.slice(0, half), ...rotations.slice(half)],
+      ];
+      const outcomes = await runWorkers(schema, jobs);
+      const audit = await auditOf(schema);
+      const tally = { rotated: 0, changed: 0 };
+      for (const [i, session] of sessions.entries()) {
+        // Both jobs list the calls of session i at position i.
+        const rotation = outcomes[i < half ? 0 : 1]?.[i];
+        const bump = outcomes[i < half ? 1 : 0]?.[i];
+        assert.ok(rotation !== undefined && 'status' in rotation, 'a rotation outcome');
+        assert.deepEqual(bump, { gen: 1 });
+        const claimsAt = audit.get(`claims ${session.sid}`);
+        const rotatedAt = audit.get(`rotate ${session.sid}`);
+        assert.ok(claimsAt !== undefined, 'the bump replaced the claims of the live session');
+        if (rotation.status === 'rotated') {
+          tally.rotated += 1;
+          assert.equal(rotation.gen, 0);
+          assert.ok(rotatedAt !== undefined && rotatedAt < claimsAt, 'rotated before the bump');
+        } else {
+          tally.changed += 1;
+          assert.equal(rotation.status, 'changed');
+          assert.equal(rotatedAt, undefined);
+        }
+        const read = await store.getSession(session.sid);
+        assert.deepEqual(read?.claims, newClaims(session.sub));
+        assert.equal(read?.gen, 1);
+      }
+      assert.equal(tally.rotated + tally.changed, sessions.length);
+    });
+
+    it('orders revokeAll against rotations and logins from another process', {
+      timeout: 60_000,
+    }, async () => {
+      const { store, schema } = await freshStore();
+      await installAudit(schema);
+      const sessions = Array.from({ length: 40 }, () => makeSession());
+      for (const session of sessions) await store.createSession(session, 0);
+      const at = T0 + 5;
+      const global = makeGlobalEvent(at);
+      const rotations: RaceOperation[] = sessions.map((session) => ({
+        kind: 'rotate',
+        sid: session.sid,
+        expected: session.refreshHash,
+        gen: 0,
+        next: makeRotation(session),
+      }));
+      const logins = Array.from({ length: 20 }, () => makeSession({ createdAt: at }));
+      const creates: RaceOperation[] = logins.map((session) => ({
+        kind: 'create',
+        session,
+        gen: 0,
+      }));
+      // The emergency sits in the middle of the other process's calls, so that some of them
+      // come before it and some after.
+      const jobs: RaceOperation[][] = [
+        [...rotations.slice(0, 20), ...creates.slice(0, 10), ...rotations.slice(20)],
+        [
+          ...creates.slice(10, 15),
+          { kind: 'revokeAll', at, events: [global] },
+          ...creates.slice(15),
+        ],
+      ];
+      const outcomes = await runWorkers(schema, jobs);
+      const audit = await auditOf(schema);
+      const epochAt = audit.get('epoch');
+      assert.ok(epochAt !== undefined, 'the epoch was advanced');
+      const rotationOutcomes = [...outcomes[0]!.slice(0, 20), ...outcomes[0]!.slice(30)];
+      for (const [i, session] of sessions.entries()) {
+        const outcome = rotationOutcomes[i];
+        assert.ok(outcome !== undefined && 'status' in outcome);
+        const rotatedAt = audit.get(`rotate ${session.sid}`);
+        if (outcome.status === 'rotated') {
+          assert.ok(rotatedAt !== undefined && rotatedAt < epochAt, 'rotated before revokeAll');
+        } else {
+          assert.equal(outcome.status, 'revoked');
+          assert.equal(rotatedAt, undefined);
+        }
+        const read = await store.getSession(session.sid);
+        assert.equal(read?.revokedAt, at);
+        assert.equal(read?.revokedReason, REVOKE_EVERYTHING_REASON);
+        assert.equal(
+          (await store.rotateRefresh(session.sid, read.refreshHash, 0, makeRotation(read))).status,
+          'revoked',
+        );
+      }
+      const createOutcomes = [
+        ...outcomes[0]!.slice(20, 30),
+        ...outcomes[1]!.slice(0, 5),
+        ...outcomes[1]!.slice(6),
+      ];
+      assert.deepEqual(outcomes[1]![5], { done: true });
+      for (const [i, session] of logins.entries()) {
+        assert.deepEqual(createOutcomes[i], { created: true, gen: 0 });
+        const createdAt = audit.get(`create ${session.sid}`);
+        assert.ok(createdAt !== undefined);
+        const read = await store.getSession(session.sid);
+        if (createdAt < epochAt) {
+          assert.equal(read?.revokedAt, at, 'a login before the emergency is ended by it');
+          assert.equal(read?.revokedReason, REVOKE_EVERYTHING_REASON);
+        } else {
+          assert.equal(read?.revokedAt, null, 'a login after the emergency lives');
+          assert.equal(
+            (await store.rotateRefresh(session.sid, session.refreshHash, 0, makeRotation(session)))
+              .status,
+            'rotated',
+          );
+        }
+      }
+      assert.deepEqual(
+        (await store.readEvents(0, 10)).map((stored) => stored.event),
+        [global],
+      );
+    });
+
+    it('stores an event appended by two processes at once once, and refuses other contents', {
+      timeout: 60_000,
+    }, async () => {
+      const { store, schema } = await freshStore();
+      const shared = Array.from({ length: 30 }, () => makeSessionEvent(randomId()));
+      const disputed = makeSessionEvent(randomId());
+      const job = (target: string): RaceOperation[] => [
+        ...shared.map((event) => ({ kind: 'append' as const, events: [event] })),
+        { kind: 'append', events: [{ ...disputed, target }] },
+      ];
+      const outcomes = await runWorkers(schema, [job('first'), job('second')]);
+      for (const outcome of outcomes.flatMap((list) => list.slice(0, shared.length))) {
+        assert.deepEqual(outcome, { done: true });
+      }
+      const verdicts = outcomes.map((list) => list[shared.length]);
+      assert.deepEqual(verdicts.map((outcome) => JSON.stringify(outcome)).sort(), [
+        '{"done":true}',
+        '{"error":"ERR_STORE_EVENT_CONFLICT"}',
+      ]);
+      const stored = await store.readEvents(0, 1000);
+      assert.equal(stored.length, shared.length + 1);
+      assert.deepEqual(
+        new Set(stored.map((entry) => entry.event.id)),
+        new Set([...shared.map((event) => event.id), disputed.id]),
+      );
+      const winner = verdicts[0] !== undefined && 'done' in verdicts[0] ? 'first' : 'second';
+      const kept = stored.find((entry) => entry.event.id === disputed.id);
+      assert.equal(kept?.event.target, winner);
     });
   });
 }

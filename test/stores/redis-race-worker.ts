@@ -22,6 +22,8 @@ const rotation = (expected: string, refreshHash = randomId()) => ({
   spentHashes: [],
   lastSeenAt: T + 10,
   idleExpiresAt: T + 3610,
+  ip: null,
+  userAgent: null,
 });
 
 const [mode, url, prefix = '', ...rest] = process.argv.slice(2);
@@ -37,7 +39,7 @@ let output: unknown;
 if (mode === 'rotate') {
   const [sid = '', expected = ''] = rest;
   const outcomes = await Promise.all(
-    Array.from({ length: 25 }, () => store.rotateRefresh(sid, expected, rotation(expected))),
+    Array.from({ length: 25 }, () => store.rotateRefresh(sid, expected, 0, rotation(expected))),
   );
   output = outcomes.map((outcome) => outcome.status);
 } else if (mode === 'rotate-each' || mode === 'revoke-each') {
@@ -49,7 +51,7 @@ if (mode === 'rotate') {
         return store.revokeSessions([sid], T + 1, 'logout', [event]);
       }
       const next = rotation(expected);
-      return [(await store.rotateRefresh(sid, expected, next)).status, next.refreshHash];
+      return [(await store.rotateRefresh(sid, expected, 0, next)).status, next.refreshHash];
     }),
   );
 } else {

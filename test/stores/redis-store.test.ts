@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +11,9 @@ import {
   type RedisClient,
   type RedisStoreOptions,
 } from '../../src/stores/redis/index.js';
-import type { SessionRecord, Store } from '../../src/stores/types.js';
+import type { SessionRecord } from '../../src/stores/types.js';
 import { describeSessionSuite } from '../sessions/session-suite.js';
-import { REDIS_URL, serviceMissing } from '../support/services.js';
+import { REDIS_URL } from '../support/services.js';
 import {
   describeStoreContract,
   expectCode,
@@ -26,60 +25,16 @@ import {
   T_PRECISE,
   T0,
 } from './contract.js';
+import { connectSharedRedis, prefixesOn } from './redis-support.js';
 
-// One connection for the whole file; every store gets a prefix of its own, whose keys are
-// removed (SCAN + UNLINK) afterwards: other suites share this server, so nothing here flushes it.
-const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-// ioredis reports a refused connection as 'Connection is closed.'; the socket error says why.
-let socketError: unknown;
-client.on('error', (error: unknown) => {
-  socketError ??= error;
-});
-let missing: string | null = null;
-try {
-  await client.connect();
-  await client.ping();
-} catch (error) {
-  client.disconnect();
-  missing = serviceMissing('Redis', socketError ?? error); // throws when CI=true
-}
-
-const prefixes = new Set<string>();
-function freshPrefix(tagged = false): string {
-  const id = randomBytes(6).toString('hex');
-  const prefix = tagged ? `{revocable-test-${id}}:` : `revocable-test:${id}:`;
-  prefixes.add(prefix);
-  return prefix;
-}
-
-async function keysOf(prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return found;
-}
-
-async function dropPrefix(prefix: string): Promise<void> {
-  const keys = await keysOf(prefix);
-  for (let i = 0; i < keys.length; i += 500) await client.unlink(...keys.slice(i, i + 500));
-  prefixes.delete(prefix);
-}
+const { client, missing } = await connectSharedRedis();
+const { keysOf, dropPrefix, freshPrefix, freshStore, dropAll } = prefixesOn(client);
 
 after(async () => {
   if (missing !== null) return;
-  for (const prefix of [...prefixes]) await dropPrefix(prefix);
+  await dropAll();
   client.disconnect();
 });
-
-function freshStore(options: Partial<RedisStoreOptions> = {}): { store: Store; prefix: string } {
-  const prefix = options.prefix ?? freshPrefix();
-  prefixes.add(prefix);
-  return { store: createRedisStore({ client, ...options, prefix }), prefix };
-}
 
 const nowSeconds = () => Date.now() / 1000;
 
@@ -154,10 +109,10 @@ if (missing !== null) {
     it('reads a session in one round trip and rotates in one', async () => {
       const store = createRedisStore({ client: counted, prefix: freshPrefix() });
       const session = makeSession();
-      await store.createSession(session);
+      await store.createSession(session, 0);
       // The first call of each script sends it whole; what is measured is the steady state.
       await store.getSession(session.sid);
-      await store.rotateRefresh(session.sid, 'not-current', makeRotation(session));
+      await store.rotateRefresh(session.sid, 'not-current', 0, makeRotation(session));
       const sent = recordCommands(counted);
       try {
         assert.equal((await store.getSession(session.sid))?.sid, session.sid);
@@ -166,6 +121,7 @@ if (missing !== null) {
         const outcome = await store.rotateRefresh(
           session.sid,
           session.refreshHash,
+          0,
           makeRotation(session),
         );
         assert.equal(outcome.status, 'rotated');
@@ -179,10 +135,11 @@ if (missing !== null) {
       const store = createRedisStore({ client: counted, prefix: freshPrefix() });
       const session = makeSession();
       const calls: Array<() => Promise<unknown>> = [
-        () => store.createSession(makeSession({ sub: session.sub })),
+        () => store.createSession(makeSession({ sub: session.sub }), 0),
         () => store.listSessions(session.sub),
         () => store.revokeSessions([randomId()], T0, 'logout', [makeSessionEvent(randomId())]),
-        () => store.updateClaims(session.sub, { role: 'x' }),
+        () => store.bumpGeneration(session.sub, { role: 'x' }),
+        () => store.revokeAll(T0, [makeSessionEvent(randomId())]),
         () => store.getSubject(session.sub),
         () => store.bumpGeneration(session.sub),
         () => store.setBanned(session.sub, false, T0),
@@ -224,9 +181,10 @@ if (missing !== null) {
         return original.apply(this, args);
       } as Redis['evalsha'];
       try {
-        await store.createSession(session);
+        await store.createSession(session, 0);
         await store.getSession(session.sid);
-        assert.deepEqual(sent.names, ['eval', 'eval']);
+        // Before its first script, a store reads the server's eviction policy, once.
+        assert.deepEqual(sent.names, ['config', 'eval', 'eval']);
         sent.names.length = 0;
         await store.getSession(session.sid);
         assert.deepEqual(sent.names, ['evalsha']);
@@ -237,7 +195,7 @@ if (missing !== null) {
         const next = makeRotation(session);
         forget = 1;
         assert.equal(
-          (await store.rotateRefresh(session.sid, session.refreshHash, next)).status,
+          (await store.rotateRefresh(session.sid, session.refreshHash, 0, next)).status,
           'rotated',
         );
         assert.equal((await store.getSession(session.sid))?.refreshHash, next.refreshHash);
@@ -257,7 +215,7 @@ if (missing !== null) {
         ip: null,
         spentHashes: ['a', 'b'],
       });
-      await store.createSession(session);
+      await store.createSession(session, 0);
       const hash = await client.hgetall(`${prefix}session:${session.sid}`);
       assert.equal(hash.createdAt, '1900000000.1234567');
       assert.equal(Number(hash.createdAt), T_PRECISE);
@@ -272,7 +230,7 @@ if (missing !== null) {
     it('puts every key under the prefix and stamps the layout version', async () => {
       const { store, prefix } = freshStore();
       const session = makeSession();
-      await store.createSession(session);
+      await store.createSession(session, 0);
       await store.bumpGeneration(session.sub);
       await store.revokeSessions([session.sid], T0, 'logout', [makeSessionEvent(session.sid)]);
       assert.deepEqual((await keysOf(prefix)).sort(), [
@@ -291,16 +249,17 @@ if (missing !== null) {
 
     it('refuses keys of another layout version, writing nothing', async () => {
       const prefix = freshPrefix();
-      await client.set(`${prefix}layout`, '2');
+      await client.set(`${prefix}layout`, '3');
       const store = createRedisStore({ client, prefix });
       const session = makeSession();
       const calls: Array<() => Promise<unknown>> = [
-        () => store.createSession(session),
+        () => store.createSession(session, 0),
         () => store.getSession(session.sid),
         () => store.listSessions(session.sub),
-        () => store.rotateRefresh(session.sid, session.refreshHash, makeRotation(session)),
+        () => store.rotateRefresh(session.sid, session.refreshHash, 0, makeRotation(session)),
         () => store.revokeSessions([session.sid], T0, 'logout', [makeSessionEvent(session.sid)]),
-        () => store.updateClaims(session.sub, {}),
+        () => store.bumpGeneration(session.sub, {}),
+        () => store.revokeAll(T0, []),
         () => store.getSubject(session.sub),
         () => store.bumpGeneration(session.sub),
         () => store.setBanned(session.sub, true, T0),
@@ -313,7 +272,7 @@ if (missing !== null) {
       for (const [i, call] of calls.entries()) {
         await assert.rejects(call(), expectCode('ERR_STORE_SCHEMA'), `call #${i}`);
       }
-      await assert.rejects(migrateRedisStore({ client, prefix }), /layout version 2/);
+      await assert.rejects(migrateRedisStore({ client, prefix }), /layout version 3/);
       assert.deepEqual(await keysOf(prefix), [`${prefix}layout`]);
     });
 
@@ -335,7 +294,7 @@ if (missing !== null) {
         idleExpiresAt: now + 3600,
         absoluteExpiresAt: now + 86_400,
       });
-      await store.createSession(session);
+      await store.createSession(session, 0);
       const key = `${prefix}session:${session.sid}`;
       const index = `${prefix}sessions:${session.sub}`;
       const near = (ttl: number, expected: number) =>
@@ -343,7 +302,7 @@ if (missing !== null) {
       near(await client.ttl(key), 3600 + 1000);
       near(await client.ttl(index), 3600 + 1000);
       const next = { ...makeRotation(session, now), idleExpiresAt: now + 7200 };
-      await store.rotateRefresh(session.sid, session.refreshHash, next);
+      await store.rotateRefresh(session.sid, session.refreshHash, 0, next);
       near(await client.ttl(key), 7200 + 1000);
       near(await client.ttl(index), 7200 + 1000);
       await store.revokeSessions([session.sid], now + 10, 'logout', []);
@@ -357,7 +316,7 @@ if (missing !== null) {
       const { store, prefix } = freshStore({ sessionRetention: 60 });
       const now = nowSeconds();
       const session = makeSession({ idleExpiresAt: now + 7200, absoluteExpiresAt: now + 600 });
-      await store.createSession(session);
+      await store.createSession(session, 0);
       const ttl = await client.ttl(`${prefix}session:${session.sid}`);
       assert.ok(ttl > 600 && ttl <= 662, `ttl ${ttl}`);
     });
@@ -372,18 +331,19 @@ if (missing !== null) {
         idleExpiresAt: now + 100,
         absoluteExpiresAt: now + 200,
       });
-      await store.createSession(live);
-      await store.createSession(gone);
+      await store.createSession(live, 0);
+      await store.createSession(gone, 0);
       await client.unlink(`${prefix}session:${gone.sid}`); // as Redis does when its TTL runs out
       assert.deepEqual(
         (await store.listSessions(live.sub)).map((s) => s.sid),
         [live.sid],
       );
       assert.deepEqual(await client.zrange(`${prefix}sessions:${live.sub}`, '0', '-1'), [live.sid]);
-      assert.equal(await store.updateClaims(live.sub, { role: 'x' }), 1);
+      assert.equal(await store.bumpGeneration(live.sub, { role: 'x' }), 1);
+      assert.deepEqual((await store.getSession(live.sid))?.claims, { role: 'x' });
       assert.equal(await store.getSession(gone.sid), null);
       assert.equal(
-        (await store.rotateRefresh(gone.sid, gone.refreshHash, makeRotation(gone))).status,
+        (await store.rotateRefresh(gone.sid, gone.refreshHash, 0, makeRotation(gone))).status,
         'missing',
       );
       // Prune finds its end in the index, but Redis already deleted it: not counted again.
@@ -392,7 +352,7 @@ if (missing !== null) {
       // A session that ended longer ago than the retention is gone at once, and its index entry
       // is swept by the next creation.
       const ancient = makeSession({ idleExpiresAt: now - 100, absoluteExpiresAt: now - 50 });
-      assert.deepEqual(await store.createSession(ancient), { created: true, gen: 0 });
+      assert.deepEqual(await store.createSession(ancient, 0), { created: true, gen: 0 });
       assert.equal(await store.getSession(ancient.sid), null);
       assert.equal(await client.zscore(`${prefix}ends`, ancient.sid), null);
       assert.notEqual(await client.zscore(`${prefix}ends`, live.sid), null);
@@ -403,7 +363,7 @@ if (missing !== null) {
       const events = Array.from({ length: 1203 }, (_, i) => makeTokenEvent(T0 + i));
       await store.appendEvents(events);
       const sessions = Array.from({ length: 510 }, () => makeSession({ idleExpiresAt: T0 + 5 }));
-      await Promise.all(sessions.map((session) => store.createSession(session)));
+      await Promise.all(sessions.map((session) => store.createSession(session, 0)));
       assert.deepEqual(await store.prune(T0 + 2000, 0), { sessions: 510, events: 1203 });
       assert.deepEqual(await store.liveEvents(T0), { events: [], position: 1203 });
     });
@@ -424,7 +384,7 @@ if (missing !== null) {
         const prefix = freshPrefix();
         const store = createRedisStore({ client: legacy, prefix });
         const session = makeSession({ createdAt: T_PRECISE });
-        assert.deepEqual(await store.createSession(session), { created: true, gen: 0 });
+        assert.deepEqual(await store.createSession(session, 0), { created: true, gen: 0 });
         assert.equal(await store.bumpGeneration(session.sub), 1);
         assert.deepEqual(await store.getSession(session.sid), {
           ...session,
@@ -438,10 +398,10 @@ if (missing !== null) {
         ]);
         assert.deepEqual(await store.liveEvents(T0), { events: [{ seq: 1, event }], position: 1 });
         assert.deepEqual(await store.readEvents(0, 10), [{ seq: 1, event }]);
-        assert.equal(await store.updateClaims(session.sub, {}), 0);
+        assert.equal(await store.bumpGeneration(session.sub, {}), 2);
         assert.deepEqual(await store.prune(T0 + 1e6, 0), { sessions: 1, events: 1 });
         assert.deepEqual(await createRedisStore({ client, prefix }).getSubject(session.sub), {
-          gen: 1,
+          gen: 2,
           banned: false,
         });
       } finally {
@@ -484,6 +444,7 @@ if (missing !== null) {
       const named: string[] = [];
       const cluster = {
         isCluster: true,
+        config: () => Promise.resolve(['maxmemory-policy', 'noeviction']),
         eval: (_source: string, count: number, ...argv: string[]) => {
           named.push(...argv.slice(0, count));
           return Promise.resolve(['0', '0']);
@@ -501,8 +462,10 @@ if (missing !== null) {
       await createRedisStore({ client: cluster, prefix: 'app:{tenant-1}:' }).getSubject('x');
       assert.deepEqual(named, [
         '{revocable}:layout',
+        '{revocable}:epoch',
         '{revocable}:subject:someone',
         'app:{tenant-1}:layout',
+        'app:{tenant-1}:epoch',
         'app:{tenant-1}:subject:x',
       ]);
     });
@@ -512,7 +475,7 @@ if (missing !== null) {
     it('lets exactly one of 50 rotations from two processes win', { timeout: 60_000 }, async () => {
       const { store, prefix } = freshStore();
       const session: SessionRecord = makeSession();
-      await store.createSession(session);
+      await store.createSession(session, 0);
       const args = ['rotate', REDIS_URL, prefix, session.sid, session.refreshHash];
       const outcomes = (await runWorkers([args, args])).flat() as string[];
       assert.equal(outcomes.length, 50);
@@ -528,7 +491,7 @@ if (missing !== null) {
     }, async () => {
       const { store, prefix } = freshStore();
       const sessions = Array.from({ length: 40 }, () => makeSession());
-      for (const session of sessions) await store.createSession(session);
+      for (const session of sessions) await store.createSession(session, 0);
       const pairs = JSON.stringify(sessions.map((s) => [s.sid, s.refreshHash]));
       const [rotated, revoked] = (await runWorkers([
         ['rotate-each', REDIS_URL, prefix, pairs],

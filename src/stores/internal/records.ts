@@ -78,9 +78,10 @@ export function assertSessionRecord(value: unknown): asserts value is SessionRec
  *
  * @example
  * ```ts
- * async rotateRefresh(sid, expectedHash, next) {
+ * async rotateRefresh(sid, expectedHash, expectedGen, next) {
  *   assertSid(sid);
  *   assertHash(expectedHash, 'expectedHash');
+ *   assertGeneration(expectedGen, 'expectedGen');
  *   assertRefreshRotation(next);
  *   // ...compare-and-set
  * }
@@ -94,4 +95,5 @@ export function assertRefreshRotation(value: unknown): asserts value is RefreshR
     assertEpochSeconds(next[name], name);
   }
   assertHashList(next.spentHashes, 'spentHashes');
+  for (const name of ['ip', 'userAgent']) assertNullableText(next[name], name);
 }

@@ -1,9 +1,11 @@
 import { RevocableError } from '../../errors/revocable-error.js';
+import { hasControlCharacter, isWellFormedText } from '../../lib/text.js';
 import {
   MAX_EVENT_TIME,
   MAX_TARGET_LENGTH,
   parseRevocationEvent,
   type RevocationEvent,
+  serializeRevocationEvent,
 } from '../../revocation/events.js';
 
 // Checks of the scalar arguments of the Store methods, and of event lists. Messages name the
@@ -31,10 +33,18 @@ export function invalidArgument(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
 }
 
+// An id that is not well-formed UTF-16 has no exact UTF-8 form: a driver would store `user\ud800`
+// as `user\ufffd`, and a ban of one would hit the other. Control characters have no place in an id.
 function assertId(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_ID_LENGTH ||
+    !isWellFormedText(value) ||
+    hasControlCharacter(value)
+  ) {
     throw invalidArgument(
-      `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters.`,
+      `${name} must be a non-empty, well-formed string of at most ${MAX_ID_LENGTH} characters, without control characters.`,
     );
   }
 }
@@ -125,6 +135,21 @@ export function assertDurationSeconds(value: unknown, name: string): asserts val
 }
 
 /**
+ * A subject generation, as `createSession` and `rotateRefresh` expect it: a non-negative safe
+ * integer.
+ *
+ * @example
+ * ```ts
+ * assertGeneration(expectedGen, 'expectedGen');
+ * ```
+ */
+export function assertGeneration(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(`${name} must be a non-negative integer (a subject generation).`);
+  }
+}
+
+/**
  * A log position to read after: a non-negative safe integer (0 reads from the start).
  *
  * @example
@@ -190,5 +215,30 @@ export function assertSidList(value: unknown, name = 'sids'): asserts value is r
  */
 export function parseEvents(value: unknown, name = 'events'): RevocationEvent[] {
   if (!Array.isArray(value)) throw invalidArgument(`${name} must be an array of events.`);
-  return value.map((event: unknown) => parseRevocationEvent(event));
+  const events = value.map((event: unknown) => parseRevocationEvent(event));
+  const texts = new Map<string, string>();
+  for (const event of events) {
+    const text = serializeRevocationEvent(event);
+    const seen = texts.get(event.id);
+    if (seen !== undefined && seen !== text) throw eventConflict();
+    texts.set(event.id, text);
+  }
+  return events;
+}
+
+/**
+ * The error of an append that names an event id the log holds with other contents:
+ * `ERR_STORE_EVENT_CONFLICT`. Silently keeping either version would let one process believe a
+ * revocation is in force that every other process reads differently.
+ *
+ * @example
+ * ```ts
+ * if (stored !== undefined && stored !== serializeRevocationEvent(event)) throw eventConflict();
+ * ```
+ */
+export function eventConflict(): RevocableError {
+  return new RevocableError(
+    'ERR_STORE_EVENT_CONFLICT',
+    'An event with this id is in the revocation log already, with other contents.',
+  );
 }

@@ -23,6 +23,12 @@ export function sqlState(error: unknown): string | undefined {
   return typeof error.code === 'string' ? error.code : undefined;
 }
 
+/** The constraint a driver error names (a unique violation's index or constraint), if any. */
+export function constraintOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('constraint' in error)) return undefined;
+  return typeof error.constraint === 'string' ? error.constraint : undefined;
+}
+
 // serialization_failure and deadlock_detected: the statement was rolled back whole, so running it
 // again is safe. Under READ COMMITTED (PostgreSQL's default) the store's statements do not raise
 // the first; a database whose default isolation is REPEATABLE READ or SERIALIZABLE raises it

@@ -23,6 +23,15 @@ export interface TableNames {
   readonly log: string;
   /** The one-row table of the highest log position a prune has deleted. */
   readonly logState: string;
+  /** The one-row table of the current epoch (how many times `revokeAll` ran). */
+  readonly epoch: string;
+  /** When each past epoch was ended by a `revokeAll`: one row per emergency. */
+  readonly epochEnds: string;
+  /**
+   * The name (unquoted, as the driver reports it) of the log's unique constraint on the event id
+   * alone: an append that violates it brings an id the log holds with other contents.
+   */
+  readonly logIdConstraint: string;
   /** The unqualified, quoted name of an index: `"revocable_sessions_sub"`. */
   index(name: string): string;
   /**
@@ -76,6 +85,10 @@ export function tableNames(options: NameOptions = {}): TableNames {
     subjects: table('subjects'),
     log: table('log'),
     logState: table('log_state'),
+    epoch: table('epoch'),
+    epochEnds: table('epoch_ends'),
+    // The name PostgreSQL gave the UNIQUE constraint of step 1 (`<table>_<column>_key`).
+    logIdConstraint: `${prefix}log_id_key`,
     index: (name) => `"${prefix}${name}"`,
     lockKey: hash32(`${schema}.${prefix}`),
   };
@@ -85,3 +98,8 @@ export function tableNames(options: NameOptions = {}): TableNames {
 export const MIGRATION_LOCK = 0x7265766d;
 /** The first key of the advisory lock that log appends take ('reva'). */
 export const APPEND_LOCK = 0x72657661;
+/**
+ * The first key of the advisory lock around the epoch ('reve'): `revokeAll` takes it exclusive,
+ * every call that checks the epoch takes it shared.
+ */
+export const EPOCH_LOCK = 0x72657665;

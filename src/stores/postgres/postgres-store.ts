@@ -1,9 +1,10 @@
 import type { Pool } from 'pg';
-import { serializeRevocationEvent } from '../../revocation/events.js';
+import { type RevocationEvent, serializeRevocationEvent } from '../../revocation/events.js';
 import {
   assertBoolean,
   assertDurationSeconds,
   assertEpochSeconds,
+  assertGeneration,
   assertHash,
   assertLimit,
   assertPosition,
@@ -13,11 +14,12 @@ import {
   assertSid,
   assertSidList,
   assertSub,
+  eventConflict,
   invalidArgument,
   parseEvents,
 } from '../internal/validate.js';
 import type { CreateOutcome, RotateOutcome, Store, StoredSession } from '../types.js';
-import { checkPool, runStatement } from './database.js';
+import { checkPool, constraintOf, runStatement, sqlState } from './database.js';
 import { tableNames } from './names.js';
 import {
   assertStorableEvents,
@@ -48,23 +50,42 @@ export interface PostgresStoreOptions {
 }
 
 function sidOf(value: unknown, name = 'sid'): string {
+  // assertSid refuses NUL and lone surrogates already, which is all PostgreSQL text would not keep.
   assertSid(value, name);
-  assertStorableText(value, name);
   return value;
 }
 
 function subOf(value: unknown): string {
   assertSub(value);
-  assertStorableText(value, 'sub');
   return value;
+}
+
+function eventTexts(events: readonly RevocationEvent[]): [string[], number[], string[]] {
+  return [
+    events.map((event) => event.id),
+    events.map((event) => event.until),
+    events.map((event) => serializeRevocationEvent(event)),
+  ];
+}
+
+const ROTATE_STATUSES = new Set(['stale', 'changed', 'revoked', 'banned', 'missing'] as const);
+type NotRotated = Exclude<RotateOutcome, { status: 'rotated' }>['status'];
+function isNotRotated(status: unknown): status is NotRotated {
+  return ROTATE_STATUSES.has(status as NotRotated);
 }
 
 /**
  * A store in PostgreSQL through `pg` (version 8), for several processes or machines sharing one
  * database. Every method is one statement, so one round trip and atomic on its own: reading a
  * session (joined with its subject) is one query and a refresh rotation is one compare-and-set
- * statement, so a refresh costs two round trips. Appends to the revocation log take a
- * transaction-level advisory lock, so that log positions follow commit order.
+ * statement, so a refresh costs two round trips. Each statement takes the row locks that order it
+ * against the writes it must not race (statements.ts says which), and appends to the revocation
+ * log take a transaction-level advisory lock, so that log positions follow commit order.
+ *
+ * `revokeAll` is O(1): it ends the current epoch instead of writing every session. Writes that end
+ * or spend something (revocations, bans, generation bumps, rotations, log appends) wait for their
+ * commit to be flushed to disk even when the server or the connection runs with
+ * `synchronous_commit = off`, so a logout that returned survives a crash of the database server.
  *
  * The store does not create its tables: run {@link migratePostgresStore} first (at startup or in
  * a deploy step), with the same `schema` and `tablePrefix`. It only ever calls `client.query`,
@@ -90,25 +111,41 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
   const pool = options.client;
   checkPool(pool);
-  const sql = statements(tableNames({ schema: options.schema, tablePrefix: options.tablePrefix }));
-  const run = <R extends object>(text: string, values: readonly unknown[]) =>
-    runStatement<R & Record<string, unknown>>(pool, text, values);
+  const tables = tableNames({ schema: options.schema, tablePrefix: options.tablePrefix });
+  const sql = statements(tables);
+  const run = async <R extends object>(text: string, values: readonly unknown[]) => {
+    try {
+      return await runStatement<R & Record<string, unknown>>(pool, text, values);
+    } catch (error) {
+      // The unique constraint on the event id alone is only violated by an id the log holds with
+      // another text (the same text is skipped by ON CONFLICT); the statement wrote nothing.
+      if (sqlState(error) === '23505' && constraintOf(error) === tables.logIdConstraint) {
+        throw eventConflict();
+      }
+      throw error;
+    }
+  };
 
   // Every argument is checked, and events parsed, before a statement is sent: bad input writes
   // nothing.
   return {
-    async createSession(session): Promise<CreateOutcome> {
+    persistent: true,
+
+    async createSession(session, expectedGen): Promise<CreateOutcome> {
       assertSessionRecord(session);
       assertStorableSession(session);
+      assertGeneration(expectedGen, 'expectedGen');
       const { rows } = await run<{ gen: unknown; banned: boolean; created: boolean }>(
         sql.createSession,
-        sessionValues(session),
+        [...sessionValues(session), expectedGen],
       );
       const row = rows[0];
       if (row === undefined) throw unreadable('no answer to an insert');
       if (row.banned) return { created: false, reason: 'banned' };
+      const gen = toInteger(row.gen, 'a generation');
+      if (gen !== expectedGen) return { created: false, reason: 'changed' };
       if (!row.created) return { created: false, reason: 'exists' };
-      return { created: true, gen: toInteger(row.gen, 'a generation') };
+      return { created: true, gen };
     },
 
     async getSession(sid): Promise<StoredSession | null> {
@@ -122,38 +159,34 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map(fromSessionRow);
     },
 
-    async rotateRefresh(sid, expectedHash, next): Promise<RotateOutcome> {
+    async rotateRefresh(sid, expectedHash, expectedGen, next): Promise<RotateOutcome> {
       sidOf(sid);
       assertHash(expectedHash, 'expectedHash');
       assertStorableText(expectedHash, 'expectedHash');
+      assertGeneration(expectedGen, 'expectedGen');
       assertRefreshRotation(next);
       assertStorableRotation(next);
-      const { rows } = await run<{ status: string; gen: unknown }>(sql.rotateRefresh, [
+      const { rows } = await run<{ status: unknown; gen: unknown }>(sql.rotateRefresh, [
         sid,
         expectedHash,
+        expectedGen,
         next.refreshHash,
         next.previousHash,
         next.rotatedAt,
         [...next.spentHashes],
         next.lastSeenAt,
         next.idleExpiresAt,
+        next.ip,
+        next.userAgent,
       ]);
       const status = rows[0]?.status;
       if (status === 'rotated') return { status, gen: toInteger(rows[0]?.gen, 'a generation') };
-      if (
-        status === 'stale' ||
-        status === 'revoked' ||
-        status === 'banned' ||
-        status === 'missing'
-      ) {
-        return { status };
-      }
+      if (isNotRotated(status)) return { status };
       throw unreadable('a rotation outcome');
     },
 
     async revokeSessions(sids, at, reason, events) {
       assertSidList(sids);
-      for (const sid of sids) assertStorableText(sid, 'each of sids');
       assertEpochSeconds(at, 'at');
       assertReason(reason);
       assertStorableText(reason, 'reason');
@@ -172,16 +205,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         [...sids],
         at,
         reason,
-        checked.map((event) => event.id),
-        checked.map((event) => event.until),
-        checked.map((event) => serializeRevocationEvent(event)),
+        ...eventTexts(checked),
       ]);
       return rows.map((row) => row.sid);
     },
 
-    async updateClaims(sub, claims) {
-      const { rowCount } = await run(sql.updateClaims, [subOf(sub), claimsJsonb(claims)]);
-      return rowCount ?? 0;
+    async revokeAll(at, events) {
+      assertEpochSeconds(at, 'at');
+      const checked = parseEvents(events);
+      assertStorableEvents(checked);
+      await run(sql.revokeAll, [at, ...eventTexts(checked)]);
     },
 
     async getSubject(sub) {
@@ -191,8 +224,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return { gen: toInteger(row.gen, 'a generation'), banned: row.banned === true };
     },
 
-    async bumpGeneration(sub) {
-      const { rows } = await run<{ gen: unknown }>(sql.bumpGeneration, [subOf(sub)]);
+    async bumpGeneration(sub, claims) {
+      subOf(sub);
+      const text = claims === undefined ? null : claimsJsonb(claims);
+      const { rows } = await run<{ gen: unknown }>(sql.bumpGeneration, [sub, text]);
       return toInteger(rows[0]?.gen, 'a generation');
     },
 
@@ -207,11 +242,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const checked = parseEvents(events);
       assertStorableEvents(checked);
       if (checked.length === 0) return;
-      await run(sql.appendEvents, [
-        checked.map((event) => event.id),
-        checked.map((event) => event.until),
-        checked.map((event) => serializeRevocationEvent(event)),
-      ]);
+      await run(sql.appendEvents, eventTexts(checked));
     },
 
     async readEvents(after, limit) {
@@ -221,13 +252,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return rows.map(fromEventRow);
     },
 
-    async liveEvents(now) {
-      assertEpochSeconds(now, 'now');
+    async liveEvents(horizon) {
+      assertEpochSeconds(horizon, 'horizon');
       const { rows } = await run<{
         position: unknown;
         seq: EventRow['seq'] | null;
         body: string | null;
-      }>(sql.liveEvents, [now]);
+      }>(sql.liveEvents, [horizon]);
       const events = rows.flatMap((row) =>
         row.seq === null || row.body === null
           ? []
@@ -236,12 +267,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return { events, position: toInteger(rows[0]?.position ?? 0, 'the log position') };
     },
 
-    async prune(now, retention) {
-      assertEpochSeconds(now, 'now');
+    async prune(horizon, retention) {
+      assertEpochSeconds(horizon, 'horizon');
       assertDurationSeconds(retention, 'retention');
       const { rows } = await run<{ sessions: unknown; events: unknown }>(sql.prune, [
-        now,
-        now - retention,
+        horizon,
+        horizon - retention,
       ]);
       return {
         sessions: toInteger(rows[0]?.sessions, 'a count'),

@@ -173,6 +173,8 @@ export function assertStorableSession(session: SessionRecord): void {
 export function assertStorableRotation(next: RefreshRotation): void {
   assertStorableText(next.refreshHash, 'refreshHash');
   assertStorableText(next.previousHash, 'previousHash');
+  assertStorableText(next.ip, 'ip');
+  assertStorableText(next.userAgent, 'userAgent');
   for (const hash of next.spentHashes) assertStorableText(hash, 'each of spentHashes');
 }
 

@@ -14,7 +14,7 @@ import { type TableNames, tableNames } from './names.js';
  * deleted, so the log's position never goes back even when every event has been pruned.
  */
 export function migrationSteps(tables: TableNames): readonly string[] {
-  const { sessions, subjects, log, logState, index } = tables;
+  const { sessions, subjects, log, logState, epoch, epochEnds, index } = tables;
   return [
     `CREATE TABLE ${sessions} (
        sid text PRIMARY KEY,
@@ -54,6 +54,30 @@ export function migrationSteps(tables: TableNames): readonly string[] {
        pruned_through bigint NOT NULL
      );
      INSERT INTO ${logState} (id, pruned_through) VALUES (1, 0);`,
+    // Version 2 (issue 12). revokeAll as an epoch: `epoch` holds the current one, each session the
+    // one it was created in, and `epoch_ends` when each past epoch ended, so ending every session
+    // writes two rows whatever their number (see statements.ts). The column's constant default
+    // makes ADD COLUMN instant (no table rewrite), and every existing session belongs to epoch 0.
+    //
+    // The log gets `digest`, the SHA-256 of the event's UTF-8 text, and a unique index on (id,
+    // digest): an append of an event already logged meets that index and is skipped (ON CONFLICT),
+    // while the same id with other contents meets the unique constraint on id alone and fails
+    // (nothing of its statement is written). A digest rather than the text itself, because an
+    // event's text can exceed what a B-tree entry holds.
+    `ALTER TABLE ${sessions} ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+     CREATE TABLE ${epoch} (
+       id integer PRIMARY KEY CHECK (id = 1),
+       epoch bigint NOT NULL
+     );
+     INSERT INTO ${epoch} (id, epoch) VALUES (1, 0);
+     CREATE TABLE ${epochEnds} (
+       epoch bigint PRIMARY KEY,
+       ended_at double precision NOT NULL
+     );
+     ALTER TABLE ${log} ADD COLUMN digest bytea;
+     UPDATE ${log} SET digest = sha256(convert_to(body, 'UTF8'));
+     ALTER TABLE ${log} ALTER COLUMN digest SET NOT NULL;
+     CREATE UNIQUE INDEX ${index('log_event')} ON ${log} (id, digest);`,
   ];
 }
 

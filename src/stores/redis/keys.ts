@@ -15,6 +15,8 @@ export const KEY_NAMES = {
   subject: 'subject:',
   subjectSessions: 'sessions:',
   ends: 'ends',
+  epochEnds: 'ends:',
+  epoch: 'epoch',
   log: 'log',
   logIds: 'log:ids',
   logUntil: 'log:until',
@@ -26,8 +28,16 @@ export interface RedisKeys {
   readonly prefix: string;
   /** String: the layout version of the keys under the prefix. */
   readonly layout: string;
-  /** ZSET: sid by the time its session ended (or will end), for prune. */
+  /**
+   * ZSET: sid by the time its session ended (or will end), for prune: the sessions created in
+   * epoch 0. Those of a later epoch `e` are in `<prefix>ends:<e>` (see {@link epochEnds}).
+   */
   readonly ends: string;
+  /**
+   * HASH: `current`, the epoch new sessions are created in (absent: 0), and for every epoch a
+   * `revokeAll` ended, its number mapped to that call's `at`.
+   */
+  readonly epoch: string;
   /** ZSET: event JSON by seq. */
   readonly log: string;
   /** HASH: event id to seq, for de-duplication and to find an event's body. */
@@ -38,6 +48,8 @@ export interface RedisKeys {
   readonly logSeq: string;
   /** HASH: one session. */
   session(sid: string): string;
+  /** ZSET: like {@link ends}, for the sessions created in epoch `epoch` (0 is `ends` itself). */
+  epochEnds(epoch: number): string;
   /** HASH: a subject's generation and ban. */
   subject(sub: string): string;
   /** ZSET: a subject's unrevoked sids by creation time. */
@@ -78,10 +90,13 @@ export function redisKeys(prefix: string): RedisKeys {
     prefix,
     layout: prefix + KEY_NAMES.layout,
     ends: prefix + KEY_NAMES.ends,
+    epoch: prefix + KEY_NAMES.epoch,
     log: prefix + KEY_NAMES.log,
     logIds: prefix + KEY_NAMES.logIds,
     logUntil: prefix + KEY_NAMES.logUntil,
     logSeq: prefix + KEY_NAMES.logSeq,
+    epochEnds: (epoch) =>
+      epoch === 0 ? prefix + KEY_NAMES.ends : prefix + KEY_NAMES.epochEnds + epoch,
     session: (sid) => prefix + KEY_NAMES.session + sid,
     subject: (sub) => prefix + KEY_NAMES.subject + sub,
     subjectSessions: (sub) => prefix + KEY_NAMES.subjectSessions + sub,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { RevocableError } from '../../errors/revocable-error.js';
+import { eventConflict } from '../internal/validate.js';
 
 /**
  * The clients a Redis store accepts: an ioredis `Redis` (standalone, Sentinel) or `Cluster`.
@@ -32,8 +33,10 @@ export type ScriptRunner = (
   args: readonly string[],
 ) => Promise<unknown>;
 
-// The error a script raises when the keys under its prefix were written by another layout.
+// The errors a script raises: the keys under its prefix were written by another layout; an event
+// id is in the log with another body.
 const LAYOUT_ERROR = 'REVOCABLE_LAYOUT';
+const CONFLICT_ERROR = 'REVOCABLE_EVENT_CONFLICT';
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : '';
@@ -84,6 +87,7 @@ export function createScriptRunner(client: RedisClient, version: string): Script
     try {
       return await send(script, keys, args);
     } catch (error) {
+      if (messageOf(error).includes(CONFLICT_ERROR)) throw eventConflict();
       throw layoutError(error, version) ?? error;
     }
   };

@@ -1,4 +1,5 @@
-import { invalidArgument } from '../internal/validate.js';
+import { assertBoolean, invalidArgument } from '../internal/validate.js';
+import { checkEvictionPolicy } from './eviction.js';
 import { redisKeys, resolvePrefix } from './keys.js';
 import { createScriptRunner, type RedisClient } from './lua-script.js';
 import { asString } from './records.js';
@@ -9,12 +10,18 @@ import { MIGRATE } from './scripts.js';
  * has no schema to create: the version is there so that a store never misreads keys a newer
  * revocable wrote under the same prefix, and so that a future layout can be migrated to.
  *
+ * Layout 2 added epochs (for `revokeAll`). Keys of layout 1 read as layout 2 unchanged (their
+ * sessions belong to epoch 0), so the migration only restamps the version, in the first write of
+ * this revocable or in {@link migrateRedisStore}. From then on, a process of an older revocable
+ * under the same prefix fails with `ERR_STORE_SCHEMA` instead of ignoring a `revokeAll`: upgrade
+ * every process before (or right after) the first one.
+ *
  * @example
  * ```ts
  * if ((await redis.get('revocable:layout')) !== String(REDIS_LAYOUT_VERSION)) alert();
  * ```
  */
-export const REDIS_LAYOUT_VERSION = 1;
+export const REDIS_LAYOUT_VERSION = 2;
 
 /** Options for {@link migrateRedisStore}: the same client and prefix as the store's. */
 export interface MigrateRedisStoreOptions {
@@ -22,6 +29,8 @@ export interface MigrateRedisStoreOptions {
   client: RedisClient;
   /** The store's key prefix (default `revocable:`, or `{revocable}:` on a Cluster). */
   prefix?: string;
+  /** As for {@link createRedisStore}: run even under an eviction policy that may drop keys. */
+  acceptEvictionRisk?: boolean;
 }
 
 /** Whether `client` is a Redis Cluster client (ioredis marks both kinds with `isCluster`). */
@@ -49,8 +58,11 @@ export function checkRedisClient(client: unknown): asserts client is RedisClient
 }
 
 /**
- * Stamps the key layout version under the prefix, or checks it, and returns it: idempotent, one
- * round trip. Refuses (`ERR_STORE_SCHEMA`) keys of a layout newer than this code knows.
+ * Checks the server's eviction policy (as {@link createRedisStore} does before its first call:
+ * `ERR_STORE_UNSAFE` under any policy but `noeviction`, unless `acceptEvictionRisk`), then stamps
+ * the key layout version under the prefix, migrating layout 1, or checks it, and returns it:
+ * idempotent, two round trips. Refuses (`ERR_STORE_SCHEMA`) keys of a layout newer than this code
+ * knows.
  *
  * Calling it is optional: {@link createRedisStore}'s first write stamps a fresh prefix itself and
  * every call of the store checks the version inside its script, at no extra round trip. Call it
@@ -62,15 +74,22 @@ export function checkRedisClient(client: unknown): asserts client is RedisClient
  * import { migrateRedisStore } from 'revocable/redis';
  *
  * const client = new Redis(process.env.REDIS_URL);
- * await migrateRedisStore({ client, prefix: 'app:revocable:' }); // 1
+ * await migrateRedisStore({ client, prefix: 'app:revocable:' }); // 2
  * ```
  */
 export async function migrateRedisStore(options: MigrateRedisStoreOptions): Promise<number> {
   const client = options?.client;
   checkRedisClient(client);
   const prefix = resolvePrefix(options.prefix, isClusterClient(client));
+  const acceptRisk = options.acceptEvictionRisk ?? false;
+  assertBoolean(acceptRisk, 'acceptEvictionRisk');
+  await checkEvictionPolicy(client, acceptRisk);
   const run = createScriptRunner(client, String(REDIS_LAYOUT_VERSION));
   const keys = redisKeys(prefix);
-  const reply = await run(MIGRATE, [keys.layout], [String(REDIS_LAYOUT_VERSION), prefix, '0']);
+  const reply = await run(
+    MIGRATE,
+    [keys.layout, keys.epoch],
+    [String(REDIS_LAYOUT_VERSION), prefix, '0'],
+  );
   return Number(asString(reply, 'the layout version'));
 }

@@ -1,5 +1,10 @@
 import { RevocableError } from '../../errors/revocable-error.js';
-import type { RefreshRotation, SessionRecord } from '../types.js';
+import {
+  parseRevocationEventJson,
+  type RevocationEvent,
+  serializeRevocationEvent,
+} from '../../revocation/events.js';
+import type { RefreshRotation, SessionRecord, StoredEvent } from '../types.js';
 
 // How sessions and script replies look on the wire, and how they are read back. A session is a
 // hash whose field names are the record's member names; a null member is an absent field (an
@@ -85,7 +90,10 @@ export function sessionFields(session: SessionRecord, claims: string): string[] 
   return fields;
 }
 
-/** The values a rotation writes, in the order the rotation script takes them. */
+/**
+ * The values a rotation writes, in the order the rotation script takes them; ip and userAgent as a
+ * flag and a value, since null (keep the recorded one) and '' (a value) must stay apart.
+ */
 export function rotationValues(next: RefreshRotation): string[] {
   return [
     next.refreshHash,
@@ -94,6 +102,10 @@ export function rotationValues(next: RefreshRotation): string[] {
     JSON.stringify(next.spentHashes),
     String(next.lastSeenAt),
     String(next.idleExpiresAt),
+    next.ip === null ? '0' : '1',
+    next.ip ?? '',
+    next.userAgent === null ? '0' : '1',
+    next.userAgent ?? '',
   ];
 }
 
@@ -150,4 +162,26 @@ export function sessionFromFields(fields: Map<string, string>): SessionRecord {
     revokedAt: nullableTime('revokedAt'),
     revokedReason: nullableText('revokedReason'),
   };
+}
+
+/** The (id, until, body) triples the appending scripts take. */
+export function eventArgs(events: readonly RevocationEvent[]): string[] {
+  return events.flatMap((event) => [
+    event.id,
+    String(event.until),
+    serializeRevocationEvent(event),
+  ]);
+}
+
+/** Stored events from the (seq, body) pairs (or (body, seq) ones) the log scripts return. */
+export function storedEvents(flat: readonly unknown[], seqFirst: boolean): StoredEvent[] {
+  const events: StoredEvent[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const [seq, body] = seqFirst ? [flat[i], flat[i + 1]] : [flat[i + 1], flat[i]];
+    events.push({
+      seq: asCount(seq, 'a log position'),
+      event: parseRevocationEventJson(asString(body, 'an event')),
+    });
+  }
+  return events;
 }

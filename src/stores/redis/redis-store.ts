@@ -1,13 +1,9 @@
-import {
-  MAX_EVENT_TIME,
-  parseRevocationEventJson,
-  type RevocationEvent,
-  serializeRevocationEvent,
-} from '../../revocation/events.js';
+import { MAX_EVENT_TIME } from '../../revocation/events.js';
 import {
   assertBoolean,
   assertDurationSeconds,
   assertEpochSeconds,
+  assertGeneration,
   assertHash,
   assertLimit,
   assertPosition,
@@ -20,43 +16,28 @@ import {
   claimsJson,
   parseEvents,
 } from '../internal/validate.js';
-import type { CreateOutcome, RotateOutcome, Store, StoredEvent, StoredSession } from '../types.js';
+import type { CreateOutcome, RotateOutcome, Store, StoredSession } from '../types.js';
+import { checkEvictionPolicy } from './eviction.js';
 import { redisKeys, resolvePrefix } from './keys.js';
-import { createScriptRunner, type LuaScript, type RedisClient } from './lua-script.js';
+import * as logScripts from './log-scripts.js';
+import { createScriptRunner, type LuaScript } from './lua-script.js';
 import { checkRedisClient, isClusterClient, REDIS_LAYOUT_VERSION } from './migrate.js';
+import type { RedisStoreOptions } from './options.js';
 import {
   asArray,
   asCount,
   asFieldMap,
   asString,
+  eventArgs,
   rotationValues,
   sessionFields,
   sessionFromFields,
+  storedEvents,
   unreadable,
 } from './records.js';
 import * as scripts from './scripts.js';
 
-/** Options for {@link createRedisStore}. */
-export interface RedisStoreOptions {
-  /**
-   * An ioredis `Redis` (standalone or Sentinel) or `Cluster` the application created, without a
-   * `keyPrefix` option. The store never quits it.
-   */
-  client: RedisClient;
-  /**
-   * What every key of the store starts with (default `revocable:`; `{revocable}:` on a Cluster).
-   * On a Cluster it must contain a hash tag (`{...}`): the whole store then lives in one slot, see
-   * {@link createRedisStore}.
-   */
-  prefix?: string;
-  /**
-   * How long, in seconds, a session's keys outlive the session's end (its idle or absolute
-   * expiry, or its revocation) before Redis deletes them by itself. Default 7 days. `prune()`
-   * deletes ended sessions sooner if asked to. Redis reads session times against its own clock,
-   * so a session written as having ended longer ago than this is deleted at once.
-   */
-  sessionRetention?: number;
-}
+export type { RedisStoreOptions } from './options.js';
 
 const DEFAULT_SESSION_RETENTION = 7 * 86_400;
 // The most sessions and events one prune script deletes, so that no script blocks Redis long.
@@ -67,17 +48,29 @@ const PRUNE_BATCH = 500;
  * machines sharing sessions and the revocation log.
  *
  * Every method is one Lua script: Redis runs it alone, so each method is atomic, and it is one
- * round trip (`getSession` and `rotateRefresh` included). The log's positions come from `INCR`
- * inside the appending script, so position order is commit order.
+ * round trip (`getSession` and `rotateRefresh` included; the first call of a store also reads the
+ * server's eviction policy, see {@link RedisStoreOptions.acceptEvictionRisk}). The log's positions
+ * come from `INCR` inside the appending script, so position order is commit order.
+ *
+ * `revokeAll` cannot touch every session in one script without blocking Redis for as long as that
+ * takes, so it ends an epoch instead: each session records the epoch it was created in, `P epoch`
+ * holds the current epoch and the time each ended one ended, and every script that reads, lists,
+ * rotates or revokes a session treats one of an ended epoch as revoked at that time.
  *
  * Keys (under the prefix `P`): `P session:<sid>` (hash), `P subject:<sub>` (hash: gen, banned,
- * bannedAt), `P sessions:<sub>` (zset of unrevoked sids by creation), `P ends` (zset of sids by
- * end time, for prune), `P log` (zset of event JSON by position), `P log:ids`, `P log:until`,
- * `P log:seq` and `P layout` (the layout version, see {@link migrateRedisStore}). Session keys
- * expire by themselves `sessionRetention` seconds after the session ends, and the index entries
- * they leave behind are swept as sessions are created, so Redis stays bounded even if `prune()`
- * never runs. Events stay until `prune()` removes them. Subjects (their generation and ban) are
- * kept for good: a generation must never go back.
+ * bannedAt), `P sessions:<sub>` (zset of unrevoked sids by creation), `P ends` and `P ends:<e>`
+ * (zsets of the sids of epoch 0 and of epoch e by end time, for prune), `P epoch` (hash),
+ * `P log` (zset of event JSON by position), `P log:ids`, `P log:until`, `P log:seq` and `P layout`
+ * (the layout version, see {@link migrateRedisStore}). Session keys expire by themselves
+ * `sessionRetention` seconds after the session's own end (for one a revokeAll ended, its idle or
+ * absolute expiry, unless `prune()` deletes it sooner), and the index entries they leave behind
+ * are swept as sessions are created, so Redis stays bounded even if `prune()` never runs. Events
+ * stay until `prune()` removes them. Subjects (their generation and ban) and the epoch hash are
+ * kept for good: a generation must never go back, nor an ended epoch come back to life. Only
+ * session keys and session indexes carry a TTL.
+ *
+ * Durability is the server's: what Redis loses in a crash (see docs/stores.md) the store loses,
+ * revocations included.
  *
  * Redis Cluster: the scripts touch a session, its subject, the index and the log together, and
  * `revokeSessions` must revoke sessions and append to the one log in a single step, which Redis
@@ -104,40 +97,36 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const prefix = resolvePrefix(options.prefix, isClusterClient(client));
   const retention = options.sessionRetention ?? DEFAULT_SESSION_RETENTION;
   assertDurationSeconds(retention, 'sessionRetention');
+  const acceptRisk = options.acceptEvictionRisk ?? false;
+  assertBoolean(acceptRisk, 'acceptEvictionRisk');
   const keys = redisKeys(prefix);
   const version = String(REDIS_LAYOUT_VERSION);
   // No key needs to outlive the year 3000, so a longer retention changes nothing; capped here, it
   // keeps the scripts' integer arithmetic in range.
   const header = [version, prefix, String(Math.min(retention, MAX_EVENT_TIME))];
   const runner = createScriptRunner(client, version);
-  const run = (script: LuaScript, scriptKeys: readonly string[], args: readonly string[]) =>
-    runner(script, [keys.layout, ...scriptKeys], [...header, ...args]);
+  // Checked once, before the first script; a failed check is made again by the next call, so
+  // that a server whose policy was fixed is used without a restart.
+  let policyChecked: Promise<void> | null = null;
+  const checkPolicy = (): Promise<void> => {
+    policyChecked ??= checkEvictionPolicy(client, acceptRisk).catch((error: unknown) => {
+      policyChecked = null;
+      throw error;
+    });
+    return policyChecked;
+  };
+  const run = async (script: LuaScript, scriptKeys: readonly string[], args: readonly string[]) => {
+    await checkPolicy();
+    return runner(script, [keys.layout, keys.epoch, ...scriptKeys], [...header, ...args]);
+  };
   const logKeys = [keys.log, keys.logIds, keys.logUntil, keys.logSeq];
 
-  function eventArgs(events: readonly RevocationEvent[]): string[] {
-    return events.flatMap((event) => [
-      event.id,
-      String(event.until),
-      serializeRevocationEvent(event),
-    ]);
-  }
-
-  // (seq, body) pairs, as the log scripts return them.
-  function storedEvents(flat: readonly unknown[], seqFirst: boolean): StoredEvent[] {
-    const events: StoredEvent[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [seq, body] = seqFirst ? [flat[i], flat[i + 1]] : [flat[i + 1], flat[i]];
-      events.push({
-        seq: asCount(seq, 'a log position'),
-        event: parseRevocationEventJson(asString(body, 'an event')),
-      });
-    }
-    return events;
-  }
-
   return {
-    async createSession(session): Promise<CreateOutcome> {
+    persistent: true,
+
+    async createSession(session, expectedGen): Promise<CreateOutcome> {
       assertSessionRecord(session);
+      assertGeneration(expectedGen, 'expectedGen');
       const claims = claimsJson(session.claims);
       const ended = Math.min(
         session.idleExpiresAt,
@@ -147,24 +136,22 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const reply = asArray(
         await run(
           scripts.CREATE_SESSION,
-          [
-            keys.session(session.sid),
-            keys.subject(session.sub),
-            keys.subjectSessions(session.sub),
-            keys.ends,
-          ],
+          [keys.session(session.sid), keys.subject(session.sub), keys.subjectSessions(session.sub)],
           [
             session.sid,
+            session.sub,
+            session.refreshHash,
             String(session.createdAt),
             String(ended),
             session.revokedAt === null ? '1' : '0',
+            String(expectedGen),
             ...sessionFields(session, claims),
           ],
         ),
         'a creation',
       );
       if (reply[0] === 'created') return { created: true, gen: asCount(reply[1], 'a generation') };
-      if (reply[0] === 'banned' || reply[0] === 'exists')
+      if (reply[0] === 'banned' || reply[0] === 'changed' || reply[0] === 'exists')
         return { created: false, reason: reply[0] };
       throw unreadable('a creation');
     },
@@ -189,21 +176,28 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       );
     },
 
-    async rotateRefresh(sid, expectedHash, next): Promise<RotateOutcome> {
+    async rotateRefresh(sid, expectedHash, expectedGen, next): Promise<RotateOutcome> {
       assertSid(sid);
       assertHash(expectedHash, 'expectedHash');
+      assertGeneration(expectedGen, 'expectedGen');
       assertRefreshRotation(next);
       const reply = asArray(
         await run(
           scripts.ROTATE_REFRESH,
-          [keys.session(sid), keys.ends],
-          [sid, expectedHash, ...rotationValues(next)],
+          [keys.session(sid)],
+          [sid, expectedHash, String(expectedGen), ...rotationValues(next)],
         ),
         'a rotation',
       );
       const status = reply[0];
       if (status === 'rotated') return { status, gen: asCount(reply[1], 'a generation') };
-      if (status === 'stale' || status === 'revoked' || status === 'banned' || status === 'missing')
+      if (
+        status === 'stale' ||
+        status === 'changed' ||
+        status === 'revoked' ||
+        status === 'banned' ||
+        status === 'missing'
+      )
         return { status };
       throw unreadable('a rotation');
     },
@@ -217,17 +211,16 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       if (list.length === 0 && parsed.length === 0) return [];
       const reply = await run(
         scripts.REVOKE_SESSIONS,
-        [...logKeys, keys.ends, ...list.map((sid) => keys.session(sid))],
+        [...logKeys, ...list.map((sid) => keys.session(sid))],
         [String(at), reason, String(list.length), ...list, ...eventArgs(parsed)],
       );
       return asArray(reply, 'the revoked sessions').map((sid) => asString(sid, 'a sid'));
     },
 
-    async updateClaims(sub, claims) {
-      assertSub(sub);
-      const text = claimsJson(claims);
-      const reply = await run(scripts.UPDATE_CLAIMS, [keys.subjectSessions(sub)], [text]);
-      return asCount(reply, 'a count');
+    async revokeAll(at, events) {
+      assertEpochSeconds(at, 'at');
+      const parsed = parseEvents(events);
+      await run(scripts.REVOKE_ALL, logKeys, [String(at), ...eventArgs(parsed)]);
     },
 
     async getSubject(sub) {
@@ -239,9 +232,15 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       return { gen: asCount(gen, 'a generation'), banned: banned === '1' };
     },
 
-    async bumpGeneration(sub) {
+    async bumpGeneration(sub, claims) {
       assertSub(sub);
-      return asCount(await run(scripts.BUMP_GENERATION, [keys.subject(sub)], []), 'a generation');
+      const args = claims === undefined ? ['0'] : ['1', claimsJson(claims)];
+      const reply = await run(
+        scripts.BUMP_GENERATION,
+        [keys.subject(sub), keys.subjectSessions(sub)],
+        args,
+      );
+      return asCount(reply, 'a generation');
     },
 
     async setBanned(sub, banned, at) {
@@ -254,37 +253,37 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     async appendEvents(events) {
       const parsed = parseEvents(events);
       if (parsed.length === 0) return;
-      await run(scripts.APPEND_EVENTS, logKeys, eventArgs(parsed));
+      await run(logScripts.APPEND_EVENTS, logKeys, eventArgs(parsed));
     },
 
     async readEvents(after, limit) {
       assertPosition(after);
       assertLimit(limit);
-      const reply = await run(scripts.READ_EVENTS, [keys.log], [`(${after}`, String(limit)]);
+      const reply = await run(logScripts.READ_EVENTS, [keys.log], [`(${after}`, String(limit)]);
       return storedEvents(asArray(reply, 'the log'), false);
     },
 
-    async liveEvents(now) {
-      assertEpochSeconds(now, 'now');
+    async liveEvents(horizon) {
+      assertEpochSeconds(horizon, 'horizon');
       const [position, flat] = asArray(
-        await run(scripts.LIVE_EVENTS, logKeys, [`(${now}`]),
+        await run(logScripts.LIVE_EVENTS, logKeys, [`(${horizon}`]),
         'the log',
       );
       const events = storedEvents(asArray(flat, 'the log'), true).sort((a, b) => a.seq - b.seq);
       return { events, position: asCount(position, 'a log position') };
     },
 
-    async prune(now, retentionSeconds) {
-      assertEpochSeconds(now, 'now');
+    async prune(horizon, retentionSeconds) {
+      assertEpochSeconds(horizon, 'horizon');
       assertDurationSeconds(retentionSeconds, 'retention');
-      const cutoff = `(${now - retentionSeconds}`;
+      const cutoff = String(horizon - retentionSeconds);
       const total = { sessions: 0, events: 0 };
       for (;;) {
         const reply = asArray(
           await run(
-            scripts.PRUNE,
-            [keys.ends, keys.log, keys.logIds, keys.logUntil],
-            [cutoff, String(now), String(PRUNE_BATCH)],
+            logScripts.PRUNE,
+            [keys.log, keys.logIds, keys.logUntil],
+            [cutoff, String(horizon), String(PRUNE_BATCH)],
           ),
           'a prune',
         );

@@ -7,6 +7,10 @@
  * read when current); {@link migrateSqliteStore} does the same ahead of time, e.g. in a deploy
  * step.
  *
+ * Crashes: the commits that revoke are synced (`synchronous = FULL` around them) and survive a
+ * power cut; logins and refreshes keep the connection's level. A file database running with
+ * `synchronous = OFF` is refused (`ERR_STORE_UNSAFE`). See {@link createSqliteStore}.
+ *
  * @example
  * ```ts
  * import { createSqliteStore, openSqliteDatabase } from 'revocable/sqlite';

@@ -19,7 +19,9 @@ export interface OpenSqliteDatabaseOptions {
  * - a busy timeout: a writer waits its turn behind a writer of another process instead of failing
  *   at once;
  * - `synchronous = NORMAL`: the usual pairing with WAL (a power loss may drop the last commits,
- *   never corrupt the file);
+ *   never corrupt the file). The store raises it to FULL around each commit that revokes, so a
+ *   logout that returned survives a power cut; logins and refreshes skip the fsync that FULL would
+ *   cost each of them;
  * - `foreign_keys = ON`, which SQLite leaves off by default.
  *
  * The database is the caller's: close it when done. Loads better-sqlite3, which only this subpath

@@ -29,16 +29,22 @@ export interface StoredSessionRow extends SessionRow {
   banned: number;
 }
 
-/** The refresh columns a rotation writes, plus what it matches on. */
+/**
+ * The columns a rotation writes, plus what it matches on. A null `ip` or `user_agent` keeps the
+ * recorded value.
+ */
 export interface RotationRow {
   sid: string;
   expected: string;
+  expected_gen: number;
   refresh_hash: string;
   previous_hash: string;
   rotated_at: number;
   spent_hashes: string;
   last_seen_at: number;
   idle_expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
 }
 
 /** The named parameters matching {@link sessionColumns} (`@sid, @sub, ...`). */
@@ -58,17 +64,28 @@ export function toSessionRow(session: SessionRecord): SessionRow {
   );
 }
 
-/** The row a (validated) rotation writes when the session's refresh hash is still `expected`. */
-export function toRotationRow(sid: string, expected: string, next: RefreshRotation): RotationRow {
+/**
+ * The row a (validated) rotation writes when the session's refresh hash is still `expected` and
+ * its subject's generation still `expectedGen`.
+ */
+export function toRotationRow(
+  sid: string,
+  expected: string,
+  expectedGen: number,
+  next: RefreshRotation,
+): RotationRow {
   return {
     sid,
     expected,
+    expected_gen: expectedGen,
     refresh_hash: next.refreshHash,
     previous_hash: next.previousHash,
     rotated_at: next.rotatedAt,
     spent_hashes: JSON.stringify(next.spentHashes),
     last_seen_at: next.lastSeenAt,
     idle_expires_at: next.idleExpiresAt,
+    ip: next.ip,
+    user_agent: next.userAgent,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   assertBoolean,
   assertDurationSeconds,
   assertEpochSeconds,
+  assertGeneration,
   assertHash,
   assertLimit,
   assertPosition,
@@ -18,16 +19,19 @@ import {
   assertSidList,
   assertSub,
   claimsJson,
+  eventConflict,
   parseEvents,
 } from '../internal/validate.js';
-import type {
-  CreateOutcome,
-  RotateOutcome,
-  Store,
-  StoredEvent,
-  StoredSession,
-  SubjectState,
+import {
+  type CreateOutcome,
+  REVOKE_EVERYTHING_REASON,
+  type RotateOutcome,
+  type Store,
+  type StoredEvent,
+  type StoredSession,
+  type SubjectState,
 } from '../types.js';
+import { checkDurability, durableTransaction } from './durability.js';
 import { checkDatabase, migrateSqliteStore } from './migrate.js';
 import {
   fromSessionRow,
@@ -43,7 +47,7 @@ import { type EventRow, prepareStatements } from './statements.js';
 export interface SqliteStoreOptions {
   /**
    * A better-sqlite3 database the application opened, e.g. with {@link openSqliteDatabase}. The
-   * store never closes it.
+   * store never closes it. A file database must not run with `synchronous = OFF`.
    */
   database: Database.Database;
   /** Prefix of every table name (default `revocable_`): letters, digits and underscores. */
@@ -66,6 +70,23 @@ function toStoredEvent(row: EventRow): StoredEvent {
  * (better-sqlite3 waits synchronously); past it the driver's `SQLITE_BUSY` error is thrown.
  * `close()` leaves the database open: it belongs to the application.
  *
+ * Crashes: every method that returned has committed, and its commit survives a crash of the
+ * process. The commits that revoke (`revokeSessions`, `revokeAll`, `setBanned`, `bumpGeneration`,
+ * `appendEvents`) also survive a power cut or an OS crash: they run with `synchronous = FULL`,
+ * which syncs the WAL at commit (about one fsync each; the level is raised around the transaction
+ * and put back, or left alone when the application set FULL or EXTRA itself). Logins, refreshes
+ * and prunes keep the connection's level: under `openSqliteDatabase`'s NORMAL a power cut may drop
+ * the last of them, which logs those devices out (safe), never revives a revoked session, and
+ * never corrupts the file. A file database whose connection runs with `synchronous = OFF` is
+ * refused with `ERR_STORE_UNSAFE`: a power cut could then lose revocations or corrupt the file.
+ *
+ * `revokeAll` is one `UPDATE` of every live session in the same transaction as its events: it
+ * holds the write lock for as long as that takes (writers of other processes wait, up to their
+ * busy timeout), which is the price of the emergency being exact.
+ *
+ * `persistent` is false for an in-memory or temporary database (`:memory:` or `''`), which dies
+ * with its connection.
+ *
  * @example
  * ```ts
  * import { createSessionManager } from 'revocable/sessions';
@@ -80,6 +101,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const database = options?.database;
   checkDatabase(database);
+  checkDurability(database);
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tables = tableNames(tablePrefix);
   migrateSqliteStore(database, { tablePrefix });
@@ -90,70 +112,94 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const transaction = database.transaction(body);
     return (...args: A): R => transaction.immediate(...args);
   }
+  // The same, committed durably: for the writes that revoke (see durableTransaction).
+  const revoking = <A extends unknown[], R>(body: (...args: A) => R) =>
+    durableTransaction(database, body);
 
   function subjectState(sub: string): SubjectState {
     const row = statements.subject.get(sub);
     return { gen: row?.gen ?? 0, banned: row?.banned === 1 };
   }
 
+  // An id already in the log is skipped when its body is the same text, and refused when not; the
+  // throw rolls the caller's whole transaction back, so nothing of the batch (nor the revocations
+  // that came with it) is written. A batch naming an id twice meets its own first copy here.
   function appendAll(events: readonly RevocationEvent[]): void {
     for (const event of events) {
-      statements.appendEvent.run(event.id, event.until, serializeRevocationEvent(event));
+      const body = serializeRevocationEvent(event);
+      const stored = statements.eventBody.get(event.id);
+      if (stored === undefined) statements.appendEvent.run(event.id, event.until, body);
+      else if (stored !== body) throw eventConflict();
     }
   }
 
-  const createSession = write((row: SessionRow): CreateOutcome => {
+  const createSession = write((row: SessionRow, expectedGen: number): CreateOutcome => {
     const subject = subjectState(row.sub);
     if (subject.banned) return { created: false, reason: 'banned' };
-    if (statements.insertSession.run(row).changes === 0)
-      return { created: false, reason: 'exists' };
+    if (subject.gen !== expectedGen) return { created: false, reason: 'changed' };
+    const existing = statements.existingSession.get(row.sid);
+    if (existing !== undefined) {
+      // A replayed call (a driver retrying after a reconnect) finds its own session, still live.
+      const replay =
+        existing.sub === row.sub && existing.refresh_hash === row.refresh_hash && !existing.revoked;
+      return replay ? { created: true, gen: subject.gen } : { created: false, reason: 'exists' };
+    }
+    statements.insertSession.run(row);
     return { created: true, gen: subject.gen };
   });
 
+  // The happy path is the one UPDATE; only a refusal reads why, in the same transaction, in the
+  // order of the contract: missing, revoked, banned, stale, changed.
   const rotateRefresh = write((row: RotationRow): RotateOutcome => {
-    const rotated = statements.rotate.get(row);
-    if (rotated !== undefined) return { status: 'rotated', gen: rotated.gen };
+    if (statements.rotate.run(row).changes === 1)
+      return { status: 'rotated', gen: row.expected_gen };
     const refusal = statements.rotationRefusal.get(row.sid);
     if (refusal === undefined) return { status: 'missing' };
     if (refusal.revoked === 1) return { status: 'revoked' };
     if (refusal.banned === 1) return { status: 'banned' };
-    return { status: 'stale' };
+    if (refusal.refresh_hash !== row.expected) return { status: 'stale' };
+    return { status: 'changed' };
   });
 
-  const revokeSessions = write(
+  const revokeSessions = revoking(
     (sids: readonly string[], at: number, reason: string, events: readonly RevocationEvent[]) => {
-      const revoked = sids.filter((sid) => statements.revoke.run(at, reason, sid).changes === 1);
       appendAll(events);
-      return revoked;
+      return sids.filter((sid) => statements.revoke.run(at, reason, sid).changes === 1);
     },
   );
-
+  const revokeAll = revoking((at: number, events: readonly RevocationEvent[]) => {
+    appendAll(events);
+    statements.revokeAll.run(at, REVOKE_EVERYTHING_REASON);
+  });
   // SQLite has one writer at a time, so seq is assigned in commit order: a reader that has seen
   // position p can never later find a committed event below p.
-  const appendEvents = write(appendAll);
-  const updateClaims = write(
-    (sub: string, claims: string) => statements.updateClaims.run(claims, sub).changes,
-  );
-  const bumpGeneration = write((sub: string) => statements.bumpGeneration.get(sub)!.gen);
-  const setBanned = write((sub: string, banned: boolean, at: number) => {
+  const appendEvents = revoking(appendAll);
+  const bumpGeneration = revoking((sub: string, claims: string | null) => {
+    const { gen } = statements.bumpGeneration.get(sub)!;
+    if (claims !== null) statements.replaceClaims.run(claims, sub);
+    return gen;
+  });
+  const setBanned = revoking((sub: string, banned: boolean, at: number) => {
     statements.setBanned.run({ sub, banned: banned ? 1 : 0, at: banned ? at : null });
   });
-  const prune = write((now: number, retention: number) => ({
-    sessions: statements.pruneSessions.run(now - retention).changes,
-    events: statements.pruneEvents.run(now).changes,
+  const prune = write((horizon: number, retention: number) => ({
+    sessions: statements.pruneSessions.run(horizon - retention).changes,
+    events: statements.pruneEvents.run(horizon).changes,
   }));
   // A read transaction: the events and the position come from one snapshot of the file.
-  const liveEvents = database.transaction((now: number) => ({
-    events: statements.liveEvents.all(now).map(toStoredEvent),
+  const liveEvents = database.transaction((horizon: number) => ({
+    events: statements.liveEvents.all(horizon).map(toStoredEvent),
     position: statements.position.get(tables.log)?.seq ?? 0,
   }));
 
   // Every argument is checked, and events parsed, before a transaction starts: bad input writes
   // nothing.
   return {
-    async createSession(session) {
+    persistent: !database.memory,
+    async createSession(session, expectedGen) {
       assertSessionRecord(session);
-      return createSession(toSessionRow(session));
+      assertGeneration(expectedGen, 'expectedGen');
+      return createSession(toSessionRow(session), expectedGen);
     },
     async getSession(sid): Promise<StoredSession | null> {
       assertSid(sid);
@@ -165,11 +211,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       assertSub(sub);
       return statements.listSessions.all(sub).map(fromSessionRow);
     },
-    async rotateRefresh(sid, expectedHash, next) {
+    async rotateRefresh(sid, expectedHash, expectedGen, next) {
       assertSid(sid);
       assertHash(expectedHash, 'expectedHash');
+      assertGeneration(expectedGen, 'expectedGen');
       assertRefreshRotation(next);
-      return rotateRefresh(toRotationRow(sid, expectedHash, next));
+      return rotateRefresh(toRotationRow(sid, expectedHash, expectedGen, next));
     },
     async revokeSessions(sids, at, reason, events) {
       assertSidList(sids);
@@ -177,17 +224,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       assertReason(reason);
       return revokeSessions([...sids], at, reason, parseEvents(events));
     },
-    async updateClaims(sub, claims) {
-      assertSub(sub);
-      return updateClaims(sub, claimsJson(claims));
+    async revokeAll(at, events) {
+      assertEpochSeconds(at, 'at');
+      revokeAll(at, parseEvents(events));
     },
     async getSubject(sub) {
       assertSub(sub);
       return subjectState(sub);
     },
-    async bumpGeneration(sub) {
+    async bumpGeneration(sub, claims) {
       assertSub(sub);
-      return bumpGeneration(sub);
+      return bumpGeneration(sub, claims === undefined ? null : claimsJson(claims));
     },
     async setBanned(sub, banned, at) {
       assertSub(sub);
@@ -199,18 +246,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       appendEvents(parseEvents(events));
     },
     async readEvents(after, limit) {
-      assertPosition(after);
+      assertPosition(after, 'after');
       assertLimit(limit);
       return statements.readEvents.all(after, limit).map(toStoredEvent);
     },
-    async liveEvents(now) {
-      assertEpochSeconds(now, 'now');
-      return liveEvents(now);
+    async liveEvents(horizon) {
+      assertEpochSeconds(horizon, 'horizon');
+      return liveEvents(horizon);
     },
-    async prune(now, retention) {
-      assertEpochSeconds(now, 'now');
+    async prune(horizon, retention) {
+      assertEpochSeconds(horizon, 'horizon');
       assertDurationSeconds(retention, 'retention');
-      return prune(now, retention);
+      return prune(horizon, retention);
     },
     // better-sqlite3 statements hold no resources beyond garbage collection; the database is the
     // application's to close.

@@ -10,18 +10,32 @@ export interface EventRow {
   body: string;
 }
 
+/** What a session and its subject were when a rotation wrote nothing. */
+export interface RotationRefusalRow {
+  revoked: number;
+  banned: number;
+  refresh_hash: string;
+  gen: number;
+}
+
 /** The prepared statements of one store, typed per statement. */
 export interface SqliteStatements {
   readonly subject: Database.Statement<[string], { gen: number; banned: number }>;
+  readonly existingSession: Database.Statement<
+    [string],
+    { sub: string; refresh_hash: string; revoked: number }
+  >;
   readonly insertSession: Database.Statement<SessionRow, never>;
   readonly getSession: Database.Statement<[string], StoredSessionRow>;
   readonly listSessions: Database.Statement<[string], SessionRow>;
-  readonly rotate: Database.Statement<RotationRow, { gen: number }>;
-  readonly rotationRefusal: Database.Statement<[string], { revoked: number; banned: number }>;
+  readonly rotate: Database.Statement<RotationRow, never>;
+  readonly rotationRefusal: Database.Statement<[string], RotationRefusalRow>;
   readonly revoke: Database.Statement<[number, string, string], never>;
-  readonly updateClaims: Database.Statement<[string, string], never>;
+  readonly revokeAll: Database.Statement<[number, string], never>;
+  readonly replaceClaims: Database.Statement<[string, string], never>;
   readonly bumpGeneration: Database.Statement<[string], { gen: number }>;
   readonly setBanned: Database.Statement<{ sub: string; banned: number; at: number | null }, never>;
+  readonly eventBody: Database.Statement<[string], string>;
   readonly appendEvent: Database.Statement<[string, number, string], never>;
   readonly readEvents: Database.Statement<[number, number], EventRow>;
   readonly liveEvents: Database.Statement<[number], EventRow>;
@@ -44,9 +58,13 @@ export function prepareStatements(
     subject: database.prepare<[string], { gen: number; banned: number }>(
       `SELECT gen, banned FROM ${subjects} WHERE sub = ?`,
     ),
+    existingSession: database.prepare<
+      [string],
+      { sub: string; refresh_hash: string; revoked: number }
+    >(`SELECT sub, refresh_hash, revoked_at IS NOT NULL AS revoked FROM ${sessions} WHERE sid = ?`),
+    // Run only after existingSession found no row, in the same transaction.
     insertSession: database.prepare<SessionRow, never>(
-      `INSERT INTO ${sessions} (${sessionColumns()}) VALUES (${sessionParameters()})
-       ON CONFLICT (sid) DO NOTHING`,
+      `INSERT INTO ${sessions} (${sessionColumns()}) VALUES (${sessionParameters()})`,
     ),
     // The session and its subject in one read; a subject without a row is generation 0, not banned.
     getSession: database.prepare<[string], StoredSessionRow>(
@@ -58,27 +76,34 @@ export function prepareStatements(
       `SELECT ${sessionColumns()} FROM ${sessions}
        WHERE sub = ? AND revoked_at IS NULL ORDER BY created_at DESC, sid`,
     ),
-    // The compare-and-set: every condition in the WHERE of one UPDATE, the subject's generation
-    // returned by the same statement. No row back means nothing was written.
-    rotate: database.prepare<RotationRow, { gen: number }>(
+    // The compare-and-set: every condition in the WHERE of one UPDATE; one changed row means it
+    // was written, under the expected generation. A null ip or user agent keeps the recorded one.
+    rotate: database.prepare<RotationRow, never>(
       `UPDATE ${sessions} SET
          refresh_hash = @refresh_hash, previous_hash = @previous_hash, rotated_at = @rotated_at,
-         spent_hashes = @spent_hashes, last_seen_at = @last_seen_at, idle_expires_at = @idle_expires_at
+         spent_hashes = @spent_hashes, last_seen_at = @last_seen_at, idle_expires_at = @idle_expires_at,
+         ip = COALESCE(@ip, ip), user_agent = COALESCE(@user_agent, user_agent)
        WHERE sid = @sid AND refresh_hash = @expected AND revoked_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM ${subjects} AS u WHERE u.sub = ${sessions}.sub AND u.banned = 1)
-       RETURNING COALESCE((SELECT u.gen FROM ${subjects} AS u WHERE u.sub = ${sessions}.sub), 0) AS gen`,
+         AND COALESCE((SELECT u.gen FROM ${subjects} AS u WHERE u.sub = ${sessions}.sub), 0) = @expected_gen`,
     ),
     // Why a rotation wrote nothing; read in the rotation's own transaction, so it is the state the
     // UPDATE saw.
-    rotationRefusal: database.prepare<[string], { revoked: number; banned: number }>(
-      `SELECT s.revoked_at IS NOT NULL AS revoked, COALESCE(u.banned, 0) AS banned
+    rotationRefusal: database.prepare<[string], RotationRefusalRow>(
+      `SELECT s.revoked_at IS NOT NULL AS revoked, COALESCE(u.banned, 0) AS banned,
+         s.refresh_hash, COALESCE(u.gen, 0) AS gen
        FROM ${sessions} AS s LEFT JOIN ${subjects} AS u ON u.sub = s.sub
        WHERE s.sid = ?`,
     ),
     revoke: database.prepare<[number, string, string], never>(
       `UPDATE ${sessions} SET revoked_at = ?, revoked_reason = ? WHERE sid = ? AND revoked_at IS NULL`,
     ),
-    updateClaims: database.prepare<[string, string], never>(
+    // The emergency: one statement ends every live session, whoever it belongs to. Sessions
+    // created after it commits have revoked_at NULL and live.
+    revokeAll: database.prepare<[number, string], never>(
+      `UPDATE ${sessions} SET revoked_at = ?, revoked_reason = ? WHERE revoked_at IS NULL`,
+    ),
+    replaceClaims: database.prepare<[string, string], never>(
       `UPDATE ${sessions} SET claims = ? WHERE sub = ? AND revoked_at IS NULL`,
     ),
     bumpGeneration: database.prepare<[string], { gen: number }>(
@@ -89,8 +114,10 @@ export function prepareStatements(
       `INSERT INTO ${subjects} (sub, banned, banned_at) VALUES (@sub, @banned, @at)
        ON CONFLICT (sub) DO UPDATE SET banned = @banned, banned_at = @at`,
     ),
+    eventBody: database.prepare<[string], string>(`SELECT body FROM ${log} WHERE id = ?`).pluck(),
+    // Run only after eventBody found no row, in the same transaction.
     appendEvent: database.prepare<[string, number, string], never>(
-      `INSERT INTO ${log} (id, until, body) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO ${log} (id, until, body) VALUES (?, ?, ?)`,
     ),
     readEvents: database.prepare<[number, number], EventRow>(
       `SELECT seq, body FROM ${log} WHERE seq > ? ORDER BY seq LIMIT ?`,

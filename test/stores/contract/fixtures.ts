@@ -13,7 +13,13 @@ import {
   type SubjectRevocationEvent,
   type TokenRevocationEvent,
 } from '../../../src/revocation/index.js';
-import type { RefreshRotation, SessionRecord, Store } from '../../../src/stores/index.js';
+import type {
+  CreateOutcome,
+  RefreshRotation,
+  RotateOutcome,
+  SessionRecord,
+  Store,
+} from '../../../src/stores/index.js';
 
 /** A store under test and how to dispose of it. */
 export interface StoreSetup {
@@ -95,7 +101,26 @@ export function makeRotation(from: SessionRecord, at = T0 + 10): RefreshRotation
     spentHashes: from.previousHash === null ? [] : [from.previousHash, ...from.spentHashes],
     lastSeenAt: at,
     idleExpiresAt: at + 3600,
+    ip: null,
+    userAgent: null,
   };
+}
+
+/** Creates a session under its subject's current generation, as the session manager does. */
+export async function createIn(store: Store, session: SessionRecord): Promise<CreateOutcome> {
+  const { gen } = await store.getSubject(session.sub);
+  return store.createSession(session, gen);
+}
+
+/** Rotates a session's chain under its subject's current generation (0 for an unknown session). */
+export async function rotateIn(
+  store: Store,
+  sid: string,
+  expectedHash: string,
+  next: RefreshRotation,
+): Promise<RotateOutcome> {
+  const session = await store.getSession(sid);
+  return store.rotateRefresh(sid, expectedHash, session?.gen ?? 0, next);
 }
 
 /** A session revocation of `sid` at `at` (until `at` + 605). */

@@ -5,6 +5,7 @@ import type { RevocationEvent } from '../../../src/revocation/index.js';
 import type { RefreshRotation, SessionRecord, Store } from '../../../src/stores/index.js';
 import {
   type ContractContext,
+  createIn,
   expectCode,
   makeRotation,
   makeSession,
@@ -24,7 +25,21 @@ const BAD_TIMES: unknown[] = [
   null,
   undefined,
 ];
-const BAD_IDS: unknown[] = [undefined, null, 42, '', LONG, {}, ['sid']];
+// Lone surrogates have no exact UTF-8 form: a driver would merge `user\ud800` with `user\ufffd`.
+const BAD_IDS: unknown[] = [
+  undefined,
+  null,
+  42,
+  '',
+  LONG,
+  {},
+  ['sid'],
+  'user\ud800',
+  '\udc00user',
+  'user\n2',
+  'user\u0000',
+];
+const BAD_GENERATIONS: unknown[] = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '0', null];
 
 function cyclic(): Record<string, unknown> {
   const value: Record<string, unknown> = { a: 1 };
@@ -110,19 +125,19 @@ export function describeInputContract(context: ContractContext): void {
       bad.push(...variants(good, 'previousHash', ['', 5]), without(good, 'previousHash'));
       bad.push(...variants(good, 'spentHashes', ['x', null, [1], [''], { 0: 'a' }]));
       bad.push(without(good, 'spentHashes'));
-      await rejectsAll(bad.map((value) => () => store.createSession(value as SessionRecord)));
+      await rejectsAll(bad.map((value) => () => store.createSession(value as SessionRecord, 0)));
       assert.equal(await store.getSession(good.sid), null);
       assert.deepEqual(await store.listSessions(good.sub), []);
-      assert.deepEqual(await store.createSession(good), { created: true, gen: 0 });
+      assert.deepEqual(await createIn(store, good), { created: true, gen: 0 });
     });
 
     it('every other method refuses bad arguments and changes nothing', async () => {
       const store = context.store();
       const good = makeSession();
-      await store.createSession(good);
+      await createIn(store, good);
       // An ended session a bad prune must not delete.
       const old = makeSession({ sub: good.sub, idleExpiresAt: T0 - 1000, absoluteExpiresAt: T0 });
-      await store.createSession(old);
+      await createIn(store, old);
       const before = await snapshot(store, good);
       const next = makeRotation(good);
       const rotations: unknown[] = [null, 'next', [next]];
@@ -133,16 +148,21 @@ export function describeInputContract(context: ContractContext): void {
         rotations.push(...variants(next, field, BAD_TIMES));
       }
       rotations.push(...variants(next, 'spentHashes', ['x', null, [3], ['']]));
+      for (const field of ['ip', 'userAgent'] as const) {
+        rotations.push(...variants(next, field, [7, {}, 'x'.repeat(513)]), without(next, field));
+      }
       const calls: Array<() => Promise<unknown>> = [
         ...BAD_IDS.map((sid) => () => store.getSession(sid as string)),
         ...BAD_IDS.map((sub) => () => store.listSessions(sub as string)),
-        ...BAD_IDS.map((sid) => () => store.rotateRefresh(sid as string, good.refreshHash, next)),
+        ...BAD_IDS.map(
+          (sid) => () => store.rotateRefresh(sid as string, good.refreshHash, 0, next),
+        ),
         ...[null, '', 5].map(
-          (hash) => () => store.rotateRefresh(good.sid, hash as unknown as string, next),
+          (hash) => () => store.rotateRefresh(good.sid, hash as unknown as string, 0, next),
         ),
         ...rotations.map(
           (value) => () =>
-            store.rotateRefresh(good.sid, good.refreshHash, value as RefreshRotation),
+            store.rotateRefresh(good.sid, good.refreshHash, 0, value as RefreshRotation),
         ),
         ...['sid', null, [42], [''], [LONG], [good.sid, 7]].map(
           (sids) => () => store.revokeSessions(sids as string[], T0, 'logout', []),
@@ -152,9 +172,16 @@ export function describeInputContract(context: ContractContext): void {
           (reason) => () => store.revokeSessions([good.sid], T0, reason as string, []),
         ),
         () => store.revokeSessions([good.sid], T0, 'logout', 'events' as unknown as []),
-        ...BAD_IDS.map((sub) => () => store.updateClaims(sub as string, { role: 'x' })),
+        ...BAD_IDS.map((sub) => () => store.bumpGeneration(sub as string, { role: 'x' })),
         ...BAD_CLAIMS.map(
-          (claims) => () => store.updateClaims(good.sub, claims as Record<string, unknown>),
+          (claims) => () => store.bumpGeneration(good.sub, claims as Record<string, unknown>),
+        ),
+        ...BAD_GENERATIONS.map(
+          (gen) => () => store.createSession(makeSession({ sub: good.sub }), gen as number),
+        ),
+        ...BAD_GENERATIONS.map(
+          (gen) => () =>
+            store.rotateRefresh(good.sid, good.refreshHash, gen as number, makeRotation(good)),
         ),
         ...BAD_IDS.map((sub) => () => store.getSubject(sub as string)),
         ...BAD_IDS.map((sub) => () => store.bumpGeneration(sub as string)),
@@ -186,7 +213,7 @@ export function describeInputContract(context: ContractContext): void {
     it('refuses an invalid event with ERR_REVOCATION_EVENT_INVALID, writing none of the batch', async () => {
       const store = context.store();
       const good = makeSession();
-      await store.createSession(good);
+      await createIn(store, good);
       const before = await snapshot(store, good);
       const valid = makeSessionEvent(good.sid);
       const broken: unknown[] = [

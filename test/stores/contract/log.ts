@@ -4,6 +4,8 @@ import type { RevocationEvent } from '../../../src/revocation/index.js';
 import type { StoredEvent } from '../../../src/stores/index.js';
 import {
   type ContractContext,
+  createIn,
+  expectCode,
   makeGlobalEvent,
   makeKeyEvent,
   makeSession,
@@ -60,7 +62,7 @@ export function describeLogContract(context: ContractContext): void {
       const b = makeSessionEvent(randomId());
       const c = makeSessionEvent(randomId());
       await store.appendEvents([a, a, b]);
-      await store.appendEvents([{ ...makeSessionEvent(randomId(), T0 + 5), id: a.id }, b]);
+      await store.appendEvents([{ ...a }, b]);
       await Promise.all(Array.from({ length: 10 }, () => store.appendEvents([c])));
       const read = ours(await store.readEvents(position, 1000), [a, b, c]);
       assert.deepEqual(
@@ -68,6 +70,36 @@ export function describeLogContract(context: ContractContext): void {
         [a, b, c],
       );
       assertIncreasing(read, position);
+    });
+
+    it('refuses a known id with other contents, writing nothing of the batch', async () => {
+      const store = context.store();
+      const { position } = await store.liveEvents(T0);
+      const a = makeSessionEvent(randomId());
+      await store.appendEvents([a]);
+      const impostor = { ...makeSessionEvent(randomId(), T0 + 5), id: a.id };
+      const innocent = makeSessionEvent(randomId());
+      await assert.rejects(
+        store.appendEvents([innocent, impostor]),
+        expectCode('ERR_STORE_EVENT_CONFLICT'),
+      );
+      await assert.rejects(
+        store.appendEvents([innocent, { ...innocent, until: innocent.until + 1 }]),
+        expectCode('ERR_STORE_EVENT_CONFLICT'),
+      );
+      const session = makeSession();
+      await createIn(store, session);
+      await assert.rejects(
+        store.revokeSessions([session.sid], T0, 'logout', [impostor]),
+        expectCode('ERR_STORE_EVENT_CONFLICT'),
+      );
+      await assert.rejects(store.revokeAll(T0, [impostor]), expectCode('ERR_STORE_EVENT_CONFLICT'));
+      assert.equal((await store.getSession(session.sid))?.revokedAt, null);
+      const read = ours(await store.readEvents(position, 1000), [a, innocent, impostor]);
+      assert.deepEqual(
+        read.map((stored) => stored.event),
+        [a],
+      );
     });
 
     it('stores every event of concurrent appends at distinct positions', async () => {
@@ -167,7 +199,7 @@ export function describeLogContract(context: ContractContext): void {
           makeSession({ ...far, revokedAt: cutoff + 0.25, revokedReason: 'logout' }),
           makeSession(far),
         ];
-        for (const session of [...gone, ...kept]) await store.createSession(session);
+        for (const session of [...gone, ...kept]) await createIn(store, session);
         const staying = makeTokenEvent(now + 0.5);
         await store.appendEvents([makeTokenEvent(now - 1), staying, makeTokenEvent(now)]);
         const newest = (await store.liveEvents(T0)).position;
@@ -204,8 +236,8 @@ export function describeLogContract(context: ContractContext): void {
         const now = T0 + 10;
         const ended = makeSession({ idleExpiresAt: now - 0.125 });
         const endsNow = makeSession({ idleExpiresAt: now });
-        await store.createSession(ended);
-        await store.createSession(endsNow);
+        await createIn(store, ended);
+        await createIn(store, endsNow);
         assert.deepEqual(await store.prune(now, 0), { sessions: 1, events: 0 });
         assert.equal(await store.getSession(ended.sid), null);
         assert.notEqual(await store.getSession(endsNow.sid), null);

@@ -3,11 +3,13 @@ import { describe, it } from 'node:test';
 import type { SessionRecord } from '../../../src/stores/index.js';
 import {
   type ContractContext,
+  createIn,
   makeRotation,
   makeSession,
   RICH_CLAIMS,
   randomId,
   randomSub,
+  rotateIn,
   T_PRECISE,
   T0,
   withFreshStore,
@@ -29,7 +31,7 @@ export function describeSessionContract(context: ContractContext): void {
         rotatedAt: T0 + 0.5,
         spentHashes: ['c', 'a', 'b', 'a0'],
       });
-      assert.deepEqual(await store.createSession(session), { created: true, gen: 0 });
+      assert.deepEqual(await createIn(store, session), { created: true, gen: 0 });
       assert.deepEqual(await store.getSession(session.sid), { ...session, gen: 0, banned: false });
     });
 
@@ -37,7 +39,7 @@ export function describeSessionContract(context: ContractContext): void {
       const store = context.store();
       const bare = makeSession({ device: null, ip: null, userAgent: null, claims: {} });
       const ended = makeSession({ revokedAt: T0 + 0.75, revokedReason: 'imported' });
-      for (const session of [bare, ended]) await store.createSession(session);
+      for (const session of [bare, ended]) await createIn(store, session);
       assert.deepEqual(await store.getSession(bare.sid), { ...bare, gen: 0, banned: false });
       assert.deepEqual(await store.getSession(ended.sid), { ...ended, gen: 0, banned: false });
       assert.deepEqual(await store.listSessions(ended.sub), []);
@@ -50,11 +52,49 @@ export function describeSessionContract(context: ContractContext): void {
     it('refuses a duplicate sid and keeps the first session untouched', async () => {
       const store = context.store();
       const session = makeSession();
-      await store.createSession(session);
+      await createIn(store, session);
       const twin = makeSession({ sid: session.sid, sub: randomSub(), device: 'other' });
-      assert.deepEqual(await store.createSession(twin), { created: false, reason: 'exists' });
+      assert.deepEqual(await createIn(store, twin), { created: false, reason: 'exists' });
       assert.deepEqual(await store.getSession(session.sid), { ...session, gen: 0, banned: false });
       assert.deepEqual(await store.listSessions(twin.sub), []);
+    });
+
+    it('is idempotent for the same record (a replayed call), and only while it lives', async () => {
+      const store = context.store();
+      const session = makeSession();
+      assert.deepEqual(await createIn(store, session), { created: true, gen: 0 });
+      assert.deepEqual(await createIn(store, session), { created: true, gen: 0 });
+      assert.deepEqual(await store.listSessions(session.sub), [session]);
+      // Same sid and hash under another subject is not a replay.
+      const impostor = { ...session, sub: randomSub() };
+      assert.deepEqual(await createIn(store, impostor), { created: false, reason: 'exists' });
+      await store.revokeSessions([session.sid], T0 + 1, 'logout', []);
+      assert.deepEqual(await createIn(store, session), { created: false, reason: 'exists' });
+      assert.equal((await store.getSession(session.sid))?.revokedReason, 'logout');
+    });
+
+    it("refuses with 'changed' when the subject's generation moved, storing nothing", async () => {
+      const store = context.store();
+      const session = makeSession();
+      await store.bumpGeneration(session.sub);
+      assert.deepEqual(await store.createSession(session, 0), {
+        created: false,
+        reason: 'changed',
+      });
+      assert.equal(await store.getSession(session.sid), null);
+      assert.deepEqual(await store.createSession(session, 2), {
+        created: false,
+        reason: 'changed',
+      });
+      assert.deepEqual(await store.createSession(session, 1), { created: true, gen: 1 });
+      // A ban is reported before a moved generation.
+      const banned = makeSession();
+      await store.setBanned(banned.sub, true, T0);
+      await store.bumpGeneration(banned.sub);
+      assert.deepEqual(await store.createSession(banned, 0), {
+        created: false,
+        reason: 'banned',
+      });
     });
 
     it('refuses a banned subject and stores nothing, until the ban is lifted', async () => {
@@ -62,11 +102,11 @@ export function describeSessionContract(context: ContractContext): void {
       const session = makeSession();
       await store.bumpGeneration(session.sub);
       await store.setBanned(session.sub, true, T0);
-      assert.deepEqual(await store.createSession(session), { created: false, reason: 'banned' });
+      assert.deepEqual(await createIn(store, session), { created: false, reason: 'banned' });
       assert.equal(await store.getSession(session.sid), null);
       assert.deepEqual(await store.listSessions(session.sub), []);
       await store.setBanned(session.sub, false, T0 + 1);
-      assert.deepEqual(await store.createSession(session), { created: true, gen: 1 });
+      assert.deepEqual(await createIn(store, session), { created: true, gen: 1 });
     });
 
     it("returns the subject's generation at creation and joins the current one on every read", async () => {
@@ -74,7 +114,7 @@ export function describeSessionContract(context: ContractContext): void {
       const session = makeSession();
       assert.equal(await store.bumpGeneration(session.sub), 1);
       assert.equal(await store.bumpGeneration(session.sub), 2);
-      assert.deepEqual(await store.createSession(session), { created: true, gen: 2 });
+      assert.deepEqual(await createIn(store, session), { created: true, gen: 2 });
       await store.bumpGeneration(session.sub);
       await store.setBanned(session.sub, true, T0);
       assert.deepEqual(await store.getSession(session.sid), { ...session, gen: 3, banned: true });
@@ -88,7 +128,7 @@ export function describeSessionContract(context: ContractContext): void {
       const store = context.store();
       const session = makeSession();
       const padded = { ...session, gen: 99, banned: true, extra: 'x' } as SessionRecord;
-      assert.deepEqual(await store.createSession(padded), { created: true, gen: 0 });
+      assert.deepEqual(await createIn(store, padded), { created: true, gen: 0 });
       assert.deepEqual(await store.getSession(session.sid), { ...session, gen: 0, banned: false });
       assert.deepEqual(await store.listSessions(session.sub), [session]);
     });
@@ -104,7 +144,7 @@ export function describeSessionContract(context: ContractContext): void {
         spentHashes: string[];
         device: string;
       } & SessionRecord;
-      await store.createSession(given);
+      await createIn(store, given);
       given.claims.tags.push('given');
       given.spentHashes.push('given');
       given.device = 'given';
@@ -138,7 +178,7 @@ export function describeSessionContract(context: ContractContext): void {
       });
       const revoked = makeSession({ sub, createdAt: T0 + 2 });
       for (const session of [older, newest, revoked, expired, newer, makeSession()]) {
-        await store.createSession(session);
+        await createIn(store, session);
       }
       await store.revokeSessions([revoked.sid], T0 + 4, 'logout', []);
       assert.deepEqual(await store.listSessions(sub), [newest, newer, older, expired]);
@@ -149,8 +189,8 @@ export function describeSessionContract(context: ContractContext): void {
       const sub = randomSub();
       const a = makeSession({ sub });
       const b = makeSession({ sub });
-      await store.createSession(a);
-      await store.createSession(b);
+      await createIn(store, a);
+      await createIn(store, b);
       const sids = (await store.listSessions(sub)).map((session) => session.sid);
       assert.deepEqual(sids.sort(), [a.sid, b.sid].sort());
       assert.deepEqual(await store.listSessions(randomSub()), []);
@@ -159,19 +199,31 @@ export function describeSessionContract(context: ContractContext): void {
     it('shows what rotations and claim updates wrote', async () => {
       const store = context.store();
       const session = makeSession();
-      await store.createSession(session);
+      await createIn(store, session);
       const next = makeRotation(session);
-      await store.rotateRefresh(session.sid, session.refreshHash, next);
-      await store.updateClaims(session.sub, { role: 'admin' });
+      await rotateIn(store, session.sid, session.refreshHash, next);
+      await store.bumpGeneration(session.sub, { role: 'admin' });
       assert.deepEqual(await store.listSessions(session.sub), [
-        { ...session, ...next, claims: { role: 'admin' } },
+        {
+          ...session,
+          ...next,
+          ip: session.ip,
+          userAgent: session.userAgent,
+          claims: { role: 'admin' },
+        },
       ]);
     });
   });
+  describe('persistent', () => {
+    it('says whether the store outlives this process, as a boolean', () => {
+      assert.equal(typeof context.store().persistent, 'boolean');
+    });
+  });
+
   describe('close', () => {
     it('resolves, and leaves the client to its owner (the teardown still works)', async () => {
       await withFreshStore(context, async (store) => {
-        await store.createSession(makeSession());
+        await createIn(store, makeSession());
         await store.close();
       });
     });

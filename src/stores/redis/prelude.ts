@@ -1,0 +1,151 @@
+import { REVOKE_EVERYTHING_REASON } from '../types.js';
+import { KEY_NAMES } from './keys.js';
+import { LuaScript } from './lua-script.js';
+
+// Every script takes the layout key as KEYS[1], the epoch hash as KEYS[2], and the same three
+// leading arguments: the layout version, the key prefix (to build the keys of sessions and subjects
+// found in data) and the session retention in seconds. Its own arguments start at ARGV[4].
+//
+// Redis runs a script alone: nothing else executes between its first and last command, which is
+// what makes each store method atomic, and one script is one round trip. Redis does not roll a
+// script back, so each one checks everything before its first write.
+//
+// Keys a script finds in data (the subject of a session, the sessions of a subject, the sessions
+// prune selects, the end index of a session's epoch) are built inside it from the prefix, so they
+// cannot be declared in KEYS. Redis allows that for scripts without flags, and on a Cluster they
+// share the prefix's hash tag, hence the slot of the declared keys, which is where ioredis sends
+// the script.
+//
+// Times travel as the strings JavaScript's String(n) made, and are written back as received:
+// Lua's tostring() keeps 14 significant digits and would lose a double's precision. Numbers
+// passed to redis.call() are formatted exactly by Redis itself, so integers may travel as numbers.
+//
+// Epochs (revokeAll): no script may touch every session, so each session records the epoch it was
+// created in, and revokeAll only ends the current epoch (KEYS[2]: `current` and, per ended epoch,
+// its end time). Every script that reads, lists, rotates or revokes a session asks whether its
+// epoch has ended, and if so treats it as revoked at that time.
+const PRELUDE = `
+local VERSION = ARGV[1]
+local PREFIX = ARGV[2]
+local RETENTION = tonumber(ARGV[3])
+-- Layout 1 is layout 2 without epochs: its sessions read as created in epoch 0, which is what
+-- they are. A write restamps it, so that a process of the old layout, which knows no epochs and
+-- would let a session a revokeAll ended rotate, is refused from then on.
+local UPGRADABLE = '1'
+local EPOCH_REASON = '${REVOKE_EVERYTHING_REASON}'
+-- No key needs to outlive the year 3000 (MAX_EVENT_TIME), and EXPIREAT takes integers only.
+local MAX_DEADLINE = 32503680000
+
+-- Refuses keys written by another layout version; a write stamps a fresh prefix with ours.
+local function check_layout(write)
+  local version = redis.call('GET', KEYS[1])
+  if not version or version == UPGRADABLE then
+    if write then redis.call('SET', KEYS[1], VERSION) end
+  elseif version ~= VERSION then
+    return redis.error_reply('REVOCABLE_LAYOUT ' .. version)
+  end
+  return nil
+end
+
+-- The earlier of two times, returned as given (b may be false: no time).
+local function earlier(a, b)
+  if b and tonumber(b) < tonumber(a) then return b end
+  return a
+end
+
+-- When the keys of a session that ended at this time may go: its end plus the retention.
+local function deadline(ended)
+  local at = math.ceil(tonumber(ended) + RETENTION)
+  if at > MAX_DEADLINE then at = MAX_DEADLINE end
+  return string.format('%d', at)
+end
+
+local function now()
+  return tonumber(redis.call('TIME')[1])
+end
+
+-- A subject's session index lives as long as its longest-lived session key.
+local function outlive(key, at)
+  local ttl = redis.call('TTL', key)
+  if ttl == -1 or tonumber(at) > now() + ttl then redis.call('EXPIREAT', key, at) end
+end
+
+local function session_key(sid) return PREFIX .. '${KEY_NAMES.session}' .. sid end
+local function subject_key(sub) return PREFIX .. '${KEY_NAMES.subject}' .. sub end
+local function sessions_key(sub) return PREFIX .. '${KEY_NAMES.subjectSessions}' .. sub end
+
+-- An epoch as the field name it has in KEYS[2] and in a session (a session without one, written
+-- by layout 1, is of epoch 0).
+local function epoch_name(epoch) return string.format('%d', tonumber(epoch or 0)) end
+
+local function current_epoch() return tonumber(redis.call('HGET', KEYS[2], 'current') or '0') end
+
+-- The time the revokeAll that ended this epoch ran, or false while the epoch is current.
+local function epoch_end(epoch) return redis.call('HGET', KEYS[2], epoch_name(epoch)) end
+
+-- The end index of the sessions of an epoch: epoch 0's is the one layout 1 had.
+local function ends_key(epoch)
+  local name = epoch_name(epoch)
+  if name == '0' then return PREFIX .. '${KEY_NAMES.ends}' end
+  return PREFIX .. '${KEY_NAMES.epochEnds}' .. name
+end
+
+-- Drops index entries of sessions whose keys Redis has expired by now, so that the index stays
+-- bounded even if prune() never runs.
+local function sweep_ends(epoch)
+  local before = '(' .. string.format('%d', now() - RETENTION - 1)
+  redis.call('ZREMRANGEBYSCORE', ends_key(epoch), '-inf', before)
+end
+
+-- A session's fields as stored, plus the revocation of a revokeAll that ended its epoch, unless it
+-- was revoked before that.
+local function session_fields(key)
+  local fields = redis.call('HGETALL', key)
+  if #fields == 0 then return fields end
+  local state = redis.call('HMGET', key, 'revokedAt', 'epoch')
+  if not state[1] then
+    local ended = epoch_end(state[2])
+    if ended then
+      fields[#fields + 1] = 'revokedAt'
+      fields[#fields + 1] = ended
+      fields[#fields + 1] = 'revokedReason'
+      fields[#fields + 1] = EPOCH_REASON
+    end
+  end
+  return fields
+end
+`;
+
+// KEYS[3..6] are log, log:ids, log:until, log:seq. The (id, until, body) triples start at
+// ARGV[from]. check_events runs before a script's first write: an id in the log with another body
+// refuses the whole call. append then adds every triple whose id is not in the log yet; INCR runs
+// inside the script, so positions are handed out in commit order.
+export const APPEND = `
+local function check_events(from)
+  for i = from, #ARGV, 3 do
+    local seq = redis.call('HGET', KEYS[4], ARGV[i])
+    if seq then
+      local body = redis.call('ZRANGE', KEYS[3], seq, seq, 'BYSCORE')[1]
+      if body and body ~= ARGV[i + 2] then return redis.error_reply('REVOCABLE_EVENT_CONFLICT') end
+    end
+  end
+  return nil
+end
+
+local function append(from)
+  for i = from, #ARGV, 3 do
+    local id, until_at, body = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    if redis.call('HEXISTS', KEYS[4], id) == 0 then
+      local seq = redis.call('INCR', KEYS[6])
+      redis.call('ZADD', KEYS[3], seq, body)
+      redis.call('HSET', KEYS[4], id, seq)
+      redis.call('ZADD', KEYS[5], until_at, id)
+    end
+  end
+end
+`;
+
+/** A script of the store: the shared prelude, then `body`. */
+export function script(name: string, body: string): LuaScript {
+  return new LuaScript(name, `${PRELUDE}${body}`);
+}
