@@ -1,7 +1,7 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { RevocationRule } from '../errors/token-revoked-error.js';
 import type { Clock } from '../lib/clock.js';
-import { parseRevocationEvent, type RevocationEvent } from './events.js';
+import { MAX_EVENT_TIME, parseRevocationEvent, type RevocationEvent } from './events.js';
 import { ExpiringHashSet } from './internal/expiring-hash-set.js';
 import { ExpiringStringMap } from './internal/expiring-string-map.js';
 import { GlobalCutoff } from './internal/global-cutoff.js';
@@ -31,6 +31,10 @@ const SUBJECT_HASH = 4;
 
 function invalidOption(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
+function notClaims(): RevocableError {
+  return invalidOption('check takes the claims object of a verified token.');
 }
 
 class MemoryRevocationIndex implements RevocationIndex {
@@ -117,6 +121,9 @@ class MemoryRevocationIndex implements RevocationIndex {
   }
 
   check(claims: RevocationClaims, kid?: string): RevocationRule | null {
+    // One typeof on the verify path; without it a null would surface as a raw TypeError from
+    // whichever rule reads a claim first.
+    if (typeof claims !== 'object' || claims === null) throw notClaims();
     const global = this.#global;
     if (
       global.until !== 0 &&
@@ -178,9 +185,23 @@ class MemoryRevocationIndex implements RevocationIndex {
   }
 
   markFresh(at?: number): void {
-    const time = at ?? this.now();
-    if (typeof time !== 'number' || !Number.isFinite(time)) {
-      throw invalidOption('markFresh takes epoch seconds.');
+    const now = this.now();
+    const time = at ?? now;
+    if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) {
+      throw invalidOption('markFresh takes epoch seconds, a finite non-negative number.');
+    }
+    // freshAt never moves back, so one time in the future would hold staleness at 0 for good and
+    // switch maxStaleness off without a word. Milliseconds are the likely mistake (Date.now()):
+    // any epoch-seconds value past the year 3000 is one.
+    if (time > MAX_EVENT_TIME) {
+      throw invalidOption(
+        'markFresh takes epoch seconds; this value is past the year 3000 in seconds, so it looks like milliseconds (divide Date.now() by 1000).',
+      );
+    }
+    if (time > now + this.clockSkew) {
+      throw invalidOption(
+        'markFresh was given a time later than now plus the clock skew: it would hide staleness.',
+      );
     }
     if (this.#freshAt === null || time > this.#freshAt) this.#freshAt = time;
   }

@@ -133,6 +133,7 @@ export interface RevocationIndex {
   /**
    * The rule that revokes a token, or null when it is live. Rules are checked in the order global,
    * key, token, session, subject. Synchronous, no I/O, no allocation when nothing matches.
+   * `claims` that are not an object throw `ERR_INVALID_ARGUMENT`.
    */
   check(claims: RevocationClaims, kid?: string): RevocationRule | null;
   /** Subscribes to applied events; returns the unsubscribe function. */
@@ -148,7 +149,12 @@ export interface RevocationIndex {
   load(bytes: Uint8Array): number;
   /** Removes expired entries now; returns how many. */
   prune(): number;
-  /** Records that the index heard from its source (a heartbeat, a caught-up log) at `at` or now. */
+  /**
+   * Records that the index heard from its source (a heartbeat, a caught-up log) at `at` (epoch
+   * seconds) or now. Never moves back. Throws `ERR_INVALID_ARGUMENT` for a value that is not a
+   * finite non-negative number, one past the year 3000 (milliseconds, most likely), or one later
+   * than now plus the clock skew: a time in the future would hide staleness for good.
+   */
   markFresh(at?: number): void;
   /** When the index last heard from its source, or null if never. */
   readonly freshAt: number | null;
