@@ -3,7 +3,6 @@ import type { RevocationRule } from '../errors/token-revoked-error.js';
 import type { Clock } from '../lib/clock.js';
 import { MAX_EVENT_TIME, parseRevocationEvent, type RevocationEvent } from './events.js';
 import { ExpiringHashSet } from './internal/expiring-hash-set.js';
-import { ExpiringStringMap } from './internal/expiring-string-map.js';
 import { GlobalCutoff } from './internal/global-cutoff.js';
 import { hashStringInto } from './internal/hash.js';
 import { resolveIndexOptions } from './internal/index-options.js';
@@ -43,7 +42,11 @@ class MemoryRevocationIndex implements RevocationIndex {
   readonly now: Clock;
   readonly #tokens = new ExpiringHashSet();
   readonly #sessions = new ExpiringHashSet();
-  readonly #keys = new ExpiringStringMap();
+  // Revoked kids, kept for good: a key verifies in every process whose ring still holds it, for as
+  // long as that ring does, so no lifetime bounds what its revocation must cover. They are few. A
+  // Set rather than a hashed table: a verifier hands over the same kid string object on every call
+  // (its parsed headers are cached), whose hash V8 keeps, so the lookup costs a few nanoseconds.
+  readonly #keys = new Set<string>();
   readonly #subjects: SubjectTable;
   readonly #global = new GlobalCutoff();
   readonly #listeners = new Set<RevocationListener>();
@@ -91,16 +94,17 @@ class MemoryRevocationIndex implements RevocationIndex {
         ? parsed.until
         : Math.max(parsed.until, parsed.at + this.maxAccessTokenLifetime + this.clockSkew);
     let changed = false;
-    if (until > deadline) {
+    if (parsed.kind === 'key') {
+      // Whatever its until says: an event from an older producer may carry a short one.
+      changed = !this.#keys.has(parsed.target);
+      if (changed) this.#keys.add(parsed.target);
+    } else if (until > deadline) {
       switch (parsed.kind) {
         case 'token':
           changed = this.#tokens.add(parsed.target, until, deadline);
           break;
         case 'session':
           changed = this.#sessions.add(parsed.target, until, deadline);
-          break;
-        case 'key':
-          changed = this.#keys.add(parsed.target, until);
           break;
         case 'subject':
           changed = this.#subjects.merge(parsed.target, cutoffOf(parsed, until), deadline);
@@ -132,10 +136,7 @@ class MemoryRevocationIndex implements RevocationIndex {
     ) {
       return 'global';
     }
-    if (typeof kid === 'string' && this.#keys.size !== 0) {
-      const until = this.#keys.untilOf(kid);
-      if (until !== 0 && until > this.#deadline()) return 'key';
-    }
+    if (typeof kid === 'string' && this.#keys.size !== 0 && this.#keys.has(kid)) return 'key';
     // Every key is hashed before any table is read: the reads then go out back to back, and on a
     // large index, where each one misses the CPU caches, their waits overlap instead of adding up.
     const tokens = this.#tokens;
@@ -204,6 +205,10 @@ class MemoryRevocationIndex implements RevocationIndex {
       );
     }
     if (this.#freshAt === null || time > this.#freshAt) this.#freshAt = time;
+  }
+
+  revokedKeys(): string[] {
+    return [...this.#keys];
   }
 
   get freshAt(): number | null {
@@ -278,7 +283,7 @@ class MemoryRevocationIndex implements RevocationIndex {
   #sweep(now: number): number {
     const deadline = now - this.clockSkew;
     let removed = 0;
-    for (const set of [this.#tokens, this.#sessions, this.#keys]) {
+    for (const set of [this.#tokens, this.#sessions]) {
       if (set.sweepDue(deadline)) removed += set.sweep(deadline);
     }
     if (this.#subjects.sweepDue(deadline)) removed += this.#subjects.sweep(deadline);

@@ -126,8 +126,9 @@ export interface RevocationIndex {
   /**
    * Validates an event (see `parseRevocationEvent`) and merges it: union for token, session and
    * key; maximum for cut-offs. Idempotent and commutative. Returns whether anything changed; an
-   * event that is already expired changes nothing. Invalid input throws
-   * `ERR_REVOCATION_EVENT_INVALID` and leaves the index as it was.
+   * event that is already expired changes nothing, except a key event: key entries are kept for
+   * good, whatever their `until`. Invalid input throws `ERR_REVOCATION_EVENT_INVALID` and leaves
+   * the index as it was.
    */
   apply(event: RevocationEvent): boolean;
   /**
@@ -147,8 +148,10 @@ export interface RevocationIndex {
    * tightened. A corrupt snapshot throws `ERR_REVOCATION_SNAPSHOT_INVALID` and changes nothing.
    */
   load(bytes: Uint8Array): number;
-  /** Removes expired entries now; returns how many. */
+  /** Removes expired entries now; returns how many. Key entries never expire. */
   prune(): number;
+  /** The revoked `kid`s, in the order first revoked (see `bindKeyRing`). */
+  revokedKeys(): string[];
   /**
    * Records that the index heard from its source (a heartbeat, a caught-up log) at `at` (epoch
    * seconds) or now. Never moves back. Throws `ERR_INVALID_ARGUMENT` for a value that is not a
