@@ -2,7 +2,7 @@ import { RevocableError } from '../errors/revocable-error.js';
 import type { RevocationRule } from '../errors/token-revoked-error.js';
 import type { Clock } from '../lib/clock.js';
 import { MAX_EVENT_TIME, parseRevocationEvent, type RevocationEvent } from './events.js';
-import { ExpiringHashSet } from './internal/expiring-hash-set.js';
+import { ExpiringHashSet, toStoredUntil } from './internal/expiring-hash-set.js';
 import { GlobalCutoff } from './internal/global-cutoff.js';
 import { hashStringInto } from './internal/hash.js';
 import { resolveIndexOptions } from './internal/index-options.js';
@@ -89,10 +89,15 @@ class MemoryRevocationIndex implements RevocationIndex {
     const now = this.now();
     const deadline = now - this.clockSkew;
     // A cut-off must outlive every token issued before it, whatever its producer computed.
-    const until =
+    const wanted =
       parsed.kind === 'token'
         ? parsed.until
         : Math.max(parsed.until, parsed.at + this.maxAccessTokenLifetime + this.clockSkew);
+    // Token and session entries keep whole seconds, rounded up; the event is judged by what would
+    // be kept, or an index rebuilt from the log would drop an event that a running index, which
+    // applied it earlier, still enforces.
+    const until =
+      parsed.kind === 'token' || parsed.kind === 'session' ? toStoredUntil(wanted) : wanted;
     let changed = false;
     if (parsed.kind === 'key') {
       // Whatever its until says: an event from an older producer may carry a short one.
@@ -205,6 +210,23 @@ class MemoryRevocationIndex implements RevocationIndex {
       );
     }
     if (this.#freshAt === null || time > this.#freshAt) this.#freshAt = time;
+  }
+
+  horizon(): number {
+    // S is the clock skew, L the longest access lifetime, t now. An entry is enforced while what
+    // it keeps, K, is later than t - S. A token entry keeps its until; a cut-off keeps
+    // U = max(until, at + L + S), so it may be enforced on account of its `at` alone, with an until
+    // as early as `at` (a producer configured with a shorter lifetime, or none). Token and session
+    // entries keep U rounded up to a whole second, and ceil(U) > t - S holds exactly when
+    // U > floor(t - S); subject and global cut-offs keep U itself, and U > t - S implies that too.
+    // So every enforced entry has U > floor(t - S): for a token, until > floor(t - S); for a
+    // cut-off, until > floor(t - S) or at > floor(t - S) - L - S, and until >= at (the parser
+    // refuses anything else) gives until > floor(t - S) - L - S in both cases. Nothing later will
+    // do: a session event with until = at just above floor(t - S) - L - S is still enforced. Key
+    // entries are kept for good and their events carry until = MAX_EVENT_TIME, which no horizon
+    // reaches. The horizon only moves forward, so an event dropped at an earlier one is never
+    // needed again.
+    return Math.floor(this.now() - this.clockSkew) - this.clockSkew - this.maxAccessTokenLifetime;
   }
 
   revokedKeys(): string[] {

@@ -150,6 +150,14 @@ export interface RevocationIndex {
   load(bytes: Uint8Array): number;
   /** Removes expired entries now; returns how many. Key entries never expire. */
   prune(): number;
+  /**
+   * The time x, epoch seconds, such that every event this index could still enforce, now or
+   * later, has `until > x`: `floor(now - clockSkew) - clockSkew - maxAccessTokenLifetime` (token
+   * and session entries keep whole seconds, rounded up). A
+   * store that keeps (and a rebuild that loads) the events with `until > index.horizon()` loses no
+   * revocation the running index would still enforce; see docs/revocation.md.
+   */
+  horizon(): number;
   /** The revoked `kid`s, in the order first revoked (see `bindKeyRing`). */
   revokedKeys(): string[];
   /**
