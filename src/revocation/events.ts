@@ -1,6 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { RevocationRule } from '../errors/token-revoked-error.js';
-import { isWellFormedText } from '../lib/text.js';
+import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { isValidated, markValidated } from './internal/validated-events.js';
 
 /** The version of the revocation event format this code reads and writes. */
@@ -118,10 +118,13 @@ function time(value: unknown, member: string): number {
 // An identifier must survive every encoding it meets (JSON, UTF-8 in the snapshot and the stores)
 // as exactly itself: a lone surrogate has no UTF-8 form and comes back as U+FFFD, so a revocation
 // of `user\ud800` would be restored as one of `user\ufffd` and the real target would be let through.
+// The same rule as the stores' ids: a target with a lone surrogate or a control character could
+// not be stored and read back as itself.
 function identifier(value: string, member: string): string {
   if (!isWellFormedText(value)) {
     throw invalid(`${member} must be well-formed UTF-16 (it has a lone surrogate).`);
   }
+  if (hasControlCharacter(value)) throw invalid(`${member} must not contain control characters.`);
   return value;
 }
 
