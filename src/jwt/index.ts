@@ -26,6 +26,7 @@ export {
   type KeyRingJwk,
   type KeyState,
 } from './keys.js';
+export { DEFAULT_MAX_PAYLOAD_DEPTH, type PayloadChecks } from './payload-checks.js';
 export {
   createSigner,
   type Signer,
@@ -35,6 +36,7 @@ export {
 } from './sign.js';
 export type { JwtClaims, JwtHeader, VerifiedJwt } from './types.js';
 export {
+  ACCESS_TOKEN_CLAIMS,
   ACCESS_TOKEN_TYP,
   createVerifier,
   DEFAULT_MAX_TOKEN_LENGTH,

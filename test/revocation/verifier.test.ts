@@ -96,7 +96,7 @@ describe('createRevocableVerifier', () => {
     const kid = ring.active.kid;
     // A token with no kid: verified by the ring's sole HS256 key, so that key's revocation applies.
     const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const input = `${segment({ alg: 'HS256', typ: 'at+jwt' })}.${segment({ sub: 'carol', iss: 'iss', aud: 'api', iat: now(), exp: now() + 60 })}`;
+    const input = `${segment({ alg: 'HS256', typ: 'at+jwt' })}.${segment({ sub: 'carol', iss: 'iss', aud: 'api', jti: 'j-carol', iat: now(), exp: now() + 60 })}`;
     const signature = createHmac('sha256', ring.active.verifyKey).update(input).digest('base64url');
     const kidless = `${input}.${signature}`;
     assert.equal(verifier.verify(kidless).sub, 'carol');
@@ -167,7 +167,9 @@ describe('createRevocableVerifier: staleness', () => {
         return accept;
       },
     });
-    const token = createSigner({ keys: ring, now }).sign({ sub: 'dave' });
+    const token = createSigner({ keys: ring, now, issuer: 'iss', audience: 'api' }).sign({
+      sub: 'dave',
+    });
     index.markFresh(T0 - 25);
     assert.equal(verifier.verify(token).sub, 'dave');
     accept = false;
