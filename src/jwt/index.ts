@@ -6,8 +6,9 @@
  * ```ts
  * import { KeyRing, createSigner, createVerifier } from 'revocable/jwt';
  * const ring = KeyRing.generate('EdDSA');
- * const token = createSigner({ keys: ring }).sign({ sub: 'u1' });
- * createVerifier({ keys: ring }).verify(token).sub; // 'u1'
+ * const options = { keys: ring, issuer: 'https://auth.example', audience: 'api' };
+ * const token = createSigner(options).sign({ sub: 'u1' });
+ * createVerifier(options).verify(token).sub; // 'u1'
  * ```
  * @module
  */

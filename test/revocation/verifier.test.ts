@@ -12,7 +12,7 @@ import {
   createTokenRevocation,
   type RevocationRule,
 } from '../../src/revocation/index.js';
-import { manualClock, newIndex, SKEW, T0, throwsCode, timingFor } from './helpers.js';
+import { LIFETIME, manualClock, newIndex, SKEW, T0, throwsCode, timingFor } from './helpers.js';
 
 function setUp(options: { maxStaleness?: number } = {}) {
   const now = manualClock();
@@ -129,6 +129,42 @@ describe('createRevocableVerifier', () => {
       () => createRevocableVerifier({ keys: ring, index, onStale: 'open' as never }),
       'ERR_INVALID_ARGUMENT',
     );
+  });
+});
+
+describe('createRevocableVerifier: token lifetime', () => {
+  it("refuses a token living longer than the index's maxAccessTokenLifetime, which it would outlive", () => {
+    const { verifier, ring, now, index } = setUp();
+    const longer = createSigner({
+      keys: ring,
+      issuer: 'iss',
+      audience: 'api',
+      now,
+      ttl: LIFETIME + 1,
+    });
+    const exact = createSigner({ keys: ring, issuer: 'iss', audience: 'api', now, ttl: LIFETIME });
+    assert.equal(verifier.verify(exact.sign({ sub: 'alice' })).sub, 'alice');
+    throwsCode(() => verifier.verify(longer.sign({ sub: 'alice' })), 'ERR_JWT_LIFETIME');
+    // A token with exp in the year 9999 is not an access token.
+    throwsCode(
+      () => verifier.verify(longer.sign({ sub: 'alice' }, { ttl: 253402300799 - now() })),
+      'ERR_JWT_LIFETIME',
+    );
+    // A shorter limit is allowed, a longer one is not; the clock skew is not added to it.
+    const shorter = createRevocableVerifier({
+      keys: ring,
+      index,
+      issuer: 'iss',
+      audience: 'api',
+      maxTokenLifetime: '5m',
+    });
+    throwsCode(() => shorter.verify(exact.sign({ sub: 'alice' })), 'ERR_JWT_LIFETIME');
+    for (const maxTokenLifetime of [LIFETIME + 1, LIFETIME + SKEW, '1h']) {
+      throwsCode(
+        () => createRevocableVerifier({ keys: ring, index, maxTokenLifetime }),
+        'ERR_INVALID_ARGUMENT',
+      );
+    }
   });
 });
 
