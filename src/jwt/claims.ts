@@ -49,8 +49,14 @@ export function isIssuedInFuture(iat: number, now: number, tolerance: number): b
 /**
  * Checks the registered claims against `now` (epoch seconds). Throws a {@link JwtClaimError} on the
  * first failure; returns nothing, so the verified claims object is handed back untouched.
+ * `plainText` says that the payload's text can hold no lone surrogate and no control character.
  */
-export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): void {
+export function checkClaims(
+  claims: JwtClaims,
+  rules: ClaimRules,
+  now: number,
+  plainText = false,
+): void {
   for (const claim of rules.required) {
     // Own members only: `constructor` or `toString` must not be "present" by way of the prototype.
     if (!Object.hasOwn(claims, claim)) {
@@ -80,9 +86,10 @@ export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): 
     );
   }
   if (rules.maxLifetime !== null) checkLifetime(exp, iat, rules.maxLifetime);
-  identifier(claims, 'sub', rules.identifiers);
-  identifier(claims, 'sid', rules.identifiers);
-  identifier(claims, 'jti', rules.identifiers);
+  const text = rules.identifiers && !plainText;
+  identifier(claims, 'sub', text);
+  identifier(claims, 'sid', text);
+  identifier(claims, 'jti', text);
   const iss = claims.iss;
   if (iss !== undefined && typeof iss !== 'string') throw invalid('iss', 'a string');
   if (rules.issuers !== null) {

@@ -95,39 +95,69 @@ function malformed(message: string): RevocableError {
 /**
  * Checks the structure of a parsed payload against its JSON text: nesting depth, `__proto__` and
  * `constructor` members, repeated member names. Runs on every verify, so it walks the parsed value
- * (cheap: a claims set is small and mostly flat) rather than scanning the text, and scans the text
- * in JavaScript only when the counting below cannot decide.
+ * (cheap: a claims set is small and mostly flat) and counts characters of the text with native
+ * searches; only when the counts cannot decide is the text scanned in JavaScript.
  */
 export function checkPayloadStructure(
   text: string,
   claims: Record<string, unknown>,
   rules: PayloadRules,
 ): void {
-  const strings = walk(claims, rules);
+  walk(claims, rules);
   if (!rules.duplicateMembers) return;
-  // Without a backslash, every '"' in the text delimits a string, so the text holds quotes / 2
-  // strings: its member names and its string values. The parsed value holds as many exactly when
-  // no name was repeated; a repeated one is dropped by JSON.parse with its value. Counting quotes
-  // is one native search per quote; escapes (rare in claims) need the exact scan, which decodes
+  // Both counts below need a text without a backslash: then every '"' delimits a string, and a
+  // string's text is its parsed value. Escapes (rare in claims) go to the exact scan, which decodes
   // names, so "a" and "\u0061" are found to be one name.
-  if (text.indexOf('\\') === -1 && quotes(text) === 2 * strings) return;
+  if (text.indexOf('\\') === -1) {
+    if (namesBeforeColons(text) === walkedNames) return;
+    if (quotes(text) === 2 * (walkedNames + walkedStrings)) return;
+  }
   if (hasDuplicateMember(text, false)) throw malformed('The payload repeats a member name.');
 }
 
+/**
+ * An upper bound on the member names in a text without a backslash, or -1 when it has none to
+ * give. Each member has one colon outside strings, right after its name's closing quote or after
+ * whitespace; a colon inside a string can follow a quote only if it opens the string. So once no
+ * colon follows whitespace, the colons that follow a quote are at least the members, and when they
+ * are no more than the names JSON.parse kept, no name was dropped as a repeat. A colon in a string
+ * value ("https://...") follows no quote and costs nothing: one native search per colon.
+ */
+function namesBeforeColons(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
+    const before = text.charCodeAt(at - 1);
+    if (before === 0x22 /* " */) count++;
+    else if (before === 0x20 || before === 0x09 || before === 0x0a || before === 0x0d) return -1;
+  }
+  return count;
+}
+
+/**
+ * The strings in a text without a backslash, counted by their quotes, matched against the member
+ * names and string values JSON.parse kept: a name it dropped as a repeat is a string too many.
+ * Decides what {@link namesBeforeColons} cannot (whitespace before a colon); one native search per
+ * quote.
+ */
 function quotes(text: string): number {
   let count = 0;
   for (let at = text.indexOf('"'); at !== -1; at = text.indexOf('"', at + 1)) count++;
   return count;
 }
 
+// What the last walk counted: member names, and string values. Module state rather than a
+// returned object, so that a verify allocates nothing for it; walk is synchronous.
+let walkedNames = 0;
+let walkedStrings = 0;
+
 /**
  * Walks the parsed payload, refusing what is too deep and (if the rules say so) `__proto__` and
- * `constructor` members; returns how many strings it holds, member names and string values. An
- * explicit stack, not recursion: with `maxDepth: Infinity`, nesting is bounded only by the token's
- * length.
+ * `constructor` members, and counts its member names and string values. An explicit stack, not
+ * recursion: with `maxDepth: Infinity`, nesting is bounded only by the token's length.
  */
-function walk(claims: Record<string, unknown>, rules: PayloadRules): number {
+function walk(claims: Record<string, unknown>, rules: PayloadRules): void {
   const { maxDepth, prototypeMembers } = rules;
+  let names = 0;
   let strings = 0;
   // Nested values waiting to be walked, each followed by its depth.
   let pending: unknown[] | null = null;
@@ -149,7 +179,7 @@ function walk(claims: Record<string, unknown>, rules: PayloadRules): number {
       // Own names only: what JSON.parse made. A name JSON.parse read as __proto__ is an own data
       // member, which a later copy or merge into another object would turn into its prototype.
       for (const name of Object.keys(object)) {
-        strings++;
+        names++;
         if (prototypeMembers && (name === '__proto__' || name === 'constructor')) {
           throw malformed(`The payload has a member named ${name}.`);
         }
@@ -162,10 +192,22 @@ function walk(claims: Record<string, unknown>, rules: PayloadRules): number {
         }
       }
     }
-    if (pending === null || pending.length === 0) return strings;
+    if (pending === null || pending.length === 0) break;
     depth = pending.pop() as number;
     value = pending.pop();
   }
+  walkedNames = names;
+  walkedStrings = strings;
+}
+
+/**
+ * Whether no string in a payload's text can hold a lone surrogate or a control character, so the
+ * checks of `sub`, `sid` and `jti` can be skipped: without a backslash there is no escape, JSON
+ * refuses raw C0 controls, and Node's decoder never yields a lone surrogate; when every byte became
+ * one character there is no C1 control (two bytes each in UTF-8); that leaves DEL.
+ */
+export function isPlainText(text: string, byteLength: number): boolean {
+  return byteLength === text.length && text.indexOf('\\') === -1 && text.indexOf('\u007f') === -1;
 }
 
 function tooDeep(maxDepth: number): RevocableError {

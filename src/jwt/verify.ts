@@ -5,7 +5,7 @@ import { checkClaims } from './claims.js';
 import { decodeJsonSegmentBytes, type ParsedHeader, parseHeader, parseJsonText } from './header.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
-import { checkPayloadStructure, type PayloadChecks } from './payload-checks.js';
+import { checkPayloadStructure, isPlainText, type PayloadChecks } from './payload-checks.js';
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
 import { timesHold, VerificationCache } from './verification-cache.js';
@@ -252,7 +252,8 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     }
     const claims = parseJsonText(text, 'payload') as JwtClaims;
     if (payload.structure) checkPayloadStructure(text, claims, payload);
-    checkClaims(claims, rules, currentTime());
+    const plain = rules.identifiers && isPlainText(text, payloadLength);
+    checkClaims(claims, rules, currentTime(), plain);
     if (cache !== null) cache.remember(signatureSegment, token, claims, parsed);
     accepted = parsed;
     return claims;

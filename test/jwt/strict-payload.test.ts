@@ -172,6 +172,9 @@ describe('payload rules: each refuses its attack and each relax option lets it t
         `${OPEN},"x":{"a" :1, "a"\n:2}}`,
         // A string value that starts with a colon, and names with a space before their colon.
         `${OPEN},"x":":","y" : 1,"y":2}`,
+        `${OPEN},"x":":a","y":1,"y":2}`,
+        `${OPEN},"scope":"read:users write:users","https://example.com/roles":["a:b"],"scope":""}`,
+        `{"iss":"${FULL.iss}","iss":"https://evil.example",${OPEN.slice(1)}}`,
       ],
     },
     {
