@@ -4,6 +4,7 @@
  * not know, so every segment is checked here before it is decoded; otherwise two different strings
  * could carry one signature or one payload.
  */
+import { isUtf8 } from 'node:buffer';
 
 const ALPHABET = /^[A-Za-z0-9_-]*$/;
 // The last character of a 2- or 3-character tail carries 4 or 2 unused bits; canonical encoders set
@@ -42,6 +43,15 @@ export function decodeCanonical(segment: string): number {
   // the canonical encoding of what it decoded is the segment itself only if the segment was
   // canonical.
   return scratch.toString('base64url', 0, length) === segment ? length : -1;
+}
+
+/**
+ * Whether the bytes of the last {@link decodeCanonical} are valid UTF-8. Exact but slower than
+ * {@link decodedText}, whose decoder replaces invalid bytes with U+FFFD: call it only when that text
+ * holds a U+FFFD.
+ */
+export function decodedIsUtf8(length: number): boolean {
+  return isUtf8(scratch.subarray(0, length));
 }
 
 /** The bytes of the last {@link decodeCanonical}, as UTF-8 text. */

@@ -1,4 +1,5 @@
 import { JwtClaimError } from '../errors/revocable-error.js';
+import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import type { JwtClaims } from './types.js';
 
 /** The claim checks of one verifier, fixed when it is created. */
@@ -7,6 +8,10 @@ export interface ClaimRules {
   readonly audiences: readonly string[] | null;
   readonly required: readonly string[];
   readonly tolerance: number;
+  /** Whether `sub`, `sid` and `jti` must be well-formed text without control characters. */
+  readonly identifiers: boolean;
+  /** The longest `exp - iat` accepted, in seconds; null for no limit. */
+  readonly maxLifetime: number | null;
 }
 
 function invalid(claim: string, what: string): JwtClaimError {
@@ -44,17 +49,18 @@ export function isIssuedInFuture(iat: number, now: number, tolerance: number): b
 /**
  * Checks the registered claims against `now` (epoch seconds). Throws a {@link JwtClaimError} on the
  * first failure; returns nothing, so the verified claims object is handed back untouched.
+ * `plainText` says that the payload's text can hold no lone surrogate and no control character.
  */
-export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): void {
+export function checkClaims(
+  claims: JwtClaims,
+  rules: ClaimRules,
+  now: number,
+  plainText = false,
+): void {
   for (const claim of rules.required) {
     // Own members only: `constructor` or `toString` must not be "present" by way of the prototype.
     if (!Object.hasOwn(claims, claim)) {
-      throw new JwtClaimError(
-        'ERR_JWT_CLAIM_MISSING',
-        `The ${claim} claim is required.`,
-        claim,
-        'missing',
-      );
+      throw missing(claim);
     }
   }
   const exp = numericDate(claims, 'exp');
@@ -79,18 +85,16 @@ export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): 
       'check_failed',
     );
   }
-  if (claims.sub !== undefined && typeof claims.sub !== 'string') throw invalid('sub', 'a string');
-  if (claims.jti !== undefined && typeof claims.jti !== 'string') throw invalid('jti', 'a string');
+  if (rules.maxLifetime !== null) checkLifetime(exp, iat, rules.maxLifetime);
+  const text = rules.identifiers && !plainText;
+  identifier(claims, 'sub', text);
+  identifier(claims, 'sid', text);
+  identifier(claims, 'jti', text);
   const iss = claims.iss;
   if (iss !== undefined && typeof iss !== 'string') throw invalid('iss', 'a string');
   if (rules.issuers !== null) {
     if (iss === undefined) {
-      throw new JwtClaimError(
-        'ERR_JWT_CLAIM_MISSING',
-        'The iss claim is required.',
-        'iss',
-        'missing',
-      );
+      throw missing('iss');
     }
     if (!rules.issuers.includes(iss)) {
       throw new JwtClaimError(
@@ -107,12 +111,7 @@ export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): 
   }
   if (rules.audiences !== null) {
     if (aud === undefined) {
-      throw new JwtClaimError(
-        'ERR_JWT_CLAIM_MISSING',
-        'The aud claim is required.',
-        'aud',
-        'missing',
-      );
+      throw missing('aud');
     }
     if (!audienceMatches(aud, rules.audiences)) {
       throw new JwtClaimError(
@@ -122,6 +121,47 @@ export function checkClaims(claims: JwtClaims, rules: ClaimRules, now: number): 
         'check_failed',
       );
     }
+  }
+}
+
+function missing(claim: string): JwtClaimError {
+  return new JwtClaimError(
+    'ERR_JWT_CLAIM_MISSING',
+    `The ${claim} claim is required.`,
+    claim,
+    'missing',
+  );
+}
+
+// exp - iat is the difference of two readings of the issuer's own clock, so no clock skew enters it.
+function checkLifetime(
+  exp: number | undefined,
+  iat: number | undefined,
+  maxLifetime: number,
+): void {
+  if (exp === undefined) throw missing('exp');
+  if (iat === undefined) throw missing('iat');
+  if (exp - iat > maxLifetime) {
+    throw new JwtClaimError(
+      'ERR_JWT_LIFETIME',
+      `The token lives longer than ${maxLifetime} seconds (exp - iat).`,
+      'exp',
+      'check_failed',
+    );
+  }
+}
+
+// sub, sid and jti are what revocations name. The revocation index and the stores key entries by
+// them: a lone surrogate has no UTF-8 form, so a store or a snapshot would keep some other string
+// (often with U+FFFD) and a revocation could miss the token or hit another; a control character
+// forges log lines. A non-string sid would be skipped by the index, so a session revocation would
+// miss the token: its type is checked whatever the rules say.
+function identifier(claims: JwtClaims, claim: 'sub' | 'sid' | 'jti', text: boolean): void {
+  const value = claims[claim];
+  if (value === undefined) return;
+  if (typeof value !== 'string') throw invalid(claim, 'a string');
+  if (text && (!isWellFormedText(value) || hasControlCharacter(value))) {
+    throw invalid(claim, 'well-formed text without control characters');
   }
 }
 

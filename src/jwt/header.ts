@@ -1,7 +1,8 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { type Algorithm, isAlgorithm } from './algorithms.js';
-import { decodeCanonical, decodedText } from './base64url.js';
-import { hasDuplicateTopLevelMember } from './json-members.js';
+import { decodeCanonical, decodedIsUtf8, decodedText } from './base64url.js';
+import { hasDuplicateMember } from './json-members.js';
 import type { JwtHeader } from './types.js';
 
 /** A header segment after parsing, with the fields the verifier reads on every call. */
@@ -63,7 +64,7 @@ export function parseJsonText(text: string, part: 'header' | 'payload'): Record<
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`The ${part} is not a JSON object.`);
   }
-  if (part === 'header' && hasDuplicateTopLevelMember(text)) {
+  if (part === 'header' && hasDuplicateMember(text, true)) {
     throw malformed('The header repeats a member name.');
   }
   return value as Record<string, unknown>;
@@ -74,7 +75,14 @@ export function parseJsonText(text: string, part: 'header' | 'payload'): Record<
  * on the key ring or the verifier's options.
  */
 export function parseHeader(segment: string): ParsedHeader {
-  const header = decodeJsonSegment(segment, 'header');
+  const length = decodeJsonSegmentBytes(segment, 'header');
+  const text = decodedText(length);
+  // Node's decoder turns every invalid byte into U+FFFD, so only a text holding one can be invalid.
+  // Another parser would read such bytes differently (or refuse them): two readings of one header.
+  if (text.includes('\uFFFD') && !decodedIsUtf8(length)) {
+    throw malformed('The header is not valid UTF-8.');
+  }
+  const header = parseJsonText(text, 'header');
   const alg = header.alg;
   if (typeof alg !== 'string') throw new RevocableError('ERR_JWT_ALG', 'The header has no alg.');
   if (!isAlgorithm(alg)) {
@@ -90,6 +98,11 @@ export function parseHeader(segment: string): ParsedHeader {
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
     throw malformed('The header kid must be a non-empty string of at most 256 characters.');
   }
+  // The kid reaches the revocation index (key revocations) and logs; a lone surrogate has no UTF-8
+  // form, so it would be stored or printed as some other kid, and a control character forges lines.
+  if (kid !== undefined && (!isWellFormedText(kid) || hasControlCharacter(kid))) {
+    throw malformed('The header kid must be well-formed text without control characters.');
+  }
   const typ = header.typ;
   if (typ !== undefined && typeof typ !== 'string')
     throw malformed('The header typ must be a string.');
@@ -97,11 +110,26 @@ export function parseHeader(segment: string): ParsedHeader {
     throw malformed('The header cty must be a string.');
   }
   return {
-    // Frozen: a verifier caches this object and hands it to every caller of a token with this
-    // header, so one caller must not be able to change what the next one sees.
-    header: Object.freeze(header) as JwtHeader,
+    // Frozen to the last nested member: a verifier caches this object and hands it to every caller
+    // of a token with this header, so one caller must not be able to change what the next one sees.
+    header: deepFreeze(header) as JwtHeader,
     alg,
     kid,
     typ: typ === undefined ? undefined : canonicalTyp(typ),
   };
+}
+
+/**
+ * Freezes a parsed JSON value and everything in it. Without recursion: a header's nesting is bounded
+ * only by the token's length, which could exhaust the stack.
+ */
+export function deepFreeze<T extends object>(root: T): T {
+  const pending: object[] = [root];
+  for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) {
+      if (typeof member === 'object' && member !== null) pending.push(member);
+    }
+  }
+  return root;
 }

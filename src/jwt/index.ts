@@ -6,8 +6,9 @@
  * ```ts
  * import { KeyRing, createSigner, createVerifier } from 'revocable/jwt';
  * const ring = KeyRing.generate('EdDSA');
- * const token = createSigner({ keys: ring }).sign({ sub: 'u1' });
- * createVerifier({ keys: ring }).verify(token).sub; // 'u1'
+ * const options = { keys: ring, issuer: 'https://auth.example', audience: 'api' };
+ * const token = createSigner(options).sign({ sub: 'u1' });
+ * createVerifier(options).verify(token).sub; // 'u1'
  * ```
  * @module
  */
@@ -26,6 +27,7 @@ export {
   type KeyRingJwk,
   type KeyState,
 } from './keys.js';
+export { DEFAULT_MAX_PAYLOAD_DEPTH, type PayloadChecks } from './payload-checks.js';
 export {
   createSigner,
   type Signer,
@@ -35,6 +37,7 @@ export {
 } from './sign.js';
 export type { JwtClaims, JwtHeader, VerifiedJwt } from './types.js';
 export {
+  ACCESS_TOKEN_CLAIMS,
   ACCESS_TOKEN_TYP,
   createVerifier,
   DEFAULT_MAX_TOKEN_LENGTH,

@@ -1,11 +1,12 @@
 /**
- * Lists the member names of the top-level object in a JSON text that `JSON.parse` has already
- * accepted, so duplicates can be found: `JSON.parse` silently keeps the last of two equal names,
- * and two parsers that keep different ones read two different headers from one signed token.
+ * Finds repeated member names in a JSON text that `JSON.parse` has already accepted: `JSON.parse`
+ * silently keeps the last of two equal names, and two parsers that keep different ones read two
+ * different headers or claims sets from one signed token. `topLevelOnly` looks only at the members
+ * of the outermost object; otherwise every object at every depth is checked.
  */
-export function hasDuplicateTopLevelMember(json: string): boolean {
-  const seen = new Set<string>();
-  let depth = 0;
+export function hasDuplicateMember(json: string, topLevelOnly: boolean): boolean {
+  // One set of names per open object; null for an open array (or an object not looked at).
+  const open: (Set<string> | null)[] = [];
   let index = 0;
   const end = json.length;
   while (index < end) {
@@ -26,17 +27,19 @@ export function hasDuplicateTopLevelMember(json: string): boolean {
       }
       const stringEnd = index; // the closing quote
       index++;
-      if (depth === 1 && nextSignificant(json, index) === 0x3a /* : */) {
+      const names = open.length === 0 ? null : open[open.length - 1]!;
+      if (names !== null && nextSignificant(json, index) === 0x3a /* : */) {
         const raw = json.slice(start, stringEnd + 1);
         // Escapes make "a" and "\u0061" the same name; decode before comparing.
         const name = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        if (seen.has(name)) return true;
-        seen.add(name);
+        if (names.has(name)) return true;
+        names.add(name);
       }
       continue;
     }
-    if (char === 0x7b /* { */ || char === 0x5b /* [ */) depth++;
-    else if (char === 0x7d /* } */ || char === 0x5d /* ] */) depth--;
+    if (char === 0x7b /* { */) open.push(topLevelOnly && open.length !== 0 ? null : new Set());
+    else if (char === 0x5b /* [ */) open.push(null);
+    else if (char === 0x7d /* } */ || char === 0x5d /* ] */) open.pop();
     index++;
   }
   return false;

@@ -1,26 +1,41 @@
 import { RevocableError } from '../errors/revocable-error.js';
-import { type Clock, systemClock } from '../lib/clock.js';
-import { parseDuration } from '../lib/duration.js';
-import { decodedText, isBase64Url } from './base64url.js';
-import { type ClaimRules, checkClaims } from './claims.js';
-import {
-  canonicalTyp,
-  decodeJsonSegmentBytes,
-  type ParsedHeader,
-  parseHeader,
-  parseJsonText,
-} from './header.js';
+import type { Clock } from '../lib/clock.js';
+import { decodedIsUtf8, decodedText, isBase64Url } from './base64url.js';
+import { checkClaims } from './claims.js';
+import { decodeJsonSegmentBytes, type ParsedHeader, parseHeader, parseJsonText } from './header.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
+import { checkPayloadStructure, isPlainText, type PayloadChecks } from './payload-checks.js';
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
-import { cacheCapacity, timesHold, VerificationCache } from './verification-cache.js';
+import { timesHold, VerificationCache } from './verification-cache.js';
+import { resolveVerifierOptions } from './verifier-options.js';
 
 /** The default maximum token length, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 
 /** The `typ` an access token carries (RFC 9068). */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/**
+ * The claims RFC 9068 section 2.2 requires in an access token, which an `at+jwt` verifier requires
+ * unless given its own `requiredClaims`. Every token revocable's signer makes with an issuer and an
+ * audience carries them.
+ *
+ * @example
+ * ```ts
+ * // Require one more claim than the default, keeping the RFC 9068 ones.
+ * createVerifier({ keys, requiredClaims: [...ACCESS_TOKEN_CLAIMS, 'sid'] });
+ * ```
+ */
+export const ACCESS_TOKEN_CLAIMS: readonly string[] = Object.freeze([
+  'iss',
+  'exp',
+  'aud',
+  'sub',
+  'iat',
+  'jti',
+]);
 
 /** Options for {@link createVerifier}. */
 export interface VerifierOptions {
@@ -38,8 +53,24 @@ export interface VerifierOptions {
   typ?: string | null;
   /** Seconds of clock skew forgiven on `exp`, `nbf` and `iat` (default 0). */
   clockTolerance?: number | string;
-  /** Claims that must be present (default `['exp']`). */
+  /**
+   * Claims that must be present. Default: with `typ` `at+jwt` (the default), the claims RFC 9068
+   * requires of an access token, {@link ACCESS_TOKEN_CLAIMS} (`iss`, `exp`, `aud`, `sub`, `iat`,
+   * `jti`); with another `typ` or `null`, `['exp']`. A list given here replaces the default.
+   */
   requiredClaims?: readonly string[];
+  /**
+   * The longest lifetime (`exp - iat`) accepted, in seconds or a string like `10m`; a token living
+   * longer is `ERR_JWT_LIFETIME`, and with this set `exp` and `iat` are required. Default: no limit
+   * (the revocable verifier sets its index's `maxAccessTokenLifetime`).
+   */
+  maxTokenLifetime?: number | string;
+  /**
+   * The payload rules (valid UTF-8, no repeated member names, no `__proto__` or `constructor`
+   * members, clean `sub` / `sid` / `jti`, a nesting limit), each on by default. Turn off only what
+   * another issuer's tokens need.
+   */
+  payloadChecks?: PayloadChecks;
   /** Maximum token length in characters (default 8192). */
   maxTokenLength?: number;
   /** The clock, in epoch seconds. */
@@ -65,25 +96,6 @@ export interface Verifier {
 // Headers repeat (one per key and typ), so a parsed header is kept by its segment. The bound stops a
 // stream of distinct forged headers from growing memory; clearing is cheap and rare.
 const HEADER_CACHE_LIMIT = 256;
-
-function toList(
-  value: string | readonly string[] | undefined,
-  name: string,
-): readonly string[] | null {
-  if (value === undefined) return null;
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    !list.every((item) => typeof item === 'string')
-  ) {
-    throw new RevocableError(
-      'ERR_INVALID_ARGUMENT',
-      `${name} must be a string or a non-empty array of strings.`,
-    );
-  }
-  return [...list];
-}
 
 /**
  * The verifier as other parts of revocable use it: `verify` returns the claims, and `lastHeader`
@@ -121,50 +133,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
 /** {@link createVerifier}'s work, for the parts of revocable that build on it. @internal */
 export function createVerifierCore(options: VerifierOptions): VerifierCore {
-  if (typeof options !== 'object' || options === null) {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'createVerifier needs an options object.');
-  }
-  const ring = options.keys;
-  if (typeof ring?.get !== 'function' || typeof ring.soleKeyFor !== 'function') {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'keys must be a KeyRing.');
-  }
-  const typOption = options.typ === undefined ? ACCESS_TOKEN_TYP : options.typ;
-  if (typOption !== null && (typeof typOption !== 'string' || typOption.length === 0)) {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'typ must be a non-empty string or null.');
-  }
-  const expectedTyp = typOption === null ? null : canonicalTyp(typOption);
-  const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  if (!Number.isInteger(maxLength) || maxLength < 16) {
-    throw new RevocableError(
-      'ERR_INVALID_ARGUMENT',
-      'maxTokenLength must be an integer of at least 16.',
-    );
-  }
-  const required = options.requiredClaims ?? ['exp'];
-  if (!Array.isArray(required) || !required.every((claim) => typeof claim === 'string')) {
-    throw new RevocableError(
-      'ERR_INVALID_ARGUMENT',
-      'requiredClaims must be an array of claim names.',
-    );
-  }
-  const rules: ClaimRules = {
-    issuers: toList(options.issuer, 'issuer'),
-    audiences: toList(options.audience, 'audience'),
-    required: [...required],
-    tolerance: parseDuration(options.clockTolerance ?? 0, 'clockTolerance'),
-  };
-  const now = options.now ?? systemClock;
-  if (typeof now !== 'function') {
-    throw new RevocableError(
-      'ERR_INVALID_ARGUMENT',
-      'now must be a function returning epoch seconds.',
-    );
-  }
-  const capacity = cacheCapacity(options.cache);
-  // The cache is emptied when the ring's revision changes; a ring without one could change unseen.
-  if (capacity !== 0 && typeof ring.revision !== 'number') {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'cache needs keys to be a KeyRing.');
-  }
+  const { ring, expectedTyp, maxLength, rules, payload, now, capacity } =
+    resolveVerifierOptions(options);
   const cache = capacity === 0 ? null : new VerificationCache(capacity, ring.revision);
   const headers = new Map<string, ParsedHeader>();
   // The header segment seen last, and its parse: most tokens a service sees share one header (one
@@ -275,8 +245,15 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
       throw new RevocableError('ERR_JWT_SIGNATURE', 'The signature does not verify.');
     }
     // Parsed only once the signature holds: nothing unauthenticated is parsed beyond the header.
-    const claims = parseJsonText(decodedText(payloadLength), 'payload') as JwtClaims;
-    checkClaims(claims, rules, currentTime());
+    const text = decodedText(payloadLength);
+    // Node's decoder turns every invalid byte into U+FFFD, so only a text holding one can be invalid.
+    if (payload.utf8 && text.includes('\uFFFD') && !decodedIsUtf8(payloadLength)) {
+      throw new RevocableError('ERR_JWT_MALFORMED', 'The payload is not valid UTF-8.');
+    }
+    const claims = parseJsonText(text, 'payload') as JwtClaims;
+    if (payload.structure) checkPayloadStructure(text, claims, payload);
+    const plain = rules.identifiers && isPlainText(text, payloadLength);
+    checkClaims(claims, rules, currentTime(), plain);
     if (cache !== null) cache.remember(signatureSegment, token, claims, parsed);
     accepted = parsed;
     return claims;

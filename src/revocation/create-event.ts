@@ -1,11 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import {
+  buildRevocationEvent,
   type GlobalRevocationEvent,
   type KeyRevocationEvent,
-  parseRevocationEvent,
+  MAX_EVENT_TIME,
+  type parseRevocationEvent,
   type RevocationEvent,
   type SessionRevocationEvent,
   type SubjectRevocationEvent,
@@ -52,6 +54,14 @@ export type RevocationInput = RevocationInputBase &
     | { kind: 'global' }
   );
 
+// Event ids come from a pool of random bytes filled in large blocks: one `randomBytes(16)` call
+// per event (a Buffer allocated, a trip into the crypto binding) was most of what making an event
+// cost. The ids are not secrets, only unique; each pool byte goes into one id and is never reused.
+const ID_BYTES = 16;
+const POOL_BYTES = ID_BYTES * 1024;
+const idPool = Buffer.allocUnsafe(POOL_BYTES);
+let idOffset = POOL_BYTES;
+
 /**
  * A new event id: 128 random bits, base64url (22 characters).
  *
@@ -61,7 +71,13 @@ export type RevocationInput = RevocationInputBase &
  * ```
  */
 export function newRevocationEventId(): string {
-  return randomBytes(16).toString('base64url');
+  if (idOffset === POOL_BYTES) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const start = idOffset;
+  idOffset = start + ID_BYTES;
+  return idPool.toString('base64url', start, start + ID_BYTES);
 }
 
 function clockOf(now: Clock | undefined): Clock {
@@ -72,10 +88,62 @@ function clockOf(now: Clock | undefined): Clock {
   return clock;
 }
 
+function inputOf<T>(input: T): T {
+  if (typeof input !== 'object' || input === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'A revocation needs an input object.');
+  }
+  return input;
+}
+
+// A producer passes the same timing with every event, often with string durations ('10m'): the
+// last string read for each member is remembered, so the pattern runs once, not once an event.
+// Keyed by the string itself, not the timing object, which its owner may change between calls.
+class DurationMemo {
+  #text: string | null = null;
+  #seconds = 0;
+  constructor(readonly what: string) {}
+  read(value: unknown): number {
+    if (typeof value === 'number') return parseDuration(value, this.what);
+    if (value === this.#text) return this.#seconds;
+    const seconds = parseDuration(value, this.what);
+    this.#text = value as string;
+    this.#seconds = seconds;
+    return seconds;
+  }
+}
+const lifetimeMemo = new DurationMemo('maxAccessTokenLifetime');
+const skewMemo = new DurationMemo('clockSkew');
+
+// The `until` of a cut-off made here: every token the revocation could affect has expired by then.
+function cutoffUntil(at: number, timing: RevocationTiming): number {
+  if (typeof timing !== 'object' || timing === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'A revocation needs its timing.');
+  }
+  return (
+    at +
+    lifetimeMemo.read(timing.maxAccessTokenLifetime) +
+    skewMemo.read(timing.clockSkew ?? DEFAULT_CLOCK_SKEW)
+  );
+}
+
+function tokenEvent(target: unknown, exp: unknown, at: number, id: string): TokenRevocationEvent {
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) {
+    throw new RevocableError(
+      'ERR_REVOCATION_EVENT_INVALID',
+      "Revocation event: a token revocation needs the token's exp.",
+    );
+  }
+  // A token that has already expired needs no entry; the event is still well-formed.
+  const until = exp > at ? exp : at;
+  return buildRevocationEvent('token', id, target, at, until, undefined) as TokenRevocationEvent;
+}
+
 /**
- * Makes one event of any kind. `until` is the token's `exp` for `token` (never before `at`), and
- * `at + maxAccessTokenLifetime + clockSkew` otherwise: by then every token the revocation could
- * affect has expired. The result passes {@link parseRevocationEvent}, or this throws its error.
+ * Makes one event of any kind. `until` is the token's `exp` for `token` (never before `at`),
+ * {@link MAX_EVENT_TIME} for `key` (a key revocation lasts as long as the key could verify
+ * anywhere, see {@link createKeyRevocation}), and `at + maxAccessTokenLifetime + clockSkew`
+ * otherwise: by then every token the revocation could affect has expired. The result passes
+ * {@link parseRevocationEvent}, or this throws its error.
  *
  * @example
  * ```ts
@@ -87,38 +155,35 @@ export function createRevocationEvent(
   input: RevocationInput,
   timing: RevocationTiming,
 ): RevocationEvent {
-  if (typeof input !== 'object' || input === null) {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'A revocation needs an input object.');
-  }
+  inputOf(input);
   const at = input.at ?? clockOf(timing?.now)();
   const id = input.id ?? newRevocationEventId();
-  if (input.kind === 'token') {
-    if (typeof input.exp !== 'number' || !Number.isFinite(input.exp)) {
-      throw new RevocableError(
-        'ERR_REVOCATION_EVENT_INVALID',
-        "Revocation event: a token revocation needs the token's exp.",
+  switch (input.kind) {
+    case 'token':
+      return tokenEvent(input.target, input.exp, at, id);
+    case 'key':
+      return buildRevocationEvent('key', id, input.target, at, MAX_EVENT_TIME, undefined);
+    case 'global':
+      return buildRevocationEvent('global', id, '', at, cutoffUntil(at, timing), undefined);
+    case 'subject':
+      return buildRevocationEvent(
+        'subject',
+        id,
+        input.target,
+        at,
+        cutoffUntil(at, timing),
+        input.gen,
       );
-    }
-    // A token that has already expired needs no entry; the event is still well-formed.
-    const until = Math.max(input.exp, at);
-    return parseRevocationEvent({ v: 1, id, kind: 'token', target: input.target, at, until });
+    default:
+      return buildRevocationEvent(
+        (input as { kind: unknown }).kind,
+        id,
+        (input as { target?: unknown }).target,
+        at,
+        cutoffUntil(at, timing),
+        undefined,
+      );
   }
-  const lifetime = parseDuration(timing?.maxAccessTokenLifetime, 'maxAccessTokenLifetime');
-  const skew = parseDuration(timing.clockSkew ?? DEFAULT_CLOCK_SKEW, 'clockSkew');
-  const until = at + lifetime + skew;
-  if (input.kind === 'global') {
-    return parseRevocationEvent({ v: 1, id, kind: 'global', target: '', at, until });
-  }
-  const event: Record<string, unknown> = {
-    v: 1,
-    id,
-    kind: input.kind,
-    target: input.target,
-    at,
-    until,
-  };
-  if (input.kind === 'subject' && input.gen !== undefined) event.gen = input.gen;
-  return parseRevocationEvent(event);
 }
 
 /**
@@ -133,11 +198,9 @@ export function createTokenRevocation(
   input: RevocationInputBase & { jti: string; exp: number },
   options: { now?: Clock } = {},
 ): TokenRevocationEvent {
-  const { jti, exp, ...base } = input;
-  return createRevocationEvent(
-    { ...base, kind: 'token', target: jti, exp },
-    { maxAccessTokenLifetime: 0, ...options },
-  ) as TokenRevocationEvent;
+  inputOf(input);
+  const at = input.at ?? clockOf(options?.now)();
+  return tokenEvent(input.jti, input.exp, at, input.id ?? newRevocationEventId());
 }
 
 /**
@@ -152,10 +215,17 @@ export function createSessionRevocation(
   input: RevocationInputBase & { sid: string },
   timing: RevocationTiming,
 ): SessionRevocationEvent {
-  const { sid, ...base } = input;
-  return createRevocationEvent(
-    { ...base, kind: 'session', target: sid },
-    timing,
+  inputOf(input);
+  const at = input.at ?? clockOf(timing?.now)();
+  const until = cutoffUntil(at, timing);
+  const id = input.id ?? newRevocationEventId();
+  return buildRevocationEvent(
+    'session',
+    id,
+    input.sid,
+    at,
+    until,
+    undefined,
   ) as SessionRevocationEvent;
 }
 
@@ -173,10 +243,17 @@ export function createSubjectRevocation(
   input: RevocationInputBase & { sub: string; gen?: number },
   timing: RevocationTiming,
 ): SubjectRevocationEvent {
-  const { sub, ...rest } = input;
-  return createRevocationEvent(
-    { ...rest, kind: 'subject', target: sub },
-    timing,
+  inputOf(input);
+  const at = input.at ?? clockOf(timing?.now)();
+  const until = cutoffUntil(at, timing);
+  const id = input.id ?? newRevocationEventId();
+  return buildRevocationEvent(
+    'subject',
+    id,
+    input.sub,
+    at,
+    until,
+    input.gen,
   ) as SubjectRevocationEvent;
 }
 
@@ -192,12 +269,19 @@ export function createGlobalRevocation(
   input: RevocationInputBase,
   timing: RevocationTiming,
 ): GlobalRevocationEvent {
-  return createRevocationEvent({ ...input, kind: 'global' }, timing) as GlobalRevocationEvent;
+  inputOf(input);
+  const at = input.at ?? clockOf(timing?.now)();
+  const until = cutoffUntil(at, timing);
+  const id = input.id ?? newRevocationEventId();
+  return buildRevocationEvent('global', id, '', at, until, undefined) as GlobalRevocationEvent;
 }
 
 /**
- * Revokes every token signed by one key. Retire the key in the ring as well: the index forgets the
- * entry once every token the key signed before `at` has expired.
+ * Revokes every token signed by one key, for good. Its `until` is {@link MAX_EVENT_TIME}: a key
+ * can verify tokens in any process whose ring still holds it, for as long as that ring does, so the
+ * revocation must outlive every lifetime. Stores keep an event in their log until its `until`,
+ * and indexes keep key entries whatever their `until` (they are few). {@link bindKeyRing} carries
+ * the retirement into each process's ring as well.
  *
  * @example
  * ```ts
@@ -209,6 +293,15 @@ export function createKeyRevocation(
   input: RevocationInputBase & { kid: string },
   timing: RevocationTiming,
 ): KeyRevocationEvent {
-  const { kid, ...base } = input;
-  return createRevocationEvent({ ...base, kind: 'key', target: kid }, timing) as KeyRevocationEvent;
+  inputOf(input);
+  const at = input.at ?? clockOf(timing?.now)();
+  const id = input.id ?? newRevocationEventId();
+  return buildRevocationEvent(
+    'key',
+    id,
+    input.kid,
+    at,
+    MAX_EVENT_TIME,
+    undefined,
+  ) as KeyRevocationEvent;
 }

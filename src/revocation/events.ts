@@ -1,5 +1,7 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { RevocationRule } from '../errors/token-revoked-error.js';
+import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
+import { isValidated, markValidated } from './internal/validated-events.js';
 
 /** The version of the revocation event format this code reads and writes. */
 export const REVOCATION_EVENT_VERSION = 1;
@@ -113,14 +115,79 @@ function time(value: unknown, member: string): number {
   return value;
 }
 
+// An identifier must survive every encoding it meets (JSON, UTF-8 in the snapshot and the stores)
+// as exactly itself: a lone surrogate has no UTF-8 form and comes back as U+FFFD, so a revocation
+// of `user\ud800` would be restored as one of `user\ufffd` and the real target would be let through.
+// The same rule as the stores' ids: a target with a lone surrogate or a control character could
+// not be stored and read back as itself.
+function identifier(value: string, member: string): string {
+  if (!isWellFormedText(value)) {
+    throw invalid(`${member} must be well-formed UTF-16 (it has a lone surrogate).`);
+  }
+  if (hasControlCharacter(value)) throw invalid(`${member} must not contain control characters.`);
+  return value;
+}
+
+/**
+ * Checks the members of one event and returns it frozen and recorded as checked. Every event this
+ * module hands out is made here, by the parser and by the `create*Revocation` helpers alike.
+ */
+export function buildRevocationEvent(
+  kind: unknown,
+  id: unknown,
+  target: unknown,
+  at: unknown,
+  until: unknown,
+  gen: unknown,
+): RevocationEvent {
+  if (!isKind(kind)) throw invalid('kind must be token, session, subject, global or key.');
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_EVENT_ID_LENGTH) {
+    throw invalid(`id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters.`);
+  }
+  identifier(id, 'id');
+  if (typeof target !== 'string') throw invalid('target must be a string.');
+  if (kind === 'global') {
+    if (target !== '') throw invalid("target must be '' for a global revocation.");
+  } else {
+    if (target.length === 0 || target.length > MAX_TARGET_LENGTH) {
+      throw invalid(
+        `target must be a non-empty string of at most ${MAX_TARGET_LENGTH} characters.`,
+      );
+    }
+    identifier(target, 'target');
+  }
+  const checkedAt = time(at, 'at');
+  const checkedUntil = time(until, 'until');
+  if (checkedUntil < checkedAt) throw invalid('until must not be before at.');
+  const event: WireEvent = {
+    v: REVOCATION_EVENT_VERSION,
+    id,
+    kind,
+    target,
+    at: checkedAt,
+    until: checkedUntil,
+  };
+  if (gen !== undefined) {
+    if (kind !== 'subject') throw invalid('gen is only for subject revocations.');
+    if (typeof gen !== 'number' || !Number.isSafeInteger(gen) || gen < 0) {
+      throw invalid('gen must be a non-negative safe integer.');
+    }
+    event.gen = gen;
+  }
+  return Object.freeze(markValidated(event as RevocationEvent));
+}
+
 /**
  * Checks an untrusted value (parsed JSON from the bus or the log) and returns it as a
  * {@link RevocationEvent}: a new, frozen object; the input is only read, each member once. Refuses
  * with `ERR_REVOCATION_EVENT_INVALID` anything but a version-1 event with exactly the members of
  * its kind: an unknown kind or version, an unknown member (a misspelt `gen` must not silently
  * weaken a revocation), a wrong type, a time that is not finite, negative or past the year 3000,
- * `until` before `at`, an empty or oversized (over 256 characters) target, a non-empty target for
- * `global`, `gen` that is not a non-negative safe integer or on another kind than `subject`.
+ * `until` before `at`, an empty or oversized (over 256 characters) target, an `id` or target that
+ * is not well-formed UTF-16 (a lone surrogate), a non-empty target
+ * for `global`, `gen` that is not a non-negative safe integer or on another kind than `subject`.
+ * An event this module made (or already parsed) is frozen and known to be valid: it is returned
+ * as it is.
  *
  * @example
  * ```ts
@@ -129,6 +196,7 @@ function time(value: unknown, member: string): number {
  * ```
  */
 export function parseRevocationEvent(value: unknown): RevocationEvent {
+  if (isValidated(value)) return value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('must be a JSON object.');
   }
@@ -138,34 +206,13 @@ export function parseRevocationEvent(value: unknown): RevocationEvent {
   const record = value as Record<string, unknown>;
   const own = (member: string): unknown =>
     Object.hasOwn(record, member) ? record[member] : undefined;
-  const v = own('v');
-  if (v !== REVOCATION_EVENT_VERSION) throw invalid('v must be 1 (an unknown version).');
+  if (own('v') !== REVOCATION_EVENT_VERSION) throw invalid('v must be 1 (an unknown version).');
   const kind = own('kind');
-  if (!isKind(kind)) throw invalid('kind must be token, session, subject, global or key.');
   const id = own('id');
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_EVENT_ID_LENGTH) {
-    throw invalid(`id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters.`);
-  }
   const target = own('target');
-  if (typeof target !== 'string') throw invalid('target must be a string.');
-  if (kind === 'global') {
-    if (target !== '') throw invalid("target must be '' for a global revocation.");
-  } else if (target.length === 0 || target.length > MAX_TARGET_LENGTH) {
-    throw invalid(`target must be a non-empty string of at most ${MAX_TARGET_LENGTH} characters.`);
-  }
-  const at = time(own('at'), 'at');
-  const until = time(own('until'), 'until');
-  if (until < at) throw invalid('until must not be before at.');
-  const gen = own('gen');
-  if (gen !== undefined) {
-    if (kind !== 'subject') throw invalid('gen is only for subject revocations.');
-    if (typeof gen !== 'number' || !Number.isSafeInteger(gen) || gen < 0) {
-      throw invalid('gen must be a non-negative safe integer.');
-    }
-  }
-  const event: WireEvent = { v: REVOCATION_EVENT_VERSION, id, kind, target, at, until };
-  if (gen !== undefined) event.gen = gen;
-  return Object.freeze(event) as RevocationEvent;
+  const at = own('at');
+  const until = own('until');
+  return buildRevocationEvent(kind, id, target, at, until, own('gen'));
 }
 
 /**
@@ -199,5 +246,6 @@ export function parseRevocationEventJson(text: string): RevocationEvent {
  * ```
  */
 export function serializeRevocationEvent(event: RevocationEvent): string {
+  // Every event is built with its members in that order, so the parsed one serializes as it is.
   return JSON.stringify(parseRevocationEvent(event));
 }

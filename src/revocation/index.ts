@@ -48,6 +48,7 @@ export {
   type TokenRevocationEvent,
 } from './events.js';
 export { SNAPSHOT_VERSION } from './internal/snapshot-codec.js';
+export { bindKeyRing } from './key-ring-binding.js';
 export { createRevocationIndex, restoreRevocationIndex } from './revocation-index.js';
 export type {
   RevocationClaims,

@@ -1,16 +1,15 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { RevocationRule } from '../errors/token-revoked-error.js';
 import type { Clock } from '../lib/clock.js';
-import { parseRevocationEvent, type RevocationEvent } from './events.js';
-import { ExpiringHashSet } from './internal/expiring-hash-set.js';
-import { ExpiringStringMap } from './internal/expiring-string-map.js';
+import { MAX_EVENT_TIME, parseRevocationEvent, type RevocationEvent } from './events.js';
+import { ExpiringHashSet, toStoredUntil } from './internal/expiring-hash-set.js';
 import { GlobalCutoff } from './internal/global-cutoff.js';
 import { hashStringInto } from './internal/hash.js';
 import { resolveIndexOptions } from './internal/index-options.js';
 import { decodeSnapshot, encodeSnapshot } from './internal/snapshot-codec.js';
 import { type IndexTables, mergeSnapshot, snapshotContents } from './internal/snapshot-merge.js';
 import { type SubjectCutoff, SubjectTable } from './internal/subject-table.js';
-import { issuedAt, NO_GENERATION } from './internal/token-times.js';
+import { NO_GENERATION } from './internal/token-times.js';
 import type {
   RevocationClaims,
   RevocationIndex,
@@ -33,13 +32,21 @@ function invalidOption(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
 }
 
+function notClaims(): RevocableError {
+  return invalidOption('check takes the claims object of a verified token.');
+}
+
 class MemoryRevocationIndex implements RevocationIndex {
   readonly maxAccessTokenLifetime: number;
   readonly clockSkew: number;
   readonly now: Clock;
   readonly #tokens = new ExpiringHashSet();
   readonly #sessions = new ExpiringHashSet();
-  readonly #keys = new ExpiringStringMap();
+  // Revoked kids, kept for good: a key verifies in every process whose ring still holds it, for as
+  // long as that ring does, so no lifetime bounds what its revocation must cover. They are few. A
+  // Set rather than a hashed table: a verifier hands over the same kid string object on every call
+  // (its parsed headers are cached), whose hash V8 keeps, so the lookup costs a few nanoseconds.
+  readonly #keys = new Set<string>();
   readonly #subjects: SubjectTable;
   readonly #global = new GlobalCutoff();
   readonly #listeners = new Set<RevocationListener>();
@@ -82,21 +89,27 @@ class MemoryRevocationIndex implements RevocationIndex {
     const now = this.now();
     const deadline = now - this.clockSkew;
     // A cut-off must outlive every token issued before it, whatever its producer computed.
-    const until =
+    const wanted =
       parsed.kind === 'token'
         ? parsed.until
         : Math.max(parsed.until, parsed.at + this.maxAccessTokenLifetime + this.clockSkew);
+    // Token and session entries keep whole seconds, rounded up; the event is judged by what would
+    // be kept, or an index rebuilt from the log would drop an event that a running index, which
+    // applied it earlier, still enforces.
+    const until =
+      parsed.kind === 'token' || parsed.kind === 'session' ? toStoredUntil(wanted) : wanted;
     let changed = false;
-    if (until > deadline) {
+    if (parsed.kind === 'key') {
+      // Whatever its until says: an event from an older producer may carry a short one.
+      changed = !this.#keys.has(parsed.target);
+      if (changed) this.#keys.add(parsed.target);
+    } else if (until > deadline) {
       switch (parsed.kind) {
         case 'token':
           changed = this.#tokens.add(parsed.target, until, deadline);
           break;
         case 'session':
           changed = this.#sessions.add(parsed.target, until, deadline);
-          break;
-        case 'key':
-          changed = this.#keys.add(parsed.target, until);
           break;
         case 'subject':
           changed = this.#subjects.merge(parsed.target, cutoffOf(parsed, until), deadline);
@@ -117,18 +130,22 @@ class MemoryRevocationIndex implements RevocationIndex {
   }
 
   check(claims: RevocationClaims, kid?: string): RevocationRule | null {
+    // One typeof on the verify path; without it a null would surface as a raw TypeError from
+    // whichever rule reads a claim first.
+    if (typeof claims !== 'object' || claims === null) throw notClaims();
     const global = this.#global;
+    // The rule of issuedAt (a missing or NaN iat is dead under any cut-off), written out here: a
+    // helper's double result is boxed whenever the compiler declines to inline it, which it does
+    // by budget once the subject lookup is inlined, and then every check allocated.
+    const iat = claims.iat;
     if (
       global.until !== 0 &&
-      issuedAt(claims) < global.at + this.clockSkew &&
+      !(typeof iat === 'number' && iat >= global.at + this.clockSkew) &&
       global.until > this.#deadline()
     ) {
       return 'global';
     }
-    if (typeof kid === 'string' && this.#keys.size !== 0) {
-      const until = this.#keys.untilOf(kid);
-      if (until !== 0 && until > this.#deadline()) return 'key';
-    }
+    if (typeof kid === 'string' && this.#keys.size !== 0 && this.#keys.has(kid)) return 'key';
     // Every key is hashed before any table is read: the reads then go out back to back, and on a
     // large index, where each one misses the CPU caches, their waits overlap instead of adding up.
     const tokens = this.#tokens;
@@ -178,11 +195,46 @@ class MemoryRevocationIndex implements RevocationIndex {
   }
 
   markFresh(at?: number): void {
-    const time = at ?? this.now();
-    if (typeof time !== 'number' || !Number.isFinite(time)) {
-      throw invalidOption('markFresh takes epoch seconds.');
+    const now = this.now();
+    const time = at ?? now;
+    if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) {
+      throw invalidOption('markFresh takes epoch seconds, a finite non-negative number.');
+    }
+    // freshAt never moves back, so one time in the future would hold staleness at 0 for good and
+    // switch maxStaleness off without a word. Milliseconds are the likely mistake (Date.now()):
+    // any epoch-seconds value past the year 3000 is one.
+    if (time > MAX_EVENT_TIME) {
+      throw invalidOption(
+        'markFresh takes epoch seconds; this value is past the year 3000 in seconds, so it looks like milliseconds (divide Date.now() by 1000).',
+      );
+    }
+    if (time > now + this.clockSkew) {
+      throw invalidOption(
+        'markFresh was given a time later than now plus the clock skew: it would hide staleness.',
+      );
     }
     if (this.#freshAt === null || time > this.#freshAt) this.#freshAt = time;
+  }
+
+  horizon(): number {
+    // S is the clock skew, L the longest access lifetime, t now. An entry is enforced while what
+    // it keeps, K, is later than t - S. A token entry keeps its until; a cut-off keeps
+    // U = max(until, at + L + S), so it may be enforced on account of its `at` alone, with an until
+    // as early as `at` (a producer configured with a shorter lifetime, or none). Token and session
+    // entries keep U rounded up to a whole second, and ceil(U) > t - S holds exactly when
+    // U > floor(t - S); subject and global cut-offs keep U itself, and U > t - S implies that too.
+    // So every enforced entry has U > floor(t - S): for a token, until > floor(t - S); for a
+    // cut-off, until > floor(t - S) or at > floor(t - S) - L - S, and until >= at (the parser
+    // refuses anything else) gives until > floor(t - S) - L - S in both cases. Nothing later will
+    // do: a session event with until = at just above floor(t - S) - L - S is still enforced. Key
+    // entries are kept for good and their events carry until = MAX_EVENT_TIME, which no horizon
+    // reaches. The horizon only moves forward, so an event dropped at an earlier one is never
+    // needed again.
+    return Math.floor(this.now() - this.clockSkew) - this.clockSkew - this.maxAccessTokenLifetime;
+  }
+
+  revokedKeys(): string[] {
+    return [...this.#keys];
   }
 
   get freshAt(): number | null {
@@ -257,7 +309,7 @@ class MemoryRevocationIndex implements RevocationIndex {
   #sweep(now: number): number {
     const deadline = now - this.clockSkew;
     let removed = 0;
-    for (const set of [this.#tokens, this.#sessions, this.#keys]) {
+    for (const set of [this.#tokens, this.#sessions]) {
       if (set.sweepDue(deadline)) removed += set.sweep(deadline);
     }
     if (this.#subjects.sweepDue(deadline)) removed += this.#subjects.sweep(deadline);

@@ -126,13 +126,15 @@ export interface RevocationIndex {
   /**
    * Validates an event (see `parseRevocationEvent`) and merges it: union for token, session and
    * key; maximum for cut-offs. Idempotent and commutative. Returns whether anything changed; an
-   * event that is already expired changes nothing. Invalid input throws
-   * `ERR_REVOCATION_EVENT_INVALID` and leaves the index as it was.
+   * event that is already expired changes nothing, except a key event: key entries are kept for
+   * good, whatever their `until`. Invalid input throws `ERR_REVOCATION_EVENT_INVALID` and leaves
+   * the index as it was.
    */
   apply(event: RevocationEvent): boolean;
   /**
    * The rule that revokes a token, or null when it is live. Rules are checked in the order global,
    * key, token, session, subject. Synchronous, no I/O, no allocation when nothing matches.
+   * `claims` that are not an object throw `ERR_INVALID_ARGUMENT`.
    */
   check(claims: RevocationClaims, kid?: string): RevocationRule | null;
   /** Subscribes to applied events; returns the unsubscribe function. */
@@ -146,9 +148,24 @@ export interface RevocationIndex {
    * tightened. A corrupt snapshot throws `ERR_REVOCATION_SNAPSHOT_INVALID` and changes nothing.
    */
   load(bytes: Uint8Array): number;
-  /** Removes expired entries now; returns how many. */
+  /** Removes expired entries now; returns how many. Key entries never expire. */
   prune(): number;
-  /** Records that the index heard from its source (a heartbeat, a caught-up log) at `at` or now. */
+  /**
+   * The time x, epoch seconds, such that every event this index could still enforce, now or
+   * later, has `until > x`: `floor(now - clockSkew) - clockSkew - maxAccessTokenLifetime` (token
+   * and session entries keep whole seconds, rounded up). A
+   * store that keeps (and a rebuild that loads) the events with `until > index.horizon()` loses no
+   * revocation the running index would still enforce; see docs/revocation.md.
+   */
+  horizon(): number;
+  /** The revoked `kid`s, in the order first revoked (see `bindKeyRing`). */
+  revokedKeys(): string[];
+  /**
+   * Records that the index heard from its source (a heartbeat, a caught-up log) at `at` (epoch
+   * seconds) or now. Never moves back. Throws `ERR_INVALID_ARGUMENT` for a value that is not a
+   * finite non-negative number, one past the year 3000 (milliseconds, most likely), or one later
+   * than now plus the clock skew: a time in the future would hide staleness for good.
+   */
   markFresh(at?: number): void;
   /** When the index last heard from its source, or null if never. */
   readonly freshAt: number | null;

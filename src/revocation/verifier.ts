@@ -56,7 +56,9 @@ export interface RevocableVerifierOptions extends VerifierOptions {
  *
  * The verifier's `clockTolerance` must not exceed the index's `clockSkew`: the index keeps a token
  * revocation until the token's `exp` plus the skew, and a verifier forgiving more would accept a
- * revoked token after the index forgot it.
+ * revoked token after the index forgot it. For the same reason `maxTokenLifetime` defaults to the
+ * index's `maxAccessTokenLifetime` and may not exceed it: a cut-off is remembered for that long
+ * after it is made, so a token living longer (`exp - iat`) is refused with `ERR_JWT_LIFETIME`.
  *
  * @example
  * ```ts
@@ -80,6 +82,23 @@ export function createRevocableVerifier(options: RevocableVerifierOptions): Veri
       "clockTolerance must not exceed the index's clockSkew.",
     );
   }
+  // The index forgets a session, subject or global cut-off once every token issued before it has
+  // expired, counting on no token living longer than maxAccessTokenLifetime; a longer-lived one
+  // would come back to life when its revocation is forgotten. The clock skew is not added: exp and
+  // iat are two readings of the issuer's clock, so their difference owes nothing to clock skew, and
+  // the index's two skew margins are already spent, one on an issuer clock ahead of the revoker's
+  // (iat compared with the cut-off) and one on this verifier's clockTolerance (exp compared with
+  // now). A limit of lifetime + skew would let a revoked token outlive its entry by up to the skew.
+  const maxTokenLifetime =
+    jwtOptions.maxTokenLifetime === undefined
+      ? index.maxAccessTokenLifetime
+      : parseDuration(jwtOptions.maxTokenLifetime, 'maxTokenLifetime');
+  if (maxTokenLifetime > index.maxAccessTokenLifetime) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      "maxTokenLifetime must not exceed the index's maxAccessTokenLifetime.",
+    );
+  }
   const bound = maxStaleness === undefined ? null : parseDuration(maxStaleness, 'maxStaleness');
   const policy = onStale ?? 'fail-closed';
   if (policy !== 'fail-closed' && typeof policy !== 'function') {
@@ -90,7 +109,11 @@ export function createRevocableVerifier(options: RevocableVerifierOptions): Veri
   }
   const ring = jwtOptions.keys;
   // Claims are judged on the index's clock unless the caller gave the verifier one.
-  const inner = createVerifierCore({ ...jwtOptions, now: jwtOptions.now ?? index.now });
+  const inner = createVerifierCore({
+    ...jwtOptions,
+    maxTokenLifetime,
+    now: jwtOptions.now ?? index.now,
+  });
   const verifyToken = inner.verify;
   const lastHeader = inner.lastHeader;
 

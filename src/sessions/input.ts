@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { isSessionId } from './refresh-token.js';
 
 const MAX_TEXT = 512;
@@ -17,14 +18,29 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'sgen',
 ]);
 
-/** A subject id: a non-empty string of at most 256 characters. */
-export function assertSubject(sub: unknown): asserts sub is string {
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+/**
+ * An identifier the manager stores and revokes (a subject, a jti): a non-empty string of at most
+ * 256 characters, well-formed, without control characters. Checked before anything is written: a
+ * cut-off must never bump a generation and then fail to log its event.
+ */
+export function assertIdentifier(value: unknown, what: string): asserts value is string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > 256 ||
+    !isWellFormedText(value) ||
+    hasControlCharacter(value)
+  ) {
     throw new RevocableError(
       'ERR_INVALID_ARGUMENT',
-      'A subject must be a non-empty string of at most 256 characters.',
+      `${what} must be a non-empty, well-formed string of at most 256 characters, without control characters.`,
     );
   }
+}
+
+/** A subject id, by {@link assertIdentifier}'s rule. */
+export function assertSubject(sub: unknown): asserts sub is string {
+  assertIdentifier(sub, 'A subject');
 }
 
 /** A session id as the manager makes them. */

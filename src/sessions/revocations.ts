@@ -9,7 +9,7 @@ import {
 } from '../revocation/create-event.js';
 import type { RevocationEvent } from '../revocation/events.js';
 import type { StoredSession } from '../stores/types.js';
-import { assertClaims, assertSessionId, assertSubject } from './input.js';
+import { assertClaims, assertIdentifier, assertSessionId, assertSubject } from './input.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionAuditEvent } from './types.js';
 
@@ -119,9 +119,7 @@ export function createRevocations(
       return cutOff(sub, 'logout-all');
     },
     async revokeToken(jti, exp) {
-      if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
-        throw new RevocableError('ERR_INVALID_ARGUMENT', 'jti must be a non-empty string.');
-      }
+      assertIdentifier(jti, 'jti');
       const at = now();
       const until = exp ?? at + config.accessTokenTtl + index.clockSkew;
       const event = createTokenRevocation({ jti, exp: until, at }, { now });

@@ -3,6 +3,7 @@ import { RevocableError } from '../errors/revocable-error.js';
 import { createSigner } from '../jwt/sign.js';
 import type { JwtClaims } from '../jwt/types.js';
 import { parseDuration } from '../lib/duration.js';
+import { bindKeyRing } from '../revocation/key-ring-binding.js';
 import type { StoredSession } from '../stores/types.js';
 import { assertClaims, assertOptionalText, assertSubject } from './input.js';
 import { resolveOptions, type SessionManagerOptions } from './options.js';
@@ -101,6 +102,9 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   }
 
   const revocations = createRevocations(config, audit);
+  // A key retired anywhere (an event from another process, a loaded snapshot) is retired in this
+  // manager's ring too, so it stops signing with it and its verifiers refuse it by the ring as well.
+  bindKeyRing(index, config.keys);
 
   async function login(sub: string, input: LoginInput = {}): Promise<TokenPair> {
     assertSubject(sub);

@@ -40,6 +40,8 @@ describe('the revocable binary', () => {
         ring,
         '--claims',
         '{"sub":"u1"}',
+        '--iss',
+        'https://auth.example',
         '--aud',
         'api',
       ]);

@@ -6,6 +6,9 @@ function headerOf(token: string): Record<string, unknown> {
   return parseJson(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
 }
 
+// What an access token needs besides what the signer adds (iat, exp, jti).
+const ACCESS = ['--claims', '{"sub":"u1"}', '--iss', 'https://auth.example', '--aud', 'api'];
+
 function refusal(code: string) {
   return { status: 1, stdout: `{"error":"${code}"}\n`, stderr: '' };
 }
@@ -52,7 +55,7 @@ describe('revocable token sign and verify', () => {
       const workspace = new Workspace();
       await workspace.generate('ring.json', '--alg', alg);
       workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
-      const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+      const token = await workspace.sign('ring.json', ...ACCESS);
       const result = await workspace.run('token', 'verify', '--keys', 'jwks.json', token);
       assert.equal(result.status, 0, result.stderr);
       assert.equal(parseJson(result.stdout).sub, 'u1');
@@ -83,7 +86,14 @@ describe('revocable token sign and verify', () => {
   it('refuses an expired token with ERR_JWT_EXPIRED, exit 1', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
-    const token = await workspace.sign('ring.json', '--ttl', '10m', '--now', String(NOW));
+    const token = await workspace.sign(
+      'ring.json',
+      ...ACCESS,
+      '--ttl',
+      '10m',
+      '--now',
+      String(NOW),
+    );
     const later = String(NOW + 600);
     assert.deepEqual(
       await workspace.run('token', 'verify', '--keys', 'ring.json', '--now', later, token),
@@ -109,7 +119,15 @@ describe('revocable token sign and verify', () => {
   it('refuses the wrong audience and the wrong issuer', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
-    const token = await workspace.sign('ring.json', '--iss', 'me', '--aud', 'api');
+    const token = await workspace.sign(
+      'ring.json',
+      '--claims',
+      '{"sub":"u1"}',
+      '--iss',
+      'me',
+      '--aud',
+      'api',
+    );
     const verify = (...options: string[]) =>
       workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
     assert.deepEqual(await verify('--aud', 'other'), refusal('ERR_JWT_AUDIENCE'));
@@ -146,6 +164,18 @@ describe('revocable token sign and verify', () => {
     assert.equal((await verify('--typ', 'any')).status, 0);
   });
 
+  it('demands the RFC 9068 claims of an access token unless --require lists others', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+    const verify = (...options: string[]) =>
+      workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
+    assert.deepEqual(await verify(), refusal('ERR_JWT_CLAIM_MISSING'));
+    assert.equal((await verify('--require', 'exp,sub, jti')).status, 0);
+    assert.equal((await verify('--require', 'none')).status, 0);
+    assert.deepEqual(await verify('--require', 'exp,aud'), refusal('ERR_JWT_CLAIM_MISSING'));
+  });
+
   it('refuses garbage with ERR_JWT_MALFORMED, exit 1', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
@@ -158,7 +188,7 @@ describe('revocable token sign and verify', () => {
   it('reads the token from stdin with -', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
-    const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+    const token = await workspace.sign('ring.json', ...ACCESS);
     const result = await workspace.runWithStdin(
       `${token}\n`,
       'token',
@@ -202,12 +232,12 @@ describe('key rotation and retirement, end to end', () => {
   it('after rotate, old tokens still verify and new tokens carry the new kid', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json', '--kid', 'old');
-    const before = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
+    const before = await workspace.sign('ring.json', ...ACCESS);
     workspace.files.set(
       'ring.json',
       await workspace.ok('keys', 'rotate', '--keys', 'ring.json', '--kid', 'new'),
     );
-    const after = await workspace.sign('ring.json', '--claims', '{"sub":"u2"}');
+    const after = await workspace.sign('ring.json', ...ACCESS);
     assert.equal(headerOf(before).kid, 'old');
     assert.equal(headerOf(after).kid, 'new');
     for (const token of [before, after]) {

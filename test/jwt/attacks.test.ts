@@ -26,7 +26,15 @@ import { signatureMatches } from '../../src/jwt/signature.js';
 
 const NOW = 1_800_000_000;
 const now = () => NOW;
-const CLAIMS = { sub: 'u1', iat: NOW, exp: NOW + 600 };
+// The claims RFC 9068 requires of an access token, which the default verifier demands.
+const CLAIMS = {
+  iss: 'https://issuer.example',
+  aud: 'api',
+  sub: 'u1',
+  jti: 'j1',
+  iat: NOW,
+  exp: NOW + 600,
+};
 
 function b64(input: string | Uint8Array): string {
   return Buffer.from(input).toString('base64url');
@@ -553,16 +561,19 @@ describe('header members revocable never accepts', () => {
     }
   });
 
-  it('a repeated payload member is accepted and the LAST one wins (RFC 7519 section 4, like JSON.parse)', () => {
+  it('a repeated payload member is ERR_JWT_MALFORMED; with duplicateMembers off the LAST one wins (RFC 7519 section 4, like JSON.parse)', () => {
     const header = { alg: 'HS256', ...AT, kid: 'hs' };
-    const claims = hsVerifier.verify(
-      forge(header, `{"sub":"first","exp":${NOW - 10},"sub":"last","exp":${NOW + 10}}`, hsSecret),
-    );
+    const full = JSON.stringify(CLAIMS).slice(1, -1);
+    const twice = `{${full},"sub":"first","exp":${NOW - 10},"sub":"last","exp":${NOW + 10}}`;
+    rejects(() => hsVerifier.verify(forge(header, twice, hsSecret)), 'ERR_JWT_MALFORMED');
+    const lenient = verifier(hsRing, { payloadChecks: { duplicateMembers: false } });
+    const claims = lenient.verify(forge(header, twice, hsSecret));
     assert.equal(claims.sub, 'last');
     assert.equal(claims.exp, NOW + 10);
     // And the other way round the last exp decides: expired.
     rejects(
-      () => hsVerifier.verify(forge(header, `{"exp":${NOW + 10},"exp":${NOW - 10}}`, hsSecret)),
+      () =>
+        lenient.verify(forge(header, `{${full},"exp":${NOW + 10},"exp":${NOW - 10}}`, hsSecret)),
       'ERR_JWT_EXPIRED',
     );
   });
@@ -676,6 +687,8 @@ describe('malformed tokens are ERR_JWT_MALFORMED', () => {
 describe('registered claims', () => {
   const header = { alg: 'HS256', ...AT, kid: 'hs' };
   const token = (claims: Record<string, unknown>) => forge(header, claims, hsSecret);
+  const without = (claim: string) =>
+    Object.fromEntries(Object.entries(CLAIMS).filter(([name]) => name !== claim));
 
   function claimError(fn: () => unknown, code: ErrorCode, claim: string, reason: string): void {
     const error = rejects(fn, code);
@@ -686,25 +699,25 @@ describe('registered claims', () => {
 
   it('exp: expired and exactly at exp are ERR_JWT_EXPIRED; within clockTolerance is accepted', () => {
     claimError(
-      () => hsVerifier.verify(token({ exp: NOW - 1 })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: NOW - 1 })),
       'ERR_JWT_EXPIRED',
       'exp',
       'check_failed',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: NOW })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: NOW })),
       'ERR_JWT_EXPIRED',
       'exp',
       'check_failed',
     );
-    assert.equal(hsVerifier.verify(token({ exp: NOW + 1 })).exp, NOW + 1);
+    assert.equal(hsVerifier.verify(token({ ...CLAIMS, exp: NOW + 1 })).exp, NOW + 1);
     const fractional = verifier(hsRing, { now: () => NOW + 0.25 });
-    rejects(() => fractional.verify(token({ exp: NOW })), 'ERR_JWT_EXPIRED');
+    rejects(() => fractional.verify(token({ ...CLAIMS, exp: NOW })), 'ERR_JWT_EXPIRED');
     const lenient = verifier(hsRing, { clockTolerance: 30 });
-    assert.equal(lenient.verify(token({ exp: NOW - 29 })).exp, NOW - 29);
-    rejects(() => lenient.verify(token({ exp: NOW - 30 })), 'ERR_JWT_EXPIRED');
+    assert.equal(lenient.verify(token({ ...CLAIMS, exp: NOW - 29 })).exp, NOW - 29);
+    rejects(() => lenient.verify(token({ ...CLAIMS, exp: NOW - 30 })), 'ERR_JWT_EXPIRED');
     assert.equal(
-      verifier(hsRing, { clockTolerance: '1m' }).verify(token({ exp: NOW - 59 })).exp,
+      verifier(hsRing, { clockTolerance: '1m' }).verify(token({ ...CLAIMS, exp: NOW - 59 })).exp,
       NOW - 59,
     );
   });
@@ -712,18 +725,18 @@ describe('registered claims', () => {
   it('nbf in the future is ERR_JWT_NOT_YET_VALID; at nbf or within tolerance is accepted', () => {
     const exp = NOW + 600;
     claimError(
-      () => hsVerifier.verify(token({ exp, nbf: NOW + 1 })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp, nbf: NOW + 1 })),
       'ERR_JWT_NOT_YET_VALID',
       'nbf',
       'check_failed',
     );
-    assert.equal(hsVerifier.verify(token({ exp, nbf: NOW })).nbf, NOW);
+    assert.equal(hsVerifier.verify(token({ ...CLAIMS, exp, nbf: NOW })).nbf, NOW);
     assert.equal(
-      verifier(hsRing, { clockTolerance: 5 }).verify(token({ exp, nbf: NOW + 5 })).nbf,
+      verifier(hsRing, { clockTolerance: 5 }).verify(token({ ...CLAIMS, exp, nbf: NOW + 5 })).nbf,
       NOW + 5,
     );
     rejects(
-      () => verifier(hsRing, { clockTolerance: 5 }).verify(token({ exp, nbf: NOW + 6 })),
+      () => verifier(hsRing, { clockTolerance: 5 }).verify(token({ ...CLAIMS, exp, nbf: NOW + 6 })),
       'ERR_JWT_NOT_YET_VALID',
     );
   });
@@ -731,14 +744,14 @@ describe('registered claims', () => {
   it('iat in the future beyond the tolerance is ERR_JWT_IAT_FUTURE', () => {
     const exp = NOW + 600;
     claimError(
-      () => hsVerifier.verify(token({ exp, iat: NOW + 1 })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp, iat: NOW + 1 })),
       'ERR_JWT_IAT_FUTURE',
       'iat',
       'check_failed',
     );
     const lenient = verifier(hsRing, { clockTolerance: 60 });
-    assert.equal(lenient.verify(token({ exp, iat: NOW + 60 })).iat, NOW + 60);
-    rejects(() => lenient.verify(token({ exp, iat: NOW + 61 })), 'ERR_JWT_IAT_FUTURE');
+    assert.equal(lenient.verify(token({ ...CLAIMS, exp, iat: NOW + 60 })).iat, NOW + 60);
+    rejects(() => lenient.verify(token({ ...CLAIMS, exp, iat: NOW + 61 })), 'ERR_JWT_IAT_FUTURE');
   });
 
   it('iss: a wrong issuer is ERR_JWT_ISSUER, a missing one ERR_JWT_CLAIM_MISSING, a non-string one ERR_JWT_CLAIM_INVALID', () => {
@@ -756,7 +769,7 @@ describe('registered claims', () => {
       'iss',
       'check_failed',
     );
-    claimError(() => v.verify(token(CLAIMS)), 'ERR_JWT_CLAIM_MISSING', 'iss', 'missing');
+    claimError(() => v.verify(token(without('iss'))), 'ERR_JWT_CLAIM_MISSING', 'iss', 'missing');
     claimError(
       () => v.verify(token({ ...CLAIMS, iss: ['https://a.example'] })),
       'ERR_JWT_CLAIM_INVALID',
@@ -799,7 +812,7 @@ describe('registered claims', () => {
       'aud',
       'check_failed',
     );
-    claimError(() => v.verify(token(CLAIMS)), 'ERR_JWT_CLAIM_MISSING', 'aud', 'missing');
+    claimError(() => v.verify(token(without('aud'))), 'ERR_JWT_CLAIM_MISSING', 'aud', 'missing');
     claimError(
       () => v.verify(token({ ...CLAIMS, aud: 7 })),
       'ERR_JWT_CLAIM_INVALID',
@@ -818,54 +831,57 @@ describe('registered claims', () => {
 
   it('claims of the wrong type are ERR_JWT_CLAIM_INVALID; a missing exp is ERR_JWT_CLAIM_MISSING', () => {
     claimError(
-      () => hsVerifier.verify(token({ exp: String(NOW + 600) })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: String(NOW + 600) })),
       'ERR_JWT_CLAIM_INVALID',
       'exp',
       'invalid',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: null })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: null })),
       'ERR_JWT_CLAIM_INVALID',
       'exp',
       'invalid',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: [NOW + 600] })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: [NOW + 600] })),
       'ERR_JWT_CLAIM_INVALID',
       'exp',
       'invalid',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: NOW + 600, nbf: 'now' })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: NOW + 600, nbf: 'now' })),
       'ERR_JWT_CLAIM_INVALID',
       'nbf',
       'invalid',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: NOW + 600, iat: true })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: NOW + 600, iat: true })),
       'ERR_JWT_CLAIM_INVALID',
       'iat',
       'invalid',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: NOW + 600, sub: 1 })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: NOW + 600, sub: 1 })),
       'ERR_JWT_CLAIM_INVALID',
       'sub',
       'invalid',
     );
     claimError(
-      () => hsVerifier.verify(token({ exp: NOW + 600, jti: {} })),
+      () => hsVerifier.verify(token({ ...CLAIMS, exp: NOW + 600, jti: {} })),
       'ERR_JWT_CLAIM_INVALID',
       'jti',
       'invalid',
     );
     // 1e400 parses as Infinity, which is not a NumericDate.
     rejects(
-      () => hsVerifier.verify(forge(header, '{"exp":1e400}', hsSecret)),
+      () =>
+        hsVerifier.verify(
+          forge(header, JSON.stringify(CLAIMS).replace(/"exp":\d+/, '"exp":1e400'), hsSecret),
+        ),
       'ERR_JWT_CLAIM_INVALID',
     );
     claimError(
-      () => hsVerifier.verify(token({ sub: 'u1' })),
+      () => hsVerifier.verify(token(without('exp'))),
       'ERR_JWT_CLAIM_MISSING',
       'exp',
       'missing',
@@ -880,18 +896,43 @@ describe('registered claims', () => {
   });
 
   it('required claims are looked up on the claims themselves, never on Object.prototype', () => {
-    const v = verifier(hsRing, { requiredClaims: ['exp', 'constructor', 'toString'] });
+    // The payload rule that refuses a constructor member is relaxed, to reach the lookup itself.
+    const v = verifier(hsRing, {
+      requiredClaims: ['exp', 'constructor', 'toString'],
+      payloadChecks: { prototypeMembers: false },
+    });
     claimError(() => v.verify(token(CLAIMS)), 'ERR_JWT_CLAIM_MISSING', 'constructor', 'missing');
     assert.equal(v.verify(token({ ...CLAIMS, constructor: 1, toString: 'x' })).sub, 'u1');
   });
 });
 
 describe('prototype pollution', () => {
-  it('__proto__ and constructor members in the header and the payload pollute nothing', () => {
+  const relaxed = verifier(hsRing, { payloadChecks: { prototypeMembers: false } });
+  const full = JSON.stringify(CLAIMS).slice(1);
+
+  it('__proto__ and constructor members in the payload are ERR_JWT_MALFORMED by default', () => {
+    const header = { alg: 'HS256', ...AT, kid: 'hs' };
+    for (const payloadText of [
+      `{"__proto__":{"admin":true},${full}`,
+      `{"constructor":{"prototype":{"polluted":2}},${full}`,
+      `{"x":{"__proto__":{"admin":true}},${full}`,
+      `{"x":[{"constructor":1}],${full}`,
+      `{"\\u005f_proto__":{"admin":true},${full}`,
+      `{"x":{"constructo\\u0072":1},${full}`,
+    ]) {
+      rejects(
+        () => hsVerifier.verify(forge(header, payloadText, hsSecret)),
+        'ERR_JWT_MALFORMED',
+        payloadText,
+      );
+    }
+  });
+
+  it('with prototypeMembers off, __proto__ and constructor in the header and the payload pollute nothing', () => {
     const headerText =
       '{"alg":"HS256","typ":"at+jwt","kid":"hs","__proto__":{"polluted":"header"},"constructor":{"prototype":{"polluted":"header"}}}';
-    const payloadText = `{"__proto__":{"polluted":1,"admin":true},"constructor":{"prototype":{"polluted":2}},"sub":"u1","exp":${NOW + 600}}`;
-    const { header, claims } = hsVerifier.verifyJwt(forge(headerText, payloadText, hsSecret));
+    const payloadText = `{"__proto__":{"polluted":1,"admin":true},"constructor":{"prototype":{"polluted":2}},${full}`;
+    const { header, claims } = relaxed.verifyJwt(forge(headerText, payloadText, hsSecret));
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(({} as Record<string, unknown>).admin, undefined);
     assert.equal(Object.getPrototypeOf(claims), Object.prototype);
@@ -903,18 +944,20 @@ describe('prototype pollution', () => {
       polluted: 1,
       admin: true,
     });
-    assert.deepEqual(Object.keys(claims), ['__proto__', 'constructor', 'sub', 'exp']);
+    assert.deepEqual(Object.keys(claims), ['__proto__', 'constructor', ...Object.keys(CLAIMS)]);
     assert.equal(header.alg, 'HS256');
     assert.equal(JSON.parse(JSON.stringify(claims)).sub, 'u1');
   });
 
-  it('a signer given such claims (from JSON.parse) signs them as plain members, and they verify', () => {
+  it('a signer given such claims (from JSON.parse) signs them as plain members; only the relaxed verifier takes them', () => {
     const claims = JSON.parse(
       '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}},"sub":"u1"}',
     );
-    const token = createSigner({ keys: hsRing, now }).sign(claims);
-    const verified = hsVerifier.verify(token);
-    assert.equal(verified.sub, 'u1');
+    const token = createSigner({ keys: hsRing, now, issuer: CLAIMS.iss, audience: 'api' }).sign(
+      claims,
+    );
+    rejects(() => hsVerifier.verify(token), 'ERR_JWT_MALFORMED');
+    assert.equal(relaxed.verify(token).sub, 'u1');
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
@@ -927,11 +970,13 @@ describe('prototype pollution', () => {
       'ERR_JWT_ALG',
     );
     const header = { alg: 'HS256', ...AT, kid: 'hs' };
-    rejects(
-      () =>
-        hsVerifier.verify(forge(header, `{"__proto__":{"exp":${NOW + 600}},"sub":"u1"}`, hsSecret)),
+    const { exp: _exp, ...noExp } = CLAIMS;
+    const payload = `{"__proto__":{"exp":${NOW + 600}},${JSON.stringify(noExp).slice(1)}`;
+    const error = rejects(
+      () => relaxed.verify(forge(header, payload, hsSecret)),
       'ERR_JWT_CLAIM_MISSING',
     );
+    assert.equal((error as JwtClaimError).claim, 'exp');
   });
 });
 

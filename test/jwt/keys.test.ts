@@ -21,7 +21,9 @@ import {
 
 const NOW = 1_800_000_000;
 const now = () => NOW;
-const CLAIMS = { sub: 'u1', iat: NOW, exp: NOW + 600 };
+const ISSUER = 'https://auth.example';
+// Every claim the default (at+jwt) verifier requires.
+const CLAIMS = { iss: ISSUER, aud: 'api', sub: 'u1', jti: 'j1', iat: NOW, exp: NOW + 600 };
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 function rejects(fn: () => unknown, code: ErrorCode, label?: string): RevocableError {
@@ -73,7 +75,7 @@ describe('generate and rotate', () => {
 
   it('rotate: the new key signs, the old one becomes verify-only and still verifies', () => {
     const ring = KeyRing.generate('EdDSA', { kid: 'k1' });
-    const signer = createSigner({ keys: ring, now });
+    const signer = createSigner({ keys: ring, now, issuer: ISSUER, audience: 'api' });
     const verifier = createVerifier({ keys: ring, now });
     const before = signer.sign({ sub: 'u1' });
     const fresh = ring.rotate(undefined, { kid: 'k2' });
@@ -125,7 +127,10 @@ describe('states', () => {
     assert.equal(retired.state, 'retired');
     rejects(() => verifier.verify(token), 'ERR_JWT_KEY_RETIRED');
     rejects(() => ring.active, 'ERR_KEYRING_NO_ACTIVE_KEY');
-    rejects(() => createSigner({ keys: ring, now }).sign({}), 'ERR_KEYRING_NO_ACTIVE_KEY');
+    rejects(
+      () => createSigner({ keys: ring, now, issuer: ISSUER, audience: 'api' }).sign({}),
+      'ERR_KEYRING_NO_ACTIVE_KEY',
+    );
     rejects(() => ring.rotate(), 'ERR_INVALID_ARGUMENT');
     rejects(() => ring.retire('missing'), 'ERR_KEYRING_KID_UNKNOWN');
     const fresh = ring.rotate('HS256');
@@ -372,7 +377,9 @@ describe('export', () => {
       assert.ok(restored.signKey !== null);
     }
     assert.equal(copy.active.kid, 'ed');
-    const token = createSigner({ keys: copy, now }).sign({ sub: 'u1' });
+    const token = createSigner({ keys: copy, now, issuer: ISSUER, audience: 'api' }).sign({
+      sub: 'u1',
+    });
     assert.equal(createVerifier({ keys: ring, now }).verify(token).sub, 'u1');
   });
 });
@@ -430,10 +437,14 @@ describe('fromJSON of bad documents', () => {
 describe('verifying with a ring read from the JWKS', () => {
   it('verifies like the issuer: the same tokens pass, the same forgeries fail', () => {
     const issuer = KeyRing.generate('ES256', { kid: 'one' });
-    const oldToken = createSigner({ keys: issuer, now }).sign({ sub: 'old' });
+    const oldToken = createSigner({ keys: issuer, now, issuer: ISSUER, audience: 'api' }).sign({
+      sub: 'old',
+    });
     issuer.rotate('RS256', { kid: 'two' });
     issuer.rotate('EdDSA', { kid: 'three' });
-    const newToken = createSigner({ keys: issuer, now }).sign({ sub: 'new' });
+    const newToken = createSigner({ keys: issuer, now, issuer: ISSUER, audience: 'api' }).sign({
+      sub: 'new',
+    });
     const server = KeyRing.fromJSON(JSON.parse(JSON.stringify(issuer.jwks())));
     for (const key of server.keys()) {
       assert.equal(key.state, 'verify-only');

@@ -32,7 +32,13 @@ describe('sign and verify round trip', () => {
 
   it('refuses an expired token with ERR_JWT_EXPIRED', () => {
     const ring = KeyRing.generate('HS256');
-    const token = createSigner({ keys: ring, now: () => 1000, ttl: '1m' }).sign({});
+    const token = createSigner({
+      keys: ring,
+      now: () => 1000,
+      ttl: '1m',
+      issuer: 'iss',
+      audience: 'api',
+    }).sign({ sub: 'u1' });
     const verifier = createVerifier({ keys: ring, now: () => 1060 });
     assert.throws(
       () => verifier.verify(token),

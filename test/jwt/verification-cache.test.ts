@@ -27,6 +27,8 @@ import {
 import { manualClock, newIndex, throwsCode, timingFor } from '../revocation/helpers.js';
 
 const T0 = 1_800_000_000;
+// The iss and aud every access token carries: the default verifier requires them (RFC 9068).
+const ISSUED = { issuer: 'https://auth.example', audience: 'api' };
 
 /** Signs with `key` whatever its state in the ring; `kid: false` leaves the kid out. */
 function signWith(key: JwtKey, claims: JwtClaims, options: { kid?: false } = {}): string {
@@ -53,7 +55,7 @@ describe('verification cache', () => {
   it('a second verify of a token returns the same frozen claims object', () => {
     const ring = KeyRing.generate('HS256');
     const now = manualClock(T0);
-    const token = createSigner({ keys: ring, now }).sign({ sub: 'u1', roles: ['user'] });
+    const token = createSigner({ keys: ring, ...ISSUED, now }).sign({ sub: 'u1', roles: ['user'] });
     const verifier = createVerifier({ keys: ring, now, cache: true });
     const first = verifier.verify(token);
     const second = verifier.verify(token);
@@ -73,7 +75,10 @@ describe('verification cache', () => {
   it('checks exp, nbf and iat again on every hit, with the same tolerance', () => {
     const ring = KeyRing.generate('HS256');
     const time = manualClock(T0);
-    const token = createSigner({ keys: ring, now: time, ttl: 60 }).sign({ nbf: T0 });
+    const token = createSigner({ keys: ring, ...ISSUED, now: time, ttl: 60 }).sign({
+      sub: 'u1',
+      nbf: T0,
+    });
     const verifier = createVerifier({ keys: ring, now: time, cache: true, clockTolerance: 5 });
     assert.equal(verifier.verify(token).exp, T0 + 60);
     time.advance(64);
@@ -89,7 +94,7 @@ describe('verification cache', () => {
       () => verifier.verify(token),
       (error) => isRevocableError(error, 'ERR_JWT_NOT_YET_VALID'),
     );
-    const issued = createSigner({ keys: ring, now: time }).sign({});
+    const issued = createSigner({ keys: ring, ...ISSUED, now: time }).sign({ sub: 'u1' });
     assert.equal(verifier.verify(issued).iat, T0 - 6);
     time.advance(-5);
     assert.equal(verifier.verify(issued).iat, T0 - 6);
@@ -103,8 +108,12 @@ describe('verification cache', () => {
   it('a key retired or added after the token was cached takes effect at once', () => {
     const ring = KeyRing.generate('HS256', { kid: 'a' });
     const now = manualClock(T0);
-    const withKid = createSigner({ keys: ring, now }).sign({ sub: 'u1' });
-    const withoutKid = signWith(ring.get('a')!, { sub: 'u2', exp: T0 + 600 }, { kid: false });
+    const withKid = createSigner({ keys: ring, ...ISSUED, now }).sign({ sub: 'u1' });
+    const withoutKid = signWith(
+      ring.get('a')!,
+      { sub: 'u2', iss: ISSUED.issuer, aud: ISSUED.audience, jti: 'j2', iat: T0, exp: T0 + 600 },
+      { kid: false },
+    );
     const verifier = createVerifier({ keys: ring, now, cache: true });
     assert.equal(verifier.verify(withKid).sub, 'u1');
     assert.equal(verifier.verify(withoutKid).sub, 'u2');
@@ -128,7 +137,7 @@ describe('verification cache', () => {
   it("a forgery that reuses a cached token's signature is checked in full and refused", () => {
     const ring = KeyRing.generate('HS256');
     const now = manualClock(T0);
-    const signer = createSigner({ keys: ring, now });
+    const signer = createSigner({ keys: ring, ...ISSUED, now });
     const token = signer.sign({ sub: 'u1' });
     const verifier = createVerifier({ keys: ring, now, cache: true });
     verifier.verify(token);
@@ -155,7 +164,7 @@ describe('verification cache', () => {
   it('keeps at most its capacity, dropping the oldest', () => {
     const ring = KeyRing.generate('HS256');
     const now = manualClock(T0);
-    const signer = createSigner({ keys: ring, now });
+    const signer = createSigner({ keys: ring, ...ISSUED, now });
     const tokens = [
       signer.sign({ sub: '1' }),
       signer.sign({ sub: '2' }),
@@ -184,7 +193,11 @@ describe('verification cache', () => {
       const now = manualClock();
       const ring = KeyRing.generate('HS256');
       const index = newIndex(now);
-      const token = createSigner({ keys: ring, now }).sign({ sub: 'u1', sid: 's1', sgen: 1 });
+      const token = createSigner({ keys: ring, ...ISSUED, now }).sign({
+        sub: 'u1',
+        sid: 's1',
+        sgen: 1,
+      });
       const verifier = createRevocableVerifier({ keys: ring, index, cache: true });
       const claims = verifier.verify(token);
       assert.equal(verifier.verify(token), claims);
@@ -198,9 +211,9 @@ describe('verification cache', () => {
   it("a hit hands the index its own token's kid, not the last verified token's", () => {
     const now = manualClock();
     const ring = KeyRing.generate('HS256', { kid: 'a' });
-    const first = createSigner({ keys: ring, now }).sign({ sub: 'u1' });
+    const first = createSigner({ keys: ring, ...ISSUED, now }).sign({ sub: 'u1' });
     ring.rotate('HS256', { kid: 'b' });
-    const second = createSigner({ keys: ring, now }).sign({ sub: 'u2' });
+    const second = createSigner({ keys: ring, ...ISSUED, now }).sign({ sub: 'u2' });
     const index = newIndex(now);
     const verifier = createRevocableVerifier({ keys: ring, index, cache: true });
     verifier.verify(first);

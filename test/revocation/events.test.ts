@@ -54,15 +54,12 @@ describe('revocation event helpers', () => {
     );
   });
 
-  it('session, key, subject, global: until = at + longest lifetime + skew', () => {
+  it('session, subject, global: until = at + longest lifetime + skew', () => {
     const until = T0 + 0.25 + LIFETIME + SKEW;
     const session = createSessionRevocation({ sid: 's1' }, timing);
     assert.equal(session.kind, 'session');
     assert.equal(session.target, 's1');
     assert.equal(session.until, until);
-    const key = createKeyRevocation({ kid: 'k1' }, timing);
-    assert.equal(key.kind, 'key');
-    assert.equal(key.until, until);
     const subject = createSubjectRevocation({ sub: 'u1', gen: 7 }, timing);
     assert.equal(subject.gen, 7);
     assert.equal(subject.until, until);
@@ -71,6 +68,59 @@ describe('revocation event helpers', () => {
     assert.equal(global.target, '');
     assert.equal(global.at, T0);
     assert.equal(global.until, T0 + LIFETIME + SKEW);
+  });
+
+  it('key: until is the latest event time, so the log keeps it as long as any ring may hold it', () => {
+    const key = createKeyRevocation({ kid: 'k1' }, timing);
+    assert.equal(key.kind, 'key');
+    assert.equal(key.target, 'k1');
+    assert.equal(key.at, T0 + 0.25);
+    assert.equal(key.until, MAX_EVENT_TIME);
+    const made = createRevocationEvent({ kind: 'key', target: 'k1', at: T0 }, timing);
+    assert.equal(made.until, MAX_EVENT_TIME);
+  });
+
+  it('helpers refuse targets and ids that are not well-formed UTF-16', () => {
+    for (const target of ['user\ud800', '\udc00', 'a\ud83d', '\ude00\ud83d']) {
+      throwsCode(
+        () => createSessionRevocation({ sid: target }, timing),
+        'ERR_REVOCATION_EVENT_INVALID',
+      );
+      throwsCode(
+        () => createTokenRevocation({ jti: target, exp: T0 + 60 }, { now }),
+        'ERR_REVOCATION_EVENT_INVALID',
+      );
+      throwsCode(
+        () => createSubjectRevocation({ sub: target }, timing),
+        'ERR_REVOCATION_EVENT_INVALID',
+      );
+      throwsCode(
+        () => createKeyRevocation({ kid: target }, timing),
+        'ERR_REVOCATION_EVENT_INVALID',
+      );
+      throwsCode(
+        () => createSessionRevocation({ sid: 's', id: target }, timing),
+        'ERR_REVOCATION_EVENT_INVALID',
+      );
+    }
+  });
+
+  it('reads string durations once and still sees a changed timing', () => {
+    const at = T0;
+    const tenMinutes = { maxAccessTokenLifetime: '10m', clockSkew: '5s', now };
+    assert.equal(createSessionRevocation({ sid: 's', at }, tenMinutes).until, at + 605);
+    assert.equal(createSessionRevocation({ sid: 's', at }, tenMinutes).until, at + 605);
+    tenMinutes.maxAccessTokenLifetime = '1h';
+    assert.equal(createSessionRevocation({ sid: 's', at }, tenMinutes).until, at + 3605);
+    tenMinutes.clockSkew = '0s';
+    assert.equal(createSubjectRevocation({ sub: 'u', at }, tenMinutes).until, at + 3600);
+    throwsCode(
+      () => createSessionRevocation({ sid: 's' }, { maxAccessTokenLifetime: '10 m' }),
+      'ERR_INVALID_ARGUMENT',
+    );
+    throwsCode(() => createSessionRevocation({ sid: 's' }, null as never), 'ERR_INVALID_ARGUMENT');
+    throwsCode(() => createSessionRevocation(null as never, timing), 'ERR_INVALID_ARGUMENT');
+    throwsCode(() => createTokenRevocation(undefined as never, { now }), 'ERR_INVALID_ARGUMENT');
   });
 
   it('createRevocationEvent dispatches on kind, takes at and id, and validates', () => {
@@ -97,9 +147,10 @@ describe('revocation event helpers', () => {
     );
   });
 
-  it('event ids are 128 random bits in base64url', () => {
-    const ids = new Set(Array.from({ length: 200 }, () => newRevocationEventId()));
-    assert.equal(ids.size, 200);
+  it('event ids are 128 random bits in base64url, distinct across refills of the pool', () => {
+    // More ids than one pool holds (1024), so the refill is crossed.
+    const ids = new Set(Array.from({ length: 3000 }, () => newRevocationEventId()));
+    assert.equal(ids.size, 3000);
     for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);
   });
 });
@@ -127,6 +178,29 @@ describe('parseRevocationEvent', () => {
     assert.equal(parseRevocationEvent({ ...valid, kind: 'subject', gen: 0 }).kind, 'subject');
   });
 
+  it('accepts well-formed targets of any script, astral characters and a leading BOM', () => {
+    for (const target of ['ü-ñ-中文', '😀', '\ufeffu', 'a\u00a0b', '\ud83d\ude00'.repeat(128)]) {
+      assert.equal(parseRevocationEvent({ ...valid, target }).target, target);
+    }
+  });
+
+  it('an event made here is known valid: parse returns it as is; a copy is checked again', () => {
+    const event = createSessionRevocation({ sid: 's1' }, { maxAccessTokenLifetime: 60 });
+    assert.equal(parseRevocationEvent(event), event);
+    assert.ok(Object.isFrozen(event));
+    assert.deepEqual(Reflect.ownKeys(event), ['v', 'id', 'kind', 'target', 'at', 'until']);
+    const parsed = parseRevocationEvent({ ...valid });
+    assert.equal(parseRevocationEvent(parsed), parsed);
+    throwsCode(
+      () => parseRevocationEvent({ ...event, target: 'x\ud800' }),
+      'ERR_REVOCATION_EVENT_INVALID',
+    );
+    throwsCode(
+      () => parseRevocationEvent(structuredClone({ ...event, until: event.at - 1 })),
+      'ERR_REVOCATION_EVENT_INVALID',
+    );
+  });
+
   const bad: [string, unknown][] = [
     ['null', null],
     ['a string', JSON.stringify(valid)],
@@ -142,6 +216,12 @@ describe('parseRevocationEvent', () => {
     ['an empty target', { ...valid, target: '' }],
     ['an oversized target', { ...valid, target: 'x'.repeat(257) }],
     ['a numeric target', { ...valid, target: 42 }],
+    ['a target with a lone high surrogate', { ...valid, target: 'user\ud800' }],
+    ['a target with a lone low surrogate', { ...valid, target: '\udc00user' }],
+    ['a target with reversed surrogates', { ...valid, target: '\ude00\ud83d' }],
+    ['a subject with a lone surrogate', { ...valid, kind: 'subject', target: '\ud800' }],
+    ['a kid with a lone surrogate', { ...valid, kind: 'key', target: 'kid\udbff' }],
+    ['an id with a lone surrogate', { ...valid, id: 'id\ud800' }],
     ['a global event with a target', { ...valid, kind: 'global', target: 'x' }],
     ['a global event without target', { ...valid, kind: 'global', target: undefined }],
     ['at NaN', { ...valid, at: Number.NaN }],

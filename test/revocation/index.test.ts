@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
+import { isRevocableError } from '../../src/errors/index.js';
 import {
   createGlobalRevocation,
   createKeyRevocation,
@@ -8,6 +9,7 @@ import {
   createSessionRevocation,
   createSubjectRevocation,
   createTokenRevocation,
+  MAX_EVENT_TIME,
   type RevocationEvent,
 } from '../../src/revocation/index.js';
 import { LIFETIME, manualClock, newIndex, SKEW, T0, throwsCode, timingFor } from './helpers.js';
@@ -187,7 +189,7 @@ describe('revocation index: expiry and pruning', () => {
     assert.equal(index.stats().tokens, 0);
   });
 
-  it('every kind expires at until + skew', () => {
+  it('every kind but key expires at until + skew', () => {
     const now = manualClock();
     const index = newIndex(now);
     const t = timingFor(now);
@@ -202,10 +204,11 @@ describe('revocation index: expiry and pruning', () => {
     assert.equal(index.check({ sub: 'u', iat: T0 + 1000, sgen: 0 }), 'subject');
     assert.equal(index.check({ iat: T0 - 1 }), 'global');
     now.set(T0 + LIFETIME + 2 * SKEW);
-    assert.equal(index.check(token, 'k'), null);
+    assert.equal(index.check(token), null);
+    assert.equal(index.check(token, 'k'), 'key', 'a key revocation is for good');
     assert.equal(index.size, 4);
-    assert.equal(index.prune(), 4);
-    assert.equal(index.size, 0);
+    assert.equal(index.prune(), 3);
+    assert.equal(index.size, 1);
   });
 
   it('sweeps by itself every sweepEvery applies, and after sweepAfter seconds', () => {
@@ -371,5 +374,42 @@ describe('revocation index: listeners and freshness', () => {
     assert.equal(index.staleness(), 2);
     assert.equal(index.stats().freshAt, T0 + 10);
     throwsCode(() => index.markFresh(Number.NaN), 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('markFresh refuses what would hide staleness: non-finite, milliseconds, the future', () => {
+    const now = manualClock();
+    const index = newIndex(now);
+    index.markFresh(T0 - 30);
+    const refuse = (value: unknown, pattern: RegExp) =>
+      assert.throws(
+        () => index.markFresh(value as number),
+        (error: unknown) =>
+          isRevocableError(error, 'ERR_INVALID_ARGUMENT') && pattern.test(error.message),
+        String(value),
+      );
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, '1']) {
+      refuse(value, /epoch seconds/);
+    }
+    // Date.now() handed over as is: milliseconds, and the message says so.
+    refuse(T0 * 1000, /milliseconds/);
+    refuse(MAX_EVENT_TIME + 1, /milliseconds/);
+    refuse(T0 + SKEW + 0.001, /clock skew/);
+    refuse(T0 + 3600, /clock skew/);
+    assert.equal(index.freshAt, T0 - 30, 'nothing refused was recorded');
+    // Up to the skew ahead is a heartbeat stamped by a clock that runs a little fast.
+    index.markFresh(T0 + SKEW);
+    assert.equal(index.freshAt, T0 + SKEW);
+    now.advance(SKEW + 20);
+    assert.equal(index.staleness(), 20, 'staleness still grows afterwards');
+  });
+
+  it('check refuses claims that are not an object with a typed error', () => {
+    const index = newIndex(manualClock());
+    index.apply(createGlobalRevocation({ at: T0 }, timingFor(manualClock())));
+    for (const value of [null, undefined, 'claims', 42, true]) {
+      throwsCode(() => index.check(value as never), 'ERR_INVALID_ARGUMENT', String(value));
+      throwsCode(() => index.check(value as never, 'kid'), 'ERR_INVALID_ARGUMENT');
+    }
+    assert.equal(index.check({ iat: T0 + 100 }), null);
   });
 });

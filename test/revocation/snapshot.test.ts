@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   createGlobalRevocation,
   createKeyRevocation,
   createSessionRevocation,
   createSubjectRevocation,
   createTokenRevocation,
+  parseRevocationEvent,
   type RevocationIndex,
   restoreRevocationIndex,
 } from '../../src/revocation/index.js';
@@ -155,6 +157,69 @@ describe('snapshot and restore', () => {
         }
       }
     }
+  });
+});
+
+describe('snapshot: every target an event may carry comes back as itself', () => {
+  const restore = (index: RevocationIndex, now: ManualClock) =>
+    restoreRevocationIndex(index.snapshot(), {
+      maxAccessTokenLifetime: LIFETIME,
+      clockSkew: SKEW,
+      now,
+    });
+
+  it('keeps a leading byte order mark, astral characters and 256-unit targets', () => {
+    const now = manualClock();
+    const index = newIndex(now);
+    const targets = ['\ufeffkid', '\ufeff', '😀-user', '\ud83d\ude00'.repeat(128), 'ü'.repeat(256)];
+    for (const target of targets) {
+      index.apply(createKeyRevocation({ kid: target }, timingFor(now)));
+      index.apply(createSubjectRevocation({ sub: target, at: T0 }, timingFor(now)));
+    }
+    const restored = restore(index, now);
+    for (const target of targets) {
+      assert.equal(restored.check({ iat: T0 + 100 }, target), 'key', JSON.stringify(target));
+      assert.equal(restored.check({ sub: target, iat: T0 - 1 }), 'subject');
+    }
+    assert.equal(restored.check({ iat: T0 + 100 }, 'kid'), null, 'the BOM is not dropped');
+    assert.equal(restored.check({ sub: 'kid', iat: T0 - 1 }), null);
+    assert.deepEqual(restored.snapshot(), index.snapshot());
+  });
+
+  it('any target parseRevocationEvent accepts survives a round trip, for every kind (fast-check)', () => {
+    const target = fc.oneof(
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }),
+      fc.string({ unit: 'binary', minLength: 120, maxLength: 260 }),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(target, { minLength: 1, maxLength: 8 }), (targets) => {
+        const now = manualClock();
+        const index = newIndex(now, { maxSubjectEntries: Number.POSITIVE_INFINITY });
+        const accepted: string[] = [];
+        for (const candidate of targets) {
+          const base = { v: 1, id: 'e', target: candidate, at: T0, until: T0 + LIFETIME };
+          let ok = true;
+          for (const kind of ['token', 'session', 'subject', 'key']) {
+            try {
+              index.apply(parseRevocationEvent({ ...base, kind }));
+            } catch {
+              ok = false;
+            }
+          }
+          if (ok) accepted.push(candidate);
+        }
+        const restored = restore(index, now);
+        for (const kept of accepted) {
+          assert.equal(restored.check({ iat: T0 + 100 }, kept), 'key');
+          assert.equal(restored.check({ jti: kept, iat: T0 + 100 }), 'token');
+          assert.equal(restored.check({ sid: kept, iat: T0 + 100 }), 'session');
+          assert.equal(restored.check({ sub: kept, iat: T0 - 1 }), 'subject');
+        }
+        assert.equal(restored.size, index.size);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -12,7 +12,7 @@ import {
   createTokenRevocation,
   type RevocationRule,
 } from '../../src/revocation/index.js';
-import { manualClock, newIndex, SKEW, T0, throwsCode, timingFor } from './helpers.js';
+import { LIFETIME, manualClock, newIndex, SKEW, T0, throwsCode, timingFor } from './helpers.js';
 
 function setUp(options: { maxStaleness?: number } = {}) {
   const now = manualClock();
@@ -96,7 +96,7 @@ describe('createRevocableVerifier', () => {
     const kid = ring.active.kid;
     // A token with no kid: verified by the ring's sole HS256 key, so that key's revocation applies.
     const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const input = `${segment({ alg: 'HS256', typ: 'at+jwt' })}.${segment({ sub: 'carol', iss: 'iss', aud: 'api', iat: now(), exp: now() + 60 })}`;
+    const input = `${segment({ alg: 'HS256', typ: 'at+jwt' })}.${segment({ sub: 'carol', iss: 'iss', aud: 'api', jti: 'j-carol', iat: now(), exp: now() + 60 })}`;
     const signature = createHmac('sha256', ring.active.verifyKey).update(input).digest('base64url');
     const kidless = `${input}.${signature}`;
     assert.equal(verifier.verify(kidless).sub, 'carol');
@@ -129,6 +129,42 @@ describe('createRevocableVerifier', () => {
       () => createRevocableVerifier({ keys: ring, index, onStale: 'open' as never }),
       'ERR_INVALID_ARGUMENT',
     );
+  });
+});
+
+describe('createRevocableVerifier: token lifetime', () => {
+  it("refuses a token living longer than the index's maxAccessTokenLifetime, which it would outlive", () => {
+    const { verifier, ring, now, index } = setUp();
+    const longer = createSigner({
+      keys: ring,
+      issuer: 'iss',
+      audience: 'api',
+      now,
+      ttl: LIFETIME + 1,
+    });
+    const exact = createSigner({ keys: ring, issuer: 'iss', audience: 'api', now, ttl: LIFETIME });
+    assert.equal(verifier.verify(exact.sign({ sub: 'alice' })).sub, 'alice');
+    throwsCode(() => verifier.verify(longer.sign({ sub: 'alice' })), 'ERR_JWT_LIFETIME');
+    // A token with exp in the year 9999 is not an access token.
+    throwsCode(
+      () => verifier.verify(longer.sign({ sub: 'alice' }, { ttl: 253402300799 - now() })),
+      'ERR_JWT_LIFETIME',
+    );
+    // A shorter limit is allowed, a longer one is not; the clock skew is not added to it.
+    const shorter = createRevocableVerifier({
+      keys: ring,
+      index,
+      issuer: 'iss',
+      audience: 'api',
+      maxTokenLifetime: '5m',
+    });
+    throwsCode(() => shorter.verify(exact.sign({ sub: 'alice' })), 'ERR_JWT_LIFETIME');
+    for (const maxTokenLifetime of [LIFETIME + 1, LIFETIME + SKEW, '1h']) {
+      throwsCode(
+        () => createRevocableVerifier({ keys: ring, index, maxTokenLifetime }),
+        'ERR_INVALID_ARGUMENT',
+      );
+    }
   });
 });
 
@@ -167,7 +203,9 @@ describe('createRevocableVerifier: staleness', () => {
         return accept;
       },
     });
-    const token = createSigner({ keys: ring, now }).sign({ sub: 'dave' });
+    const token = createSigner({ keys: ring, now, issuer: 'iss', audience: 'api' }).sign({
+      sub: 'dave',
+    });
     index.markFresh(T0 - 25);
     assert.equal(verifier.verify(token).sub, 'dave');
     accept = false;

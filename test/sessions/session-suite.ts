@@ -500,6 +500,36 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
       );
     });
 
+    it('an index rebuilt from the log at any moment refuses what the running index refuses', async () => {
+      // Token revocations are kept until the token's exp, and a verifier forgiving clock skew
+      // accepts it a little past that: a process rebuilt in that window must still know it.
+      const w = world();
+      const pair = await w.manager.login(subject());
+      const claims = w.verify(pair.accessToken);
+      const exp = claims.exp as number;
+      await w.manager.revokeToken(pair.jti, exp);
+      await w.manager.logout(pair.sid);
+      for (const offset of [-1, 0, 0.5, 2, 4.9]) {
+        w.clock.t = exp + offset;
+        const now = () => w.clock.t;
+        const rebuilt = createRevocationIndex({ maxAccessTokenLifetime: '10m', clockSkew: 5, now });
+        const { events } = await context.store.liveEvents(rebuilt.horizon());
+        for (const stored of events) rebuilt.apply(stored.event);
+        const lenient = createRevocableVerifier({
+          keys: w.ring,
+          index: rebuilt,
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          clockTolerance: 5,
+        });
+        assert.throws(
+          () => lenient.verify(pair.accessToken),
+          (error: unknown) => error instanceof TokenRevokedError,
+          `offset ${offset}`,
+        );
+      }
+    });
+
     it('refuses a persistent store without a shared refresh secret, saying why', () => {
       if (!context.store.persistent) return;
       const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });

@@ -515,7 +515,7 @@ if (missing !== null) {
       );
       await assert.rejects(
         store.appendEvents([{ ...makeSessionEvent(good.sid), id: 'id\u0000' }]),
-        INVALID,
+        expectCode('ERR_REVOCATION_EVENT_INVALID'),
       );
       await assert.rejects(store.revokeSessions([good.sid], T0, 'why\u0000', []), INVALID);
       assert.deepEqual(await store.getSession(good.sid), { ...good, gen: 0, banned: false });
@@ -620,8 +620,8 @@ if (missing !== null) {
       const session = makeSession({ claims });
       await store.createSession(session, 0);
       assert.deepEqual((await store.getSession(session.sid))?.claims, claims);
-      // An event's target is kept in its JSON text, where a NUL is an escape.
-      const event = { ...makeSessionEvent(session.sid), target: 'odd\u0000target' };
+      // An event's target is kept in its JSON text, with its escapes and astral characters.
+      const event = { ...makeSessionEvent(session.sid), target: 'odd\\u0000 🎮 target' };
       await store.appendEvents([event]);
       assert.deepEqual(
         (await store.readEvents(0, 10)).map((stored) => stored.event),

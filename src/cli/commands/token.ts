@@ -1,5 +1,6 @@
 import { isRevocableError } from '../../errors/index.js';
 import {
+  ACCESS_TOKEN_CLAIMS,
   ACCESS_TOKEN_TYP,
   createSigner,
   createVerifier,
@@ -104,9 +105,10 @@ const verify: Command = {
     path: 'token verify',
     summary: 'Verify a token and print its claims',
     description:
-      'Verifies the signature, the header typ and the registered claims. Prints the claims as ' +
-      'JSON and exits 0, or prints {"error":"<code>"} and exits 1. The key file may be a key ' +
-      'ring or a public JWKS.',
+      'Verifies the signature, the header typ, the payload and the registered claims. Prints the ' +
+      'claims as JSON and exits 0, or prints {"error":"<code>"} and exits 1. The key file may be ' +
+      'a key ring or a public JWKS. A typ at+jwt token must carry iss, exp, aud, sub, iat and jti ' +
+      'unless --require says otherwise.',
     options: {
       keys: { type: 'string', value: 'FILE', required: true, help: 'The key ring or JWKS file' },
       iss: {
@@ -131,6 +133,11 @@ const verify: Command = {
         value: 'DURATION',
         help: 'Clock skew forgiven on exp, nbf and iat (default 0)',
       },
+      require: {
+        type: 'string',
+        value: 'CLAIMS',
+        help: `Claims that must be present, comma-separated, or none (default ${ACCESS_TOKEN_CLAIMS.join(',')} for typ ${ACCESS_TOKEN_TYP}, else exp)`,
+      },
       now: NOW,
     },
     positionals: [TOKEN],
@@ -150,6 +157,16 @@ const verify: Command = {
     const tolerance = args.string('clock-tolerance');
     if (tolerance !== undefined) {
       options.clockTolerance = parseDurationOption(tolerance, '--clock-tolerance');
+    }
+    const required = args.string('require');
+    if (required !== undefined) {
+      options.requiredClaims =
+        required.trim() === 'none'
+          ? []
+          : required
+              .split(',')
+              .map((claim) => claim.trim())
+              .filter((claim) => claim !== '');
     }
     // Made before the token is read: a bad option is a usage error (exit 2), not a refusal.
     const verifier = createVerifier(options);

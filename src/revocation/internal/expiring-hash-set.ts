@@ -15,6 +15,7 @@ const SLOTS_PER_FILTER_WORD = 8;
 
 // The filter word and bits of a key are taken from its second lane, since the first one picks the
 // slot: bits 10 and up choose the word, bits 0-4 and 5-9 the two bits.
+// indexOfHash repeats these two inline; keep them in step.
 function filterWord(h2: number, filterMask: number): number {
   return (h2 >>> 10) & filterMask;
 }
@@ -87,8 +88,11 @@ export class ExpiringHashSet {
   indexOfHash(hashes: Uint32Array, at: number): number {
     const h1 = hashes[at]!;
     const h2 = hashes[at + 1]!;
-    const bits = filterBits(h2);
-    if ((this.#filter[filterWord(h2, this.#filterMask)]! & bits) !== bits) return -1;
+    // filterBits and filterWord written out: on the verify path, a uint32 lane handed to a call
+    // the compiler did not inline is boxed (it may not fit a small integer), and the compiler
+    // declines to inline by budget when this method is itself inlined into a large caller.
+    const bits = (1 << (h2 & 31)) | (1 << ((h2 >>> 5) & 31));
+    if ((this.#filter[(h2 >>> 10) & this.#filterMask]! & bits) !== bits) return -1;
     const slots = this.#slots;
     const mask = this.#mask;
     let slot = h1 & mask;

@@ -221,7 +221,9 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotContents {
 // Reads the length-prefixed UTF-8 targets (kids, subjects), refusing bad UTF-8 and lengths that a
 // revocation event could not have.
 class StringReader {
-  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM keeps a leading U+FEFF: it is part of the target, not a marker to strip, and a kid
+  // or subject that starts with one must come back as itself.
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
   constructor(
     readonly bytes: Uint8Array,
@@ -247,8 +249,9 @@ class StringReader {
         },
       );
     }
-    if (text.length === 0 || text.length > MAX_TARGET_LENGTH)
-      throw corrupt('a target is too long.');
+    if (text.length === 0 || text.length > MAX_TARGET_LENGTH) {
+      throw corrupt('a target is empty or too long.');
+    }
     return [text, next];
   }
 }

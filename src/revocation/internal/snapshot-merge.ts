@@ -1,5 +1,5 @@
+import { MAX_EVENT_TIME } from '../events.js';
 import type { ExpiringHashSet } from './expiring-hash-set.js';
-import type { ExpiringStringMap } from './expiring-string-map.js';
 import type { GlobalCutoff } from './global-cutoff.js';
 import type { SnapshotContents } from './snapshot-codec.js';
 import type { SubjectTable } from './subject-table.js';
@@ -8,7 +8,8 @@ import type { SubjectTable } from './subject-table.js';
 export interface IndexTables {
   readonly tokens: ExpiringHashSet;
   readonly sessions: ExpiringHashSet;
-  readonly keys: ExpiringStringMap;
+  /** Revoked kids: kept for good, whatever `until` an event or a snapshot gave them. */
+  readonly keys: Set<string>;
   readonly subjects: SubjectTable;
   readonly global: GlobalCutoff;
 }
@@ -22,7 +23,8 @@ export function snapshotContents(tables: IndexTables, now: number, skew: number)
     global: global.until > deadline ? { at: global.at, until: global.until } : null,
     tokens: tables.tokens.exportLive(deadline),
     sessions: tables.sessions.exportLive(deadline),
-    keys: tables.keys.liveEntries(deadline),
+    // Written with the latest event time, so that an older reader, which honours until, keeps them.
+    keys: [...tables.keys].map((kid): [string, number] => [kid, MAX_EVENT_TIME]),
     subjects: [...tables.subjects.liveEntries(deadline)].map(([sub, cutoff]) => [
       sub,
       { ...cutoff },
@@ -53,8 +55,13 @@ export function mergeSnapshot(
       if (until > deadline && set.addHash(packed[i]!, packed[i + 1]!, until, deadline)) changed++;
     }
   }
-  for (const [kid, until] of contents.keys) {
-    if (until > deadline && tables.keys.add(kid, until)) changed++;
+  // Every kid, expired or not: a snapshot written before key entries were kept for good may carry a
+  // short until, and the key may still verify somewhere.
+  for (const [kid] of contents.keys) {
+    if (!tables.keys.has(kid)) {
+      tables.keys.add(kid);
+      changed++;
+    }
   }
   const global = contents.global;
   if (global !== null && global.until > deadline) {
