@@ -23,6 +23,7 @@ export {
   generateKid,
   type ImportJwkOptions,
   importJwk,
+  type JwkMembers,
   type JwtKey,
   type KeyRingJwk,
   type KeyState,

@@ -3,7 +3,6 @@ import {
   createPublicKey,
   createSecretKey,
   generateKeyPairSync,
-  type JsonWebKey,
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
@@ -37,8 +36,30 @@ export interface JwtKey {
   readonly signKey: KeyObject | null;
 }
 
+/**
+ * The key members of a JSON Web Key (RFC 7517, 7518 and 8037) that revocable reads and writes,
+ * declared here rather than taken from `@types/node`, whose `JsonWebKey` export has moved between
+ * versions: a consumer's declarations must compile whichever version it has.
+ */
+export interface JwkMembers {
+  kty?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  d?: string;
+  n?: string;
+  e?: string;
+  p?: string;
+  q?: string;
+  dp?: string;
+  dq?: string;
+  qi?: string;
+  k?: string;
+  [member: string]: unknown;
+}
+
 /** A JWK as revocable stores it in a key ring document: the JWK members plus `state` and `created`. */
-export interface KeyRingJwk extends JsonWebKey {
+export interface KeyRingJwk extends JwkMembers {
   kid: string;
   alg: Algorithm;
   use?: 'sig';
@@ -231,8 +252,8 @@ export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey 
 }
 
 // Only the key members go to node:crypto; revocable's own members stay out of its way.
-function jwkMaterial(member: Record<string, unknown>): JsonWebKey {
-  const out: JsonWebKey = {};
+function jwkMaterial(member: Record<string, unknown>): JwkMembers {
+  const out: JwkMembers = {};
   for (const name of ['kty', 'crv', 'x', 'y', 'd', 'n', 'e', 'p', 'q', 'dp', 'dq', 'qi', 'k']) {
     const value = member[name];
     if (value === undefined) continue;
@@ -261,7 +282,7 @@ export interface ExportJwkOptions {
  */
 export function exportJwk(key: JwtKey, options: ExportJwkOptions = {}): KeyRingJwk {
   const includePrivate = options.includePrivate === true;
-  let material: JsonWebKey;
+  let material: JwkMembers;
   if (ALGORITHMS[key.alg].family === 'hmac') {
     if (!includePrivate) {
       throw new RevocableError('ERR_INVALID_ARGUMENT', 'An HMAC secret has no public form.');
