@@ -14,7 +14,7 @@ import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
-import { cacheCapacity, timesHold, VerificationCache } from './verification-cache.js';
+import { cacheCapacity, VerificationCache } from './verification-cache.js';
 
 /** The default maximum token length, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -165,7 +165,8 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
   if (capacity !== 0 && typeof ring.revision !== 'number') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'cache needs keys to be a KeyRing.');
   }
-  const cache = capacity === 0 ? null : new VerificationCache(capacity, ring.revision);
+  const cache =
+    capacity === 0 ? null : new VerificationCache(capacity, ring.revision, rules.tolerance);
   const headers = new Map<string, ParsedHeader>();
   // The header segment seen last, and its parse: most tokens a service sees share one header (one
   // active key), and comparing one string costs less than hashing it for the Map.
@@ -248,14 +249,11 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const lastDot = token.lastIndexOf('.');
     const signatureSegment = token.slice(lastDot + 1);
     if (cache !== null) {
-      const hit = cache.lookup(signatureSegment, token, ring.revision);
-      if (hit !== undefined) {
-        if (timesHold(hit, currentTime(), rules.tolerance)) {
-          accepted = hit.header;
-          return hit.claims;
-        }
-        // The full path below throws the exact error (expired, not yet valid).
-        cache.forget(signatureSegment);
+      // A token whose time claims fail is not a hit: the full path below throws the exact error.
+      const slot = cache.lookup(signatureSegment, token, ring.revision, currentTime);
+      if (slot !== -1) {
+        accepted = cache.headerAt(slot);
+        return cache.claimsAt(slot);
       }
     }
     const firstDot = token.indexOf('.');
@@ -277,7 +275,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     // Parsed only once the signature holds: nothing unauthenticated is parsed beyond the header.
     const claims = parseJsonText(decodedText(payloadLength), 'payload') as JwtClaims;
     checkClaims(claims, rules, currentTime());
-    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed);
+    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed, currentTime);
     accepted = parsed;
     return claims;
   }
