@@ -19,7 +19,7 @@ const MAX_CACHE_SIZE = 1_000_000;
  * again (about capacity / working set of the verifies), favours the tokens seen most, and spreads
  * the cost of admission over many misses.
  */
-const ADMISSION_RATE = 1 / 32;
+const ADMISSION_RATE = 1 / 64;
 
 // Slots are taken as tokens arrive, from this many, doubling.
 const INITIAL_SLOTS = 64;
@@ -91,6 +91,8 @@ export class VerificationCache {
   #size = 0;
   // The oldest slot, the next to be replaced.
   #hand = 0;
+  // The latest time known to have been reached, in epoch seconds.
+  #time = Number.NEGATIVE_INFINITY;
   // Per claim name, the string the last admitted token had there.
   readonly #recent = new Map<string, string>();
 
@@ -127,6 +129,7 @@ export class VerificationCache {
       return -1;
     }
     const time = now();
+    if (time > this.#time) this.#time = time;
     const tolerance = this.#tolerance;
     // The claims are frozen and were checked to be numbers when present; an absent one never fails.
     if (
@@ -162,7 +165,7 @@ export class VerificationCache {
     header: ParsedHeader,
     now: () => number,
   ): void {
-    const slot = this.#admit(now);
+    const slot = this.#admit(claims, now);
     // Shared before the freeze, which would forbid it.
     if (slot !== -1) this.#shareStrings(claims);
     deepFreeze(claims);
@@ -181,12 +184,18 @@ export class VerificationCache {
   }
 
   /** The slot a newly verified token may take, or -1 when it is not admitted. */
-  #admit(now: () => number): number {
+  #admit(claims: JwtClaims, now: () => number): number {
+    // A lower bound of the time, without a clock call on every miss: the token has just passed the
+    // iat check, so now >= iat - tolerance. Without iat, the clock. A bound too high (the clock
+    // stepped back) only frees a slot early; the answers never depend on what is cached.
+    const iat = claims.iat;
+    const atLeast = typeof iat === 'number' ? iat - this.#tolerance : now();
+    if (atLeast > this.#time) this.#time = atLeast;
     if (this.#size > 0) {
       const oldest = this.#claims[this.#hand];
       if (
         oldest === undefined ||
-        isExpired(oldest.exp ?? Number.POSITIVE_INFINITY, now(), this.#tolerance)
+        isExpired(oldest.exp ?? Number.POSITIVE_INFINITY, this.#time, this.#tolerance)
       ) {
         return this.#replaceOldest();
       }
@@ -303,9 +312,22 @@ export function cacheCapacity(option: unknown): number {
   );
 }
 
-/** Freezes a claims set and everything in it (without recursion: a payload may nest deeply). */
-function deepFreeze(root: object): void {
-  const pending: object[] = [root];
+/**
+ * Freezes a claims set and everything in it (without recursion: a payload may nest deeply). This is
+ * on every miss, so the usual claims, with no member that is an object, cost one `Object.freeze`
+ * and one pass over their members, and allocate nothing.
+ */
+function deepFreeze(root: JwtClaims): void {
+  Object.freeze(root);
+  let pending: object[] | undefined;
+  for (const name in root) {
+    const member = root[name];
+    // for-in also lists inherited members; only the claims' own are theirs to freeze.
+    if (typeof member !== 'object' || member === null || !Object.hasOwn(root, name)) continue;
+    if (pending === undefined) pending = [];
+    pending.push(member);
+  }
+  if (pending === undefined) return;
   for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
     if (Object.isFrozen(value)) continue;
     Object.freeze(value);

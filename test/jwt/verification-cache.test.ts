@@ -205,7 +205,7 @@ describe('verification cache', () => {
     }
   });
 
-  it('reuses the slot of an expired token before anything else', (t) => {
+  it('reuses the slot of a token known to have expired before anything else', (t) => {
     const ring = KeyRing.generate('HS256');
     const now = manualClock(T0);
     const signer = createSigner({ keys: ring, now, ttl: 60 });
@@ -213,16 +213,24 @@ describe('verification cache', () => {
     const verifier = createVerifier({ keys: ring, now, cache: 2, clockTolerance: 5 });
     for (const token of old) verifier.verify(token);
     t.mock.method(Math, 'random', () => 0.99);
+    // A miss learns the time from the new token's iat, less the tolerance (a lower bound of the
+    // clock, without reading it): here T0 + 59, when the oldest token is still live.
     now.advance(64);
-    const fresh = [signer.sign({ sub: 'c' }), signer.sign({ sub: 'd' })];
-    // Within the tolerance the oldest token is still live: no room for a new one.
-    const missed = verifier.verify(fresh[0]!);
-    assert.notEqual(verifier.verify(fresh[0]!), missed);
-    now.advance(1);
+    const early = signer.sign({ sub: 'c' });
+    now.advance(6);
+    const missed = verifier.verify(early);
+    assert.notEqual(verifier.verify(early), missed);
+    // From a token issued at T0 + 70: at least T0 + 65, when the old ones are dead with tolerance.
+    const fresh = [signer.sign({ sub: 'd' }), signer.sign({ sub: 'e' })];
     for (const token of fresh) {
       const claims = verifier.verify(token);
       assert.equal(verifier.verify(token), claims);
     }
+    // A token without iat: the clock itself, past the new ones' exp (T0 + 130) with tolerance.
+    now.advance(66);
+    const noIat = signWith(ring.active, { sub: 'f', exp: T0 + 600 });
+    const claims = verifier.verify(noIat);
+    assert.equal(verifier.verify(noIat), claims);
   });
 
   it('claims that share strings with other cached tokens keep their own values', () => {
