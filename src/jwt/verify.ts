@@ -8,7 +8,7 @@ import type { JwtKey } from './keys.js';
 import { checkPayloadStructure, isPlainText, type PayloadChecks } from './payload-checks.js';
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
-import { timesHold, VerificationCache } from './verification-cache.js';
+import { VerificationCache } from './verification-cache.js';
 import { resolveVerifierOptions } from './verifier-options.js';
 
 /** The default maximum token length, checked before anything is decoded. */
@@ -78,9 +78,9 @@ export interface VerifierOptions {
   /**
    * Remember the tokens that verified, so that the next verify of the same token skips the
    * signature and the parse and checks only its time claims (and, in the revocable verifier, the
-   * revocation index, which is consulted on every verify). `true` keeps 1,024 tokens, a number that
-   * many; off by default. With it, returned claims are frozen: every verify of one token returns
-   * the same object. A change to the key ring (a key added or retired) empties it.
+   * revocation index, which is consulted on every verify). `true` keeps up to 65,536 tokens, a
+   * number that many (up to 1,000,000); off by default. With it, returned claims are deeply frozen
+   * on every verify, hit or miss. A change to the key ring empties it. See docs/jwt.md for sizing.
    */
   cache?: boolean | number;
 }
@@ -135,7 +135,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 export function createVerifierCore(options: VerifierOptions): VerifierCore {
   const { ring, expectedTyp, maxLength, rules, payload, now, capacity } =
     resolveVerifierOptions(options);
-  const cache = capacity === 0 ? null : new VerificationCache(capacity, ring.revision);
+  const cache =
+    capacity === 0 ? null : new VerificationCache(capacity, ring.revision, rules.tolerance);
   const headers = new Map<string, ParsedHeader>();
   // The header segment seen last, and its parse: most tokens a service sees share one header (one
   // active key), and comparing one string costs less than hashing it for the Map.
@@ -218,14 +219,11 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const lastDot = token.lastIndexOf('.');
     const signatureSegment = token.slice(lastDot + 1);
     if (cache !== null) {
-      const hit = cache.lookup(signatureSegment, token, ring.revision);
-      if (hit !== undefined) {
-        if (timesHold(hit, currentTime(), rules.tolerance)) {
-          accepted = hit.header;
-          return hit.claims;
-        }
-        // The full path below throws the exact error (expired, not yet valid).
-        cache.forget(signatureSegment);
+      // A token whose time claims fail is not a hit: the full path below throws the exact error.
+      const slot = cache.lookup(signatureSegment, token, ring.revision, currentTime);
+      if (slot !== -1) {
+        accepted = cache.headerAt(slot);
+        return cache.claimsAt(slot);
       }
     }
     const firstDot = token.indexOf('.');
@@ -254,7 +252,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (payload.structure) checkPayloadStructure(text, claims, payload);
     const plain = rules.identifiers && isPlainText(text, payloadLength);
     checkClaims(claims, rules, currentTime(), plain);
-    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed);
+    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed, currentTime);
     accepted = parsed;
     return claims;
   }
