@@ -58,7 +58,11 @@ describe('the revocable binary', () => {
       const refused = revocable(['token', 'verify', '--keys', ring, '--aud', 'other', token]);
       assert.deepEqual(
         [refused.status, refused.stdout, refused.stderr],
-        [1, '{"error":"ERR_JWT_AUDIENCE"}\n', ''],
+        [
+          1,
+          '{"error":"ERR_JWT_AUDIENCE","message":"The token is not meant for this audience."}\n',
+          '',
+        ],
       );
 
       const bad = revocable(['token', 'sign', '--keys', join(directory, 'missing.json')]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NOW, parseJson, Workspace } from './harness.js';
+import { type CliResult, NOW, parseJson, Workspace } from './harness.js';
 
 function headerOf(token: string): Record<string, unknown> {
   return parseJson(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
@@ -9,8 +9,16 @@ function headerOf(token: string): Record<string, unknown> {
 // What an access token needs besides what the signer adds (iat, exp, jti).
 const ACCESS = ['--claims', '{"sub":"u1"}', '--iss', 'https://auth.example', '--aud', 'api'];
 
-function refusal(code: string) {
-  return { status: 1, stdout: `{"error":"${code}"}\n`, stderr: '' };
+// A refusal is one line of JSON on stdout with the code and the library's message, exit 1.
+function assertRefused(result: CliResult, code: string): void {
+  assert.equal(result.status, 1, result.stderr);
+  assert.equal(result.stderr, '');
+  assert.match(result.stdout, /^\{[^\n]*\}\n$/);
+  const printed = parseJson(result.stdout);
+  assert.deepEqual(Object.keys(printed), ['error', 'message']);
+  assert.equal(printed.error, code);
+  assert.equal(typeof printed.message, 'string');
+  assert.notEqual(printed.message, '');
 }
 
 describe('revocable token sign and verify', () => {
@@ -95,14 +103,14 @@ describe('revocable token sign and verify', () => {
       String(NOW),
     );
     const later = String(NOW + 600);
-    assert.deepEqual(
+    assertRefused(
       await workspace.run('token', 'verify', '--keys', 'ring.json', '--now', later, token),
-      refusal('ERR_JWT_EXPIRED'),
+      'ERR_JWT_EXPIRED',
     );
     workspace.now = NOW + 600;
-    assert.deepEqual(
+    assertRefused(
       await workspace.run('token', 'verify', '--keys', 'ring.json', token),
-      refusal('ERR_JWT_EXPIRED'),
+      'ERR_JWT_EXPIRED',
     );
     const tolerant = await workspace.run(
       'token',
@@ -130,8 +138,8 @@ describe('revocable token sign and verify', () => {
     );
     const verify = (...options: string[]) =>
       workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
-    assert.deepEqual(await verify('--aud', 'other'), refusal('ERR_JWT_AUDIENCE'));
-    assert.deepEqual(await verify('--iss', 'someone'), refusal('ERR_JWT_ISSUER'));
+    assertRefused(await verify('--aud', 'other'), 'ERR_JWT_AUDIENCE');
+    assertRefused(await verify('--iss', 'someone'), 'ERR_JWT_ISSUER');
     assert.equal((await verify('--aud', 'other', '--aud', 'api', '--iss', 'me')).status, 0);
   });
 
@@ -141,7 +149,7 @@ describe('revocable token sign and verify', () => {
     const [header, payload, signature] = (await workspace.sign('ring.json')).split('.');
     const claims = parseJson(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
     const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url');
-    assert.deepEqual(
+    assertRefused(
       await workspace.run(
         'token',
         'verify',
@@ -149,7 +157,7 @@ describe('revocable token sign and verify', () => {
         'ring.json',
         `${header}.${forged}.${signature}`,
       ),
-      refusal('ERR_JWT_SIGNATURE'),
+      'ERR_JWT_SIGNATURE',
     );
   });
 
@@ -159,7 +167,7 @@ describe('revocable token sign and verify', () => {
     const token = await workspace.sign('ring.json', '--typ', 'refresh+jwt');
     const verify = (...options: string[]) =>
       workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
-    assert.deepEqual(await verify(), refusal('ERR_JWT_TYP'));
+    assertRefused(await verify(), 'ERR_JWT_TYP');
     assert.equal((await verify('--typ', 'refresh+jwt')).status, 0);
     assert.equal((await verify('--typ', 'any')).status, 0);
   });
@@ -170,18 +178,18 @@ describe('revocable token sign and verify', () => {
     const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
     const verify = (...options: string[]) =>
       workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
-    assert.deepEqual(await verify(), refusal('ERR_JWT_CLAIM_MISSING'));
+    assertRefused(await verify(), 'ERR_JWT_CLAIM_MISSING');
     assert.equal((await verify('--require', 'exp,sub, jti')).status, 0);
     assert.equal((await verify('--require', 'none')).status, 0);
-    assert.deepEqual(await verify('--require', 'exp,aud'), refusal('ERR_JWT_CLAIM_MISSING'));
+    assertRefused(await verify('--require', 'exp,aud'), 'ERR_JWT_CLAIM_MISSING');
   });
 
   it('refuses garbage with ERR_JWT_MALFORMED, exit 1', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
-    assert.deepEqual(
+    assertRefused(
       await workspace.run('token', 'verify', '--keys', 'ring.json', 'not-a-token'),
-      refusal('ERR_JWT_MALFORMED'),
+      'ERR_JWT_MALFORMED',
     );
   });
 
@@ -203,13 +211,50 @@ describe('revocable token sign and verify', () => {
     assert.deepEqual(empty, { status: 2, stdout: '', stderr: 'revocable: no token on stdin\n' });
   });
 
-  it('cannot sign with a public JWKS: ERR_KEYRING_NO_ACTIVE_KEY, exit 2', async () => {
+  it('cannot sign with a public JWKS: says the file has no private key, exit 2', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
     workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
     const result = await workspace.run('token', 'sign', '--keys', 'jwks.json');
-    assert.equal(result.status, 2);
-    assert.match(result.stderr, /^revocable: ERR_KEYRING_NO_ACTIVE_KEY: /);
+    assert.deepEqual(result, {
+      status: 2,
+      stdout: '',
+      stderr:
+        'revocable: jwks.json holds no private key (a JWKS or public keys only), so it cannot ' +
+        'sign: sign with the key ring that keys generate wrote, and give verifiers the JWKS\n',
+    });
+  });
+
+  it('cannot sign once the active key is retired: says to rotate, exit 2', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json', '--kid', 'k1');
+    workspace.files.set(
+      'ring.json',
+      await workspace.ok('keys', 'retire', '--keys', 'ring.json', '--kid', 'k1'),
+    );
+    const result = await workspace.run('token', 'sign', '--keys', 'ring.json');
+    assert.deepEqual(result, {
+      status: 2,
+      stdout: '',
+      stderr:
+        'revocable: ring.json has no active key (its keys are verify-only or retired), so it ' +
+        'cannot sign: run revocable keys rotate --keys ring.json --out ring.json to add one\n',
+    });
+    // What it says to run works.
+    await workspace.ok('keys', 'rotate', '--keys', 'ring.json', '--out', 'ring.json');
+    assert.equal((await workspace.run('token', 'sign', '--keys', 'ring.json')).status, 0);
+  });
+
+  it('prints the message with the code, and never the token', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', ...ACCESS, '--now', String(NOW - 600));
+    const result = await workspace.run('token', 'verify', '--keys', 'ring.json', token);
+    assert.deepEqual(parseJson(result.stdout), {
+      error: 'ERR_JWT_EXPIRED',
+      message: 'The token has expired.',
+    });
+    for (const segment of token.split('.')) assert.ok(!result.stdout.includes(segment));
   });
 
   it('refuses iat or exp in --claims rather than silently replacing them', async () => {
@@ -257,15 +302,15 @@ describe('key rotation and retirement, end to end', () => {
       'ring.json',
       await workspace.ok('keys', 'retire', '--keys', 'ring.json', '--kid', 'old'),
     );
-    assert.deepEqual(
+    assertRefused(
       await workspace.run('token', 'verify', '--keys', 'ring.json', token),
-      refusal('ERR_JWT_KEY_RETIRED'),
+      'ERR_JWT_KEY_RETIRED',
     );
     // The published JWKS drops the retired key, so a resource server no longer knows it at all.
     workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
-    assert.deepEqual(
+    assertRefused(
       await workspace.run('token', 'verify', '--keys', 'jwks.json', token),
-      refusal('ERR_JWT_KID_UNKNOWN'),
+      'ERR_JWT_KID_UNKNOWN',
     );
   });
 });
@@ -297,6 +342,6 @@ describe('revocable token decode', () => {
     await workspace.generate('ring.json');
     const token = await workspace.sign('ring.json');
     assert.equal((await workspace.runWithStdin(token, 'token', 'decode', '-')).status, 0);
-    assert.deepEqual(await workspace.run('token', 'decode', 'a.b'), refusal('ERR_JWT_MALFORMED'));
+    assertRefused(await workspace.run('token', 'decode', 'a.b'), 'ERR_JWT_MALFORMED');
   });
 });

@@ -5,6 +5,7 @@ import {
   createSigner,
   createVerifier,
   decodeUnverified,
+  type KeyRing,
   type SignerOptions,
   type VerifierOptions,
 } from '../../jwt/index.js';
@@ -41,11 +42,30 @@ async function readToken(args: ParsedArgs, io: CliIo): Promise<string> {
   return read;
 }
 
-// A refused or unreadable token is an answer, not a usage error: the code goes to stdout, exit 1.
+// A refused or unreadable token is an answer, not a usage error: it goes to stdout as one line of
+// JSON, exit 1, so a script keeps parsing what it reads. The code is for scripts, the message for
+// people; the library's messages never quote the token or a key, so both are safe to print.
 function reject(error: unknown, io: CliIo): number {
   if (!isRevocableError(error)) throw error;
-  io.stdout(`${JSON.stringify({ error: error.code })}\n`);
+  io.stdout(`${JSON.stringify({ error: error.code, message: error.message })}\n`);
   return EXIT_REJECTED;
+}
+
+// The library's own errors here (ERR_KEYRING_NO_ACTIVE_KEY at the first sign) say what is missing
+// but not why, nor what to run: the usual cause is a JWKS or a ring whose active key was retired.
+function assertCanSign(keys: KeyRing, path: string): void {
+  const all = keys.keys();
+  if (all.some((key) => key.state === 'active')) return;
+  if (!all.some((key) => key.signKey !== null)) {
+    throw new CliError(
+      `${path} holds no private key (a JWKS or public keys only), so it cannot sign: sign with ` +
+        'the key ring that keys generate wrote, and give verifiers the JWKS',
+    );
+  }
+  throw new CliError(
+    `${path} has no active key (its keys are verify-only or retired), so it cannot sign: run ` +
+      `revocable keys rotate --keys ${path} --out ${path} to add one`,
+  );
 }
 
 const sign: Command = {
@@ -80,7 +100,9 @@ const sign: Command = {
     positionals: [],
   },
   run(args, io) {
-    const keys = loadKeyRing(args.required('keys'), io);
+    const path = args.required('keys');
+    const keys = loadKeyRing(path, io);
+    assertCanSign(keys, path);
     const claims = parseJsonObject(args.string('claims') ?? '{}', '--claims');
     if (claims.iat !== undefined || claims.exp !== undefined) {
       // The signer sets both; a value given here would be silently replaced.
