@@ -56,6 +56,11 @@ export class ParsedArgs {
     return typeof value === 'string' ? value : undefined;
   }
 
+  /** Whether a boolean option was given. */
+  flag(name: string): boolean {
+    return this.#values[name] === true;
+  }
+
   /** A string option the spec marks required (its presence was checked while parsing). */
   required(name: string): string {
     const value = this.string(name);

@@ -9,7 +9,7 @@ import { checkPayloadStructure, isPlainText, type PayloadChecks } from './payloa
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
 import { VerificationCache } from './verification-cache.js';
-import { resolveVerifierOptions } from './verifier-options.js';
+import { resolveVerifierOptions, warnIfUnscoped } from './verifier-options.js';
 
 /** The default maximum token length, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -25,7 +25,7 @@ export const ACCESS_TOKEN_TYP = 'at+jwt';
  * @example
  * ```ts
  * // Require one more claim than the default, keeping the RFC 9068 ones.
- * createVerifier({ keys, requiredClaims: [...ACCESS_TOKEN_CLAIMS, 'sid'] });
+ * createVerifier({ keys, issuer, audience, requiredClaims: [...ACCESS_TOKEN_CLAIMS, 'sid'] });
  * ```
  */
 export const ACCESS_TOKEN_CLAIMS: readonly string[] = Object.freeze([
@@ -41,10 +41,19 @@ export const ACCESS_TOKEN_CLAIMS: readonly string[] = Object.freeze([
 export interface VerifierOptions {
   /** The keys to trust: a ring, or a ring read from a public JWKS. */
   keys: KeyRing;
-  /** Accepted `iss` values; when set, `iss` is required. */
-  issuer?: string | readonly string[];
-  /** Accepted `aud` values; when set, `aud` is required and must name one of them. */
-  audience?: string | readonly string[];
+  /**
+   * Accepted `iss` values; when set, `iss` is required and must be one of them. `null` accepts any
+   * issuer on purpose. Left out, any issuer is accepted too, and the verifier emits one
+   * `RevocableWarning` (`REVOCABLE_ANY_ISSUER`) when it is made.
+   */
+  issuer?: string | readonly string[] | null;
+  /**
+   * Accepted `aud` values; when set, `aud` is required and must name one of them. `null` accepts
+   * any audience on purpose. Left out, any audience is accepted too, so a token the same issuer
+   * minted for another service passes, and the verifier emits one `RevocableWarning`
+   * (`REVOCABLE_ANY_AUDIENCE`) when it is made.
+   */
+  audience?: string | readonly string[] | null;
   /**
    * The header `typ` to demand (compared as a media type: case-insensitive, `application/` optional).
    * Defaults to `at+jwt`, so a refresh token or an ID token can never pose as an access token.
@@ -121,6 +130,7 @@ export interface VerifierCore {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const core = createVerifierCore(options);
+  warnIfUnscoped(options, 'createVerifier');
   const { verify, lastHeader } = core;
   return {
     verify,

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { type CliResult, NOW, parseJson, Workspace } from './harness.js';
 
 function headerOf(token: string): Record<string, unknown> {
   return parseJson(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
 }
+
+// For the tests about other checks: any issuer and audience, on purpose, so no warning.
+const ANY = ['--any-issuer', '--any-audience'];
 
 // What an access token needs besides what the signer adds (iat, exp, jti).
 const ACCESS = ['--claims', '{"sub":"u1"}', '--iss', 'https://auth.example', '--aud', 'api'];
@@ -64,7 +67,7 @@ describe('revocable token sign and verify', () => {
       await workspace.generate('ring.json', '--alg', alg);
       workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
       const token = await workspace.sign('ring.json', ...ACCESS);
-      const result = await workspace.run('token', 'verify', '--keys', 'jwks.json', token);
+      const result = await workspace.run('token', 'verify', ...ANY, '--keys', 'jwks.json', token);
       assert.equal(result.status, 0, result.stderr);
       assert.equal(parseJson(result.stdout).sub, 'u1');
     });
@@ -104,17 +107,18 @@ describe('revocable token sign and verify', () => {
     );
     const later = String(NOW + 600);
     assertRefused(
-      await workspace.run('token', 'verify', '--keys', 'ring.json', '--now', later, token),
+      await workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', '--now', later, token),
       'ERR_JWT_EXPIRED',
     );
     workspace.now = NOW + 600;
     assertRefused(
-      await workspace.run('token', 'verify', '--keys', 'ring.json', token),
+      await workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', token),
       'ERR_JWT_EXPIRED',
     );
     const tolerant = await workspace.run(
       'token',
       'verify',
+      ...ANY,
       '--keys',
       'ring.json',
       '--clock-tolerance',
@@ -138,8 +142,8 @@ describe('revocable token sign and verify', () => {
     );
     const verify = (...options: string[]) =>
       workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
-    assertRefused(await verify('--aud', 'other'), 'ERR_JWT_AUDIENCE');
-    assertRefused(await verify('--iss', 'someone'), 'ERR_JWT_ISSUER');
+    assertRefused(await verify('--aud', 'other', '--any-issuer'), 'ERR_JWT_AUDIENCE');
+    assertRefused(await verify('--iss', 'someone', '--any-audience'), 'ERR_JWT_ISSUER');
     assert.equal((await verify('--aud', 'other', '--aud', 'api', '--iss', 'me')).status, 0);
   });
 
@@ -153,6 +157,7 @@ describe('revocable token sign and verify', () => {
       await workspace.run(
         'token',
         'verify',
+        ...ANY,
         '--keys',
         'ring.json',
         `${header}.${forged}.${signature}`,
@@ -166,7 +171,7 @@ describe('revocable token sign and verify', () => {
     await workspace.generate('ring.json');
     const token = await workspace.sign('ring.json', '--typ', 'refresh+jwt');
     const verify = (...options: string[]) =>
-      workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
+      workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', ...options, token);
     assertRefused(await verify(), 'ERR_JWT_TYP');
     assert.equal((await verify('--typ', 'refresh+jwt')).status, 0);
     assert.equal((await verify('--typ', 'any')).status, 0);
@@ -177,7 +182,7 @@ describe('revocable token sign and verify', () => {
     await workspace.generate('ring.json');
     const token = await workspace.sign('ring.json', '--claims', '{"sub":"u1"}');
     const verify = (...options: string[]) =>
-      workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
+      workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', ...options, token);
     assertRefused(await verify(), 'ERR_JWT_CLAIM_MISSING');
     assert.equal((await verify('--require', 'exp,sub, jti')).status, 0);
     assert.equal((await verify('--require', 'none')).status, 0);
@@ -188,7 +193,7 @@ describe('revocable token sign and verify', () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
     assertRefused(
-      await workspace.run('token', 'verify', '--keys', 'ring.json', 'not-a-token'),
+      await workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', 'not-a-token'),
       'ERR_JWT_MALFORMED',
     );
   });
@@ -201,13 +206,22 @@ describe('revocable token sign and verify', () => {
       `${token}\n`,
       'token',
       'verify',
+      ...ANY,
       '--keys',
       'ring.json',
       '-',
     );
     assert.equal(result.status, 0);
     assert.equal(parseJson(result.stdout).sub, 'u1');
-    const empty = await workspace.runWithStdin('\n', 'token', 'verify', '--keys', 'ring.json', '-');
+    const empty = await workspace.runWithStdin(
+      '\n',
+      'token',
+      'verify',
+      ...ANY,
+      '--keys',
+      'ring.json',
+      '-',
+    );
     assert.deepEqual(empty, { status: 2, stdout: '', stderr: 'revocable: no token on stdin\n' });
   });
 
@@ -249,7 +263,7 @@ describe('revocable token sign and verify', () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');
     const token = await workspace.sign('ring.json', ...ACCESS, '--now', String(NOW - 600));
-    const result = await workspace.run('token', 'verify', '--keys', 'ring.json', token);
+    const result = await workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', token);
     assert.deepEqual(parseJson(result.stdout), {
       error: 'ERR_JWT_EXPIRED',
       message: 'The token has expired.',
@@ -273,6 +287,75 @@ describe('revocable token sign and verify', () => {
   });
 });
 
+describe('token verify without --aud or --iss', () => {
+  const AUD_WARNING =
+    "revocable: warning: no --aud, so a token minted for any audience passes, another service's " +
+    'included; pass --aud AUDIENCE, or --any-audience to accept every audience on purpose\n';
+  const ISS_WARNING =
+    'revocable: warning: no --iss, so a token from any issuer whose key is in the key file ' +
+    'passes; pass --iss ISSUER, or --any-issuer to accept every issuer on purpose\n';
+
+  async function setUp() {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json');
+    const token = await workspace.sign('ring.json', ...ACCESS);
+    const verify = (...options: string[]) =>
+      workspace.run('token', 'verify', '--keys', 'ring.json', ...options, token);
+    return verify;
+  }
+
+  it('warns on stderr, one line for each, and still verifies', async () => {
+    const verify = await setUp();
+    // The CLI's own lines replace the library's process warning, which would say it twice.
+    const emitted = mock.method(process, 'emitWarning', () => {});
+    try {
+      const result = await verify();
+      assert.equal(result.status, 0);
+      assert.equal(parseJson(result.stdout).sub, 'u1');
+      assert.equal(result.stderr, AUD_WARNING + ISS_WARNING);
+      assert.equal(emitted.mock.callCount(), 0);
+    } finally {
+      emitted.mock.restore();
+    }
+  });
+
+  it('warns on a refusal too, with the refusal alone on stdout', async () => {
+    const verify = await setUp();
+    const result = await verify('--now', String(NOW + 600));
+    assert.equal(result.status, 1);
+    assert.equal(parseJson(result.stdout).error, 'ERR_JWT_EXPIRED');
+    assert.equal(result.stderr, AUD_WARNING + ISS_WARNING);
+  });
+
+  it('--any-audience and --any-issuer say it is meant, each silencing its own warning', async () => {
+    const verify = await setUp();
+    assert.equal((await verify('--any-audience')).stderr, ISS_WARNING);
+    assert.equal((await verify('--any-issuer')).stderr, AUD_WARNING);
+    assert.equal((await verify('--iss', 'https://auth.example', '--any-audience')).stderr, '');
+    assert.equal((await verify('--aud', 'api', '--any-issuer')).stderr, '');
+  });
+
+  it('refuses --aud with --any-audience, and --iss with --any-issuer: exit 2', async () => {
+    const verify = await setUp();
+    assert.deepEqual(await verify('--aud', 'api', '--any-audience'), {
+      status: 2,
+      stdout: '',
+      stderr: 'revocable: --aud and --any-audience contradict each other\n',
+    });
+    assert.deepEqual(await verify('--iss', 'x', '--any-issuer', '--any-audience'), {
+      status: 2,
+      stdout: '',
+      stderr: 'revocable: --iss and --any-issuer contradict each other\n',
+    });
+  });
+
+  it('names both flags in its help', async () => {
+    const help = await new Workspace().ok('token', 'verify', '--help');
+    assert.match(help, /--any-issuer +Accept any iss on purpose/);
+    assert.match(help, /--any-audience +Accept any aud on purpose/);
+  });
+});
+
 describe('key rotation and retirement, end to end', () => {
   it('after rotate, old tokens still verify and new tokens carry the new kid', async () => {
     const workspace = new Workspace();
@@ -287,7 +370,7 @@ describe('key rotation and retirement, end to end', () => {
     assert.equal(headerOf(after).kid, 'new');
     for (const token of [before, after]) {
       assert.equal(
-        (await workspace.run('token', 'verify', '--keys', 'ring.json', token)).status,
+        (await workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', token)).status,
         0,
       );
     }
@@ -303,13 +386,13 @@ describe('key rotation and retirement, end to end', () => {
       await workspace.ok('keys', 'retire', '--keys', 'ring.json', '--kid', 'old'),
     );
     assertRefused(
-      await workspace.run('token', 'verify', '--keys', 'ring.json', token),
+      await workspace.run('token', 'verify', ...ANY, '--keys', 'ring.json', token),
       'ERR_JWT_KEY_RETIRED',
     );
     // The published JWKS drops the retired key, so a resource server no longer knows it at all.
     workspace.files.set('jwks.json', await workspace.ok('keys', 'jwks', '--keys', 'ring.json'));
     assertRefused(
-      await workspace.run('token', 'verify', '--keys', 'jwks.json', token),
+      await workspace.run('token', 'verify', ...ANY, '--keys', 'jwks.json', token),
       'ERR_JWT_KID_UNKNOWN',
     );
   });

@@ -26,6 +26,9 @@ import {
 } from '../../src/revocation/index.js';
 import { manualClock, newIndex, throwsCode, timingFor } from '../revocation/helpers.js';
 
+// These tests are about other checks: any issuer and audience is accepted on purpose.
+const ANY = { issuer: null, audience: null } as const;
+
 const T0 = 1_800_000_000;
 // The iss and aud every access token carries: the default verifier requires them (RFC 9068).
 const ISSUED = { issuer: 'https://auth.example', audience: 'api' };
@@ -56,7 +59,7 @@ describe('verification cache', () => {
     const ring = KeyRing.generate('HS256');
     const now = manualClock(T0);
     const token = createSigner({ keys: ring, ...ISSUED, now }).sign({ sub: 'u1', roles: ['user'] });
-    const verifier = createVerifier({ keys: ring, now, cache: true });
+    const verifier = createVerifier({ ...ANY, keys: ring, now, cache: true });
     const first = verifier.verify(token);
     const second = verifier.verify(token);
     assert.equal(second, first);
@@ -67,7 +70,7 @@ describe('verification cache', () => {
     }, TypeError);
     assert.deepEqual(verifier.verify(token).roles, ['user']);
     // Without the cache, every verify parses its own claims, which the caller may change.
-    const plain = createVerifier({ keys: ring, now });
+    const plain = createVerifier({ ...ANY, keys: ring, now });
     assert.notEqual(plain.verify(token), plain.verify(token));
     assert.ok(!Object.isFrozen(plain.verify(token)));
   });
@@ -79,7 +82,13 @@ describe('verification cache', () => {
       sub: 'u1',
       nbf: T0,
     });
-    const verifier = createVerifier({ keys: ring, now: time, cache: true, clockTolerance: 5 });
+    const verifier = createVerifier({
+      ...ANY,
+      keys: ring,
+      now: time,
+      cache: true,
+      clockTolerance: 5,
+    });
     assert.equal(verifier.verify(token).exp, T0 + 60);
     time.advance(64);
     assert.equal(verifier.verify(token).exp, T0 + 60);
@@ -114,7 +123,7 @@ describe('verification cache', () => {
       { sub: 'u2', iss: ISSUED.issuer, aud: ISSUED.audience, jti: 'j2', iat: T0, exp: T0 + 600 },
       { kid: false },
     );
-    const verifier = createVerifier({ keys: ring, now, cache: true });
+    const verifier = createVerifier({ ...ANY, keys: ring, now, cache: true });
     assert.equal(verifier.verify(withKid).sub, 'u1');
     assert.equal(verifier.verify(withoutKid).sub, 'u2');
     const revision = ring.revision;
@@ -139,7 +148,7 @@ describe('verification cache', () => {
     const now = manualClock(T0);
     const signer = createSigner({ keys: ring, ...ISSUED, now });
     const token = signer.sign({ sub: 'u1' });
-    const verifier = createVerifier({ keys: ring, now, cache: true });
+    const verifier = createVerifier({ ...ANY, keys: ring, now, cache: true });
     verifier.verify(token);
     const [header, , signature] = token.split('.');
     const payload = Buffer.from(JSON.stringify({ sub: 'admin', exp: T0 + 600 })).toString(
@@ -175,7 +184,7 @@ describe('verification cache', () => {
       signer.sign({ sub: 'b' }),
       signer.sign({ sub: 'c' }),
     ];
-    const verifier = createVerifier({ keys: ring, now, cache: 2 });
+    const verifier = createVerifier({ ...ANY, keys: ring, now, cache: 2 });
     const first = [verifier.verify(a!), verifier.verify(b!)];
     const random = t.mock.method(Math, 'random', () => 0.99);
     const missed = verifier.verify(c!);
@@ -200,7 +209,7 @@ describe('verification cache', () => {
     const ring = KeyRing.generate('HS256');
     const now = manualClock(T0);
     const signer = createSigner({ keys: ring, ...ISSUED, now });
-    const verifier = createVerifier({ keys: ring, now, cache: 3 });
+    const verifier = createVerifier({ ...ANY, keys: ring, now, cache: 3 });
     t.mock.method(Math, 'random', () => 0);
     const tokens = Array.from({ length: 200 }, (_, i) => signer.sign({ sub: `u${i}` }));
     const kept = tokens.map((token) => verifier.verify(token));
@@ -221,6 +230,7 @@ describe('verification cache', () => {
     const old = [signer.sign({ sub: 'a' }), signer.sign({ sub: 'b' })];
     // Tokens without iat are not access tokens by RFC 9068; this verifier accepts them on purpose.
     const verifier = createVerifier({
+      ...ANY,
       keys: ring,
       now,
       cache: 2,
@@ -258,8 +268,8 @@ describe('verification cache', () => {
       issuer: 'https://auth.example',
       audience: 'api',
     });
-    const verifier = createVerifier({ keys: ring, now, cache: 8 });
-    const plain = createVerifier({ keys: ring, now });
+    const verifier = createVerifier({ ...ANY, keys: ring, now, cache: 8 });
+    const plain = createVerifier({ ...ANY, keys: ring, now });
     const tokens = ['a', 'b', 'a', 'c'].map((role, i) => signer.sign({ sub: `u${i}`, role }));
     for (const token of tokens) verifier.verify(token);
     for (const token of tokens) {
@@ -289,7 +299,7 @@ describe('verification cache', () => {
         sid: 's1',
         sgen: 1,
       });
-      const verifier = createRevocableVerifier({ keys: ring, index, cache: true });
+      const verifier = createRevocableVerifier({ ...ANY, keys: ring, index, cache: true });
       const claims = verifier.verify(token);
       assert.equal(verifier.verify(token), claims);
       assert.equal(verifier.verifyJwt(token).header.alg, 'HS256');
@@ -306,7 +316,7 @@ describe('verification cache', () => {
     ring.rotate('HS256', { kid: 'b' });
     const second = createSigner({ keys: ring, ...ISSUED, now }).sign({ sub: 'u2' });
     const index = newIndex(now);
-    const verifier = createRevocableVerifier({ keys: ring, index, cache: true });
+    const verifier = createRevocableVerifier({ ...ANY, keys: ring, index, cache: true });
     verifier.verify(first);
     verifier.verify(second);
     now.advance(1);
@@ -321,17 +331,18 @@ describe('verification cache', () => {
     const ring = KeyRing.generate('HS256');
     for (const cache of [-1, 1.5, 2_000_000, Number.NaN, '10', {}, null]) {
       assert.throws(
-        () => createVerifier({ keys: ring, cache: cache as unknown as number }),
+        () => createVerifier({ ...ANY, keys: ring, cache: cache as unknown as number }),
         (error) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
         String(cache),
       );
     }
-    for (const cache of [true, false, 0, 1, 1_000_000]) createVerifier({ keys: ring, cache });
+    for (const cache of [true, false, 0, 1, 1_000_000])
+      createVerifier({ ...ANY, keys: ring, cache });
     // A ring-like object without a revision could change without the cache noticing.
     const lookalike = { get: ring.get.bind(ring), soleKeyFor: ring.soleKeyFor.bind(ring) };
-    createVerifier({ keys: lookalike as unknown as KeyRing });
+    createVerifier({ ...ANY, keys: lookalike as unknown as KeyRing });
     assert.throws(
-      () => createVerifier({ keys: lookalike as unknown as KeyRing, cache: true }),
+      () => createVerifier({ ...ANY, keys: lookalike as unknown as KeyRing, cache: true }),
       (error) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
     );
   });
@@ -377,7 +388,7 @@ describe('verification cache', () => {
           const [h, , s] = tokens[0]!.split('.');
           tokens.push(`${h}.${Buffer.from('{"sub":"x","exp":1}').toString('base64url')}.${s}`);
           tokens.push(`${tokens[1]!.slice(0, -2)}AA`);
-          const options = { keys: ring, now: time, clockTolerance: skew, typ: null };
+          const options = { ...ANY, keys: ring, now: time, clockTolerance: skew, typ: null };
           const plain = createVerifier(options);
           const cached = createVerifier({ ...options, cache: capacity });
           let added = 0;

@@ -68,6 +68,15 @@ function assertCanSign(keys: KeyRing, path: string): void {
   );
 }
 
+// The accepted values of iss or aud, or null for any: null, not undefined, whether or not the user
+// said it was meant, since the CLI prints its own warning rather than the library's.
+function scope(args: ParsedArgs, option: string, anyFlag: string): string[] | null {
+  const values = args.list(option);
+  if (values.length === 0) return null;
+  if (args.flag(anyFlag)) throw new CliError(`--${option} and --${anyFlag} contradict each other`);
+  return values;
+}
+
 const sign: Command = {
   spec: {
     path: 'token sign',
@@ -128,9 +137,12 @@ const verify: Command = {
     summary: 'Verify a token and print its claims',
     description:
       'Verifies the signature, the header typ, the payload and the registered claims. Prints the ' +
-      'claims as JSON and exits 0, or prints {"error":"<code>"} and exits 1. The key file may be ' +
-      'a key ring or a public JWKS. A typ at+jwt token must carry iss, exp, aud, sub, iat and jti ' +
-      'unless --require says otherwise.',
+      'claims as JSON and exits 0, or prints {"error":"<code>","message":"<why>"} and exits 1. ' +
+      'The key file may be a key ring or a public JWKS. A typ at+jwt token must carry iss, exp, ' +
+      'aud, sub, iat and jti unless --require says otherwise. Without --aud, a token minted for ' +
+      'any audience passes (another service of the same issuer included), and without --iss one ' +
+      'from any issuer: each prints a warning on stderr unless --any-audience or --any-issuer ' +
+      'says it is meant.',
     options: {
       keys: { type: 'string', value: 'FILE', required: true, help: 'The key ring or JWKS file' },
       iss: {
@@ -144,6 +156,14 @@ const verify: Command = {
         value: 'AUDIENCE',
         multiple: true,
         help: 'Require aud to name one of these; repeat to accept several',
+      },
+      'any-issuer': {
+        type: 'boolean',
+        help: 'Accept any iss on purpose: no warning without --iss',
+      },
+      'any-audience': {
+        type: 'boolean',
+        help: 'Accept any aud on purpose: no warning without --aud',
       },
       typ: {
         type: 'string',
@@ -163,17 +183,15 @@ const verify: Command = {
       now: NOW,
     },
     positionals: [TOKEN],
-    rejects: 'the token was refused: {"error":"<code>"} is on stdout',
+    rejects: 'the token was refused: {"error":"<code>","message":"<why>"} is on stdout',
   },
   async run(args, io) {
     const options: VerifierOptions = {
       keys: loadKeyRing(args.required('keys'), io),
       now: clock(args, io),
+      issuer: scope(args, 'iss', 'any-issuer'),
+      audience: scope(args, 'aud', 'any-audience'),
     };
-    const iss = args.list('iss');
-    if (iss.length > 0) options.issuer = iss;
-    const aud = args.list('aud');
-    if (aud.length > 0) options.audience = aud;
     const typ = args.string('typ');
     if (typ !== undefined) options.typ = typ === 'any' ? null : typ;
     const tolerance = args.string('clock-tolerance');
@@ -193,6 +211,19 @@ const verify: Command = {
     // Made before the token is read: a bad option is a usage error (exit 2), not a refusal.
     const verifier = createVerifier(options);
     const token = await readToken(args, io);
+    // The library's process warning is silenced by the nulls above; the CLI says it in its own words.
+    if (options.audience === null && !args.flag('any-audience')) {
+      io.stderr(
+        "revocable: warning: no --aud, so a token minted for any audience passes, another service's " +
+          'included; pass --aud AUDIENCE, or --any-audience to accept every audience on purpose\n',
+      );
+    }
+    if (options.issuer === null && !args.flag('any-issuer')) {
+      io.stderr(
+        'revocable: warning: no --iss, so a token from any issuer whose key is in the key file ' +
+          'passes; pass --iss ISSUER, or --any-issuer to accept every issuer on purpose\n',
+      );
+    }
     let claims: unknown;
     try {
       claims = verifier.verify(token);
