@@ -88,7 +88,8 @@ export function reasonOf(error: unknown): string {
   if (typeof code === 'string' && NETWORK_REASONS[code] !== undefined) {
     return NETWORK_REASONS[code];
   }
-  const first = (error.message.split('\n')[0] ?? '').trim() || error.name;
+  // Without its final full stop: the reason is set inside a sentence of revocable's.
+  const first = (error.message.split('\n')[0] ?? '').trim().replace(/\.+$/, '') || error.name;
   const line = first.length > MAX_REASON_LENGTH ? `${first.slice(0, MAX_REASON_LENGTH)}...` : first;
   return typeof code === 'string' && code !== '' && !line.includes(code)
     ? `${line} (${code})`
@@ -126,4 +127,22 @@ export function translateFailures(store: Store, translate: (error: unknown) => E
     };
   }
   return wrapped as unknown as Store;
+}
+
+/**
+ * The driver error to keep as a `cause`, without what may hold a secret: ioredis attaches the
+ * failed command to an error reply, and for `AUTH` or `HELLO ... AUTH` its arguments hold the
+ * password, which any log of the error would print. Such an error is replaced by a plain copy of
+ * its name, message and code.
+ */
+export function withoutSecrets(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const command = (error as { command?: { name?: unknown } }).command;
+  const name = typeof command?.name === 'string' ? command.name.toLowerCase() : '';
+  if (name !== 'auth' && name !== 'hello') return error;
+  const copy = new Error(error.message);
+  copy.name = error.name;
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
 }

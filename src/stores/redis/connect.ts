@@ -1,7 +1,7 @@
 import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RevocableError } from '../../errors/revocable-error.js';
-import { loadDriver, reasonOf } from '../internal/driver-errors.js';
+import { loadDriver, reasonOf, withoutSecrets } from '../internal/driver-errors.js';
 import { invalidArgument } from '../internal/validate.js';
 
 /** Options for {@link connectRedis}. */
@@ -102,7 +102,7 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
     if (failure !== undefined) throw failure;
   } catch (error) {
     client.disconnect();
-    const cause = failure ?? error;
+    const cause = withoutSecrets(failure ?? error);
     throw new RevocableError(
       'ERR_STORE_UNAVAILABLE',
       `Could not connect to Redis at ${tried}: ${reasonOf(cause)}.`,
