@@ -8,6 +8,9 @@
  * header typ `at+jwt` where the library can check it. Before anything is timed every verifier must
  * accept every token of the pool and refuse a set of bad tokens, so no library is measured doing
  * less than the others.
+ *
+ * The groups named "cache" (bench/jwt-cache.ts) compare revocable's verifier with and without its
+ * `cache` option instead.
  */
 import { randomBytes, webcrypto } from 'node:crypto';
 import { createSigner as fastSigner, createVerifier as fastVerifier } from 'fast-jwt';
@@ -31,6 +34,7 @@ import {
   type SuiteResult,
   toRows,
 } from './harness.js';
+import { CACHE_ALGORITHMS, measureCache } from './jwt-cache.js';
 
 export const name = 'jwt';
 
@@ -274,6 +278,7 @@ function wanted(group: string, filter: readonly string[] | undefined): boolean {
 /** Runs the JWT suite. */
 export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
   const rows: ResultRow[] = [];
+  const cacheNotes: string[] = [];
   const groups = ALGORITHMS.flatMap((alg) => [`${alg} verify`, `${alg} sign`]);
   const algorithms = ALGORITHMS.filter((alg) =>
     groups.some((group) => group.startsWith(`${alg} `) && wanted(group, options.filter)),
@@ -307,6 +312,12 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
       rows.push(...toRows(signGroup, await compare(candidates, options.measure), BASELINE));
     }
   }
+  for (const alg of CACHE_ALGORITHMS) {
+    if (!wanted(`${alg} verify cache`, options.filter)) continue;
+    const cache = await measureCache(alg, options);
+    rows.push(...cache.rows);
+    cacheNotes.push(...cache.notes);
+  }
   return {
     suite: name,
     title: 'JWT verify and sign throughput',
@@ -319,6 +330,8 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
       'jose is async: every jwtVerify and SignJWT.sign call is awaited, which its figures include.',
       'jsonwebtoken does not implement EdDSA.',
       'Sign: every library signs the same complete claims set with the same key and header {alg, typ, kid}; revocable through signJwt.',
+      'Cache groups: revocable alone, with the ratio against its own verifier without the cache (not fast-jwt); tokens with the session claims (iss, aud, sub, sid, jti, iat, exp, auth_time, sgen, role), rotated cyclically.',
+      ...cacheNotes,
     ],
   };
 }

@@ -130,6 +130,14 @@ export function mainHelp(groups: readonly CommandGroup[]): string {
     '',
     'Run revocable <command> --help for the options of a command.',
     '',
+    // `npm start -- ...` runs tsc and prints npm's banner on stdout, which would end up in the file.
+    ...wrap(
+      'To capture what a command prints (revocable token sign ... > token.txt), run revocable ' +
+        'directly, or npx revocable ... (in a project that depends on revocable, or in a clone of ' +
+        'its repository after npm ci && npm run build), not through npm start, which adds ' +
+        "npm's own lines to the output.",
+    ),
+    '',
     ...exitStatus('token verify refused the token, or token decode could not read it'),
   ];
   return `${lines.join('\n')}\n`;

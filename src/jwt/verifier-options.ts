@@ -31,10 +31,10 @@ function invalid(message: string): RevocableError {
 }
 
 function toList(
-  value: string | readonly string[] | undefined,
+  value: string | readonly string[] | null | undefined,
   name: string,
 ): readonly string[] | null {
-  if (value === undefined) return null;
+  if (value === undefined || value === null) return null;
   const list = typeof value === 'string' ? [value] : value;
   if (
     !Array.isArray(list) ||
@@ -91,4 +91,42 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
     throw invalid('cache needs keys to be a KeyRing.');
   }
   return { ring, expectedTyp, maxLength, rules, payload, now, capacity };
+}
+
+/** The `type` of every warning revocable emits through `process.emitWarning`. */
+const REVOCABLE_WARNING = 'RevocableWarning';
+
+// The codes of the warnings a verifier emits when it is made. Programs filter on them, so they are
+// as stable as error codes (docs/jwt.md lists them).
+type VerifierWarningCode = 'REVOCABLE_ANY_AUDIENCE' | 'REVOCABLE_ANY_ISSUER';
+
+function warn(code: VerifierWarningCode, message: string): void {
+  process.emitWarning(message, { type: REVOCABLE_WARNING, code });
+}
+
+/**
+ * Warns, once per verifier and when it is made, about each of `audience` and `issuer` that was
+ * left out. Both are optional because some verifiers really accept any, but leaving one out by
+ * oversight is the classic hole: a token the same issuer minted for another service (or, with a
+ * shared JWKS, another issuer) passes. `null` says "any, on purpose" and silences it; a warning at
+ * construction, not per verify, costs nothing on the hot path and cannot flood a log.
+ * @internal
+ */
+export function warnIfUnscoped(options: VerifierOptions, caller: string): void {
+  if (options.audience === undefined) {
+    warn(
+      'REVOCABLE_ANY_AUDIENCE',
+      `${caller} was given no audience, so it accepts tokens minted for any audience, another ` +
+        "service's included. Pass audience: 'your-api' (the aud your tokens carry), or " +
+        'audience: null to accept every audience on purpose.',
+    );
+  }
+  if (options.issuer === undefined) {
+    warn(
+      'REVOCABLE_ANY_ISSUER',
+      `${caller} was given no issuer, so it accepts tokens from any issuer whose key is in its ` +
+        "ring. Pass issuer: 'https://your-issuer', or issuer: null to accept every issuer on " +
+        'purpose.',
+    );
+  }
 }

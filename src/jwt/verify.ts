@@ -8,8 +8,8 @@ import type { JwtKey } from './keys.js';
 import { checkPayloadStructure, isPlainText, type PayloadChecks } from './payload-checks.js';
 import { signatureMatches } from './signature.js';
 import type { JwtClaims, VerifiedJwt } from './types.js';
-import { timesHold, VerificationCache } from './verification-cache.js';
-import { resolveVerifierOptions } from './verifier-options.js';
+import { VerificationCache } from './verification-cache.js';
+import { resolveVerifierOptions, warnIfUnscoped } from './verifier-options.js';
 
 /** The default maximum token length, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -25,7 +25,7 @@ export const ACCESS_TOKEN_TYP = 'at+jwt';
  * @example
  * ```ts
  * // Require one more claim than the default, keeping the RFC 9068 ones.
- * createVerifier({ keys, requiredClaims: [...ACCESS_TOKEN_CLAIMS, 'sid'] });
+ * createVerifier({ keys, issuer, audience, requiredClaims: [...ACCESS_TOKEN_CLAIMS, 'sid'] });
  * ```
  */
 export const ACCESS_TOKEN_CLAIMS: readonly string[] = Object.freeze([
@@ -41,10 +41,19 @@ export const ACCESS_TOKEN_CLAIMS: readonly string[] = Object.freeze([
 export interface VerifierOptions {
   /** The keys to trust: a ring, or a ring read from a public JWKS. */
   keys: KeyRing;
-  /** Accepted `iss` values; when set, `iss` is required. */
-  issuer?: string | readonly string[];
-  /** Accepted `aud` values; when set, `aud` is required and must name one of them. */
-  audience?: string | readonly string[];
+  /**
+   * Accepted `iss` values; when set, `iss` is required and must be one of them. `null` accepts any
+   * issuer on purpose. Left out, any issuer is accepted too, and the verifier emits one
+   * `RevocableWarning` (`REVOCABLE_ANY_ISSUER`) when it is made.
+   */
+  issuer?: string | readonly string[] | null;
+  /**
+   * Accepted `aud` values; when set, `aud` is required and must name one of them. `null` accepts
+   * any audience on purpose. Left out, any audience is accepted too, so a token the same issuer
+   * minted for another service passes, and the verifier emits one `RevocableWarning`
+   * (`REVOCABLE_ANY_AUDIENCE`) when it is made.
+   */
+  audience?: string | readonly string[] | null;
   /**
    * The header `typ` to demand (compared as a media type: case-insensitive, `application/` optional).
    * Defaults to `at+jwt`, so a refresh token or an ID token can never pose as an access token.
@@ -78,9 +87,9 @@ export interface VerifierOptions {
   /**
    * Remember the tokens that verified, so that the next verify of the same token skips the
    * signature and the parse and checks only its time claims (and, in the revocable verifier, the
-   * revocation index, which is consulted on every verify). `true` keeps 1,024 tokens, a number that
-   * many; off by default. With it, returned claims are frozen: every verify of one token returns
-   * the same object. A change to the key ring (a key added or retired) empties it.
+   * revocation index, which is consulted on every verify). `true` keeps up to 65,536 tokens, a
+   * number that many (up to 1,000,000); off by default. With it, returned claims are deeply frozen
+   * on every verify, hit or miss. A change to the key ring empties it. See docs/jwt.md for sizing.
    */
   cache?: boolean | number;
 }
@@ -121,6 +130,7 @@ export interface VerifierCore {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const core = createVerifierCore(options);
+  warnIfUnscoped(options, 'createVerifier');
   const { verify, lastHeader } = core;
   return {
     verify,
@@ -135,7 +145,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
 export function createVerifierCore(options: VerifierOptions): VerifierCore {
   const { ring, expectedTyp, maxLength, rules, payload, now, capacity } =
     resolveVerifierOptions(options);
-  const cache = capacity === 0 ? null : new VerificationCache(capacity, ring.revision);
+  const cache =
+    capacity === 0 ? null : new VerificationCache(capacity, ring.revision, rules.tolerance);
   const headers = new Map<string, ParsedHeader>();
   // The header segment seen last, and its parse: most tokens a service sees share one header (one
   // active key), and comparing one string costs less than hashing it for the Map.
@@ -218,14 +229,11 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const lastDot = token.lastIndexOf('.');
     const signatureSegment = token.slice(lastDot + 1);
     if (cache !== null) {
-      const hit = cache.lookup(signatureSegment, token, ring.revision);
-      if (hit !== undefined) {
-        if (timesHold(hit, currentTime(), rules.tolerance)) {
-          accepted = hit.header;
-          return hit.claims;
-        }
-        // The full path below throws the exact error (expired, not yet valid).
-        cache.forget(signatureSegment);
+      // A token whose time claims fail is not a hit: the full path below throws the exact error.
+      const slot = cache.lookup(signatureSegment, token, ring.revision, currentTime);
+      if (slot !== -1) {
+        accepted = cache.headerAt(slot);
+        return cache.claimsAt(slot);
       }
     }
     const firstDot = token.indexOf('.');
@@ -254,7 +262,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (payload.structure) checkPayloadStructure(text, claims, payload);
     const plain = rules.identifiers && isPlainText(text, payloadLength);
     checkClaims(claims, rules, currentTime(), plain);
-    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed);
+    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed, currentTime);
     accepted = parsed;
     return claims;
   }

@@ -1,6 +1,7 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { TokenRevokedError } from '../errors/token-revoked-error.js';
 import type { JwtClaims, JwtHeader } from '../jwt/types.js';
+import { warnIfUnscoped } from '../jwt/verifier-options.js';
 import { createVerifierCore, type Verifier, type VerifierOptions } from '../jwt/verify.js';
 import { parseDuration } from '../lib/duration.js';
 import type { RevocationIndex } from './types.js';
@@ -63,7 +64,12 @@ export interface RevocableVerifierOptions extends VerifierOptions {
  * @example
  * ```ts
  * const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });
- * const verifier = createRevocableVerifier({ keys: ring, issuer: 'https://auth.example', index });
+ * const verifier = createRevocableVerifier({
+ *   keys: ring,
+ *   issuer: 'https://auth.example',
+ *   audience: 'api',
+ *   index,
+ * });
  * const claims = verifier.verify(token); // ERR_TOKEN_REVOKED once its session is revoked
  * ```
  */
@@ -114,6 +120,7 @@ export function createRevocableVerifier(options: RevocableVerifierOptions): Veri
     maxTokenLifetime,
     now: jwtOptions.now ?? index.now,
   });
+  warnIfUnscoped(jwtOptions, 'createRevocableVerifier');
   const verifyToken = inner.verify;
   const lastHeader = inner.lastHeader;
 

@@ -49,16 +49,29 @@ describe('the revocable binary', () => {
       const token = signed.stdout.trim();
 
       const verified = revocable(
-        ['token', 'verify', '--keys', ring, '--aud', 'api', '-'],
+        ['token', 'verify', '--keys', ring, '--iss', 'https://auth.example', '--aud', 'api', '-'],
         `${token}\n`,
       );
       assert.equal(verified.status, 0, verified.stderr);
       assert.equal((JSON.parse(verified.stdout) as { sub: string }).sub, 'u1');
 
-      const refused = revocable(['token', 'verify', '--keys', ring, '--aud', 'other', token]);
+      const refused = revocable([
+        'token',
+        'verify',
+        '--keys',
+        ring,
+        '--any-issuer',
+        '--aud',
+        'other',
+        token,
+      ]);
       assert.deepEqual(
         [refused.status, refused.stdout, refused.stderr],
-        [1, '{"error":"ERR_JWT_AUDIENCE"}\n', ''],
+        [
+          1,
+          '{"error":"ERR_JWT_AUDIENCE","message":"The token is not meant for this audience."}\n',
+          '',
+        ],
       );
 
       const bad = revocable(['token', 'sign', '--keys', join(directory, 'missing.json')]);

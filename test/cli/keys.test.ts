@@ -122,6 +122,23 @@ describe('revocable keys rotate', () => {
     );
   });
 
+  it('after the active key is retired, rotates to the algorithm of the newest key', async () => {
+    const workspace = new Workspace();
+    await workspace.generate('ring.json', '--alg', 'ES256', '--kid', 'k1');
+    workspace.files.set(
+      'ring.json',
+      await workspace.ok('keys', 'retire', '--keys', 'ring.json', '--kid', 'k1'),
+    );
+    const keys = keysOf(await workspace.ok('keys', 'rotate', '--keys', 'ring.json'));
+    assert.deepEqual(
+      keys.map((key) => [key.alg, key.state]),
+      [
+        ['ES256', 'retired'],
+        ['ES256', 'active'],
+      ],
+    );
+  });
+
   it('needs --alg for a public JWKS, which has no active key', async () => {
     const workspace = new Workspace();
     await workspace.generate('ring.json');

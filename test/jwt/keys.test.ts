@@ -19,6 +19,9 @@ import {
   signJwt,
 } from '../../src/jwt/index.js';
 
+// These tests are about other checks: any issuer and audience is accepted on purpose.
+const ANY = { issuer: null, audience: null } as const;
+
 const NOW = 1_800_000_000;
 const now = () => NOW;
 const ISSUER = 'https://auth.example';
@@ -76,7 +79,7 @@ describe('generate and rotate', () => {
   it('rotate: the new key signs, the old one becomes verify-only and still verifies', () => {
     const ring = KeyRing.generate('EdDSA', { kid: 'k1' });
     const signer = createSigner({ keys: ring, now, issuer: ISSUER, audience: 'api' });
-    const verifier = createVerifier({ keys: ring, now });
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
     const before = signer.sign({ sub: 'u1' });
     const fresh = ring.rotate(undefined, { kid: 'k2' });
     assert.equal(fresh.kid, 'k2');
@@ -98,7 +101,7 @@ describe('generate and rotate', () => {
     const next = ring.rotate('ES256', { kid: 'e' });
     assert.equal(next.alg, 'ES256');
     assert.equal(ring.active.alg, 'ES256');
-    const verifier = createVerifier({ keys: ring, now });
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
     assert.equal(verifier.verify(signJwt(CLAIMS, next)).sub, 'u1');
     rejects(() => generateKey('none' as Algorithm), 'ERR_INVALID_ARGUMENT');
     rejects(() => ring.rotate('HS1' as Algorithm), 'ERR_INVALID_ARGUMENT');
@@ -122,7 +125,7 @@ describe('states', () => {
   it('retire: tokens of a retired key are ERR_JWT_KEY_RETIRED; the ring loses its signer when the active key retires', () => {
     const ring = KeyRing.generate('HS256', { kid: 'a' });
     const token = signJwt(CLAIMS, ring.active);
-    const verifier = createVerifier({ keys: ring, now });
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
     const retired = ring.retire('a');
     assert.equal(retired.state, 'retired');
     rejects(() => verifier.verify(token), 'ERR_JWT_KEY_RETIRED');
@@ -380,7 +383,7 @@ describe('export', () => {
     const token = createSigner({ keys: copy, now, issuer: ISSUER, audience: 'api' }).sign({
       sub: 'u1',
     });
-    assert.equal(createVerifier({ keys: ring, now }).verify(token).sub, 'u1');
+    assert.equal(createVerifier({ ...ANY, keys: ring, now }).verify(token).sub, 'u1');
   });
 });
 
@@ -451,8 +454,8 @@ describe('verifying with a ring read from the JWKS', () => {
       assert.equal(key.signKey, null);
     }
     rejects(() => server.active, 'ERR_KEYRING_NO_ACTIVE_KEY');
-    const atIssuer = createVerifier({ keys: issuer, now });
-    const atServer = createVerifier({ keys: server, now });
+    const atIssuer = createVerifier({ ...ANY, keys: issuer, now });
+    const atServer = createVerifier({ ...ANY, keys: server, now });
     for (const token of [oldToken, newToken]) {
       assert.deepEqual(atServer.verify(token), atIssuer.verify(token));
       const forged = `${token.slice(0, token.lastIndexOf('.'))}.${b64(randomBytes(64))}`;
@@ -462,7 +465,7 @@ describe('verifying with a ring read from the JWKS', () => {
     // Retiring at the issuer: the issuer says retired; the next JWKS no longer has the key.
     issuer.retire('one');
     rejects(() => atIssuer.verify(oldToken), 'ERR_JWT_KEY_RETIRED');
-    const refreshed = createVerifier({ keys: KeyRing.fromJSON(issuer.jwks()), now });
+    const refreshed = createVerifier({ ...ANY, keys: KeyRing.fromJSON(issuer.jwks()), now });
     rejects(() => refreshed.verify(oldToken), 'ERR_JWT_KID_UNKNOWN');
     assert.equal(refreshed.verify(newToken).sub, 'new');
   });
@@ -472,7 +475,7 @@ describe('tokens without kid', () => {
   it('verify when exactly one usable key has the alg; ERR_JWT_KID_MISSING when several do', () => {
     const ring = KeyRing.generate('EdDSA', { kid: 'ed1' });
     ring.add(generateKey('HS256', { kid: 'hs', state: 'verify-only' }));
-    const verifier = createVerifier({ keys: ring, now });
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
     const first = ring.active;
     assert.equal(verifier.verify(withoutKid(first)).sub, 'u1');
     const second = ring.rotate(undefined, { kid: 'ed2' });

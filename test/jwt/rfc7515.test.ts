@@ -5,6 +5,9 @@ import { describe, it } from 'node:test';
 import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
 import { type Algorithm, createVerifier, importJwk, KeyRing } from '../../src/jwt/index.js';
 
+// These tests are about other checks: any issuer and audience is accepted on purpose.
+const ANY = { issuer: null, audience: null } as const;
+
 // Before exp 1300819380 (2011-03-22T18:43:00Z), the exp of the examples.
 const BEFORE_EXP = () => 1_300_819_000;
 const AT_EXP = () => 1_300_819_380;
@@ -98,7 +101,7 @@ describe('RFC 7515 Appendix A examples', () => {
   for (const [name, token, jwk, alg] of cases) {
     it(`${name} verifies with the RFC's key and a verifier created with typ null`, () => {
       const keys = ringOf(jwk, alg, 'rfc');
-      const verifier = createVerifier({ keys, typ: null, now: BEFORE_EXP });
+      const verifier = createVerifier({ ...ANY, keys, typ: null, now: BEFORE_EXP });
       const { header, claims } = verifier.verifyJwt(token);
       assert.deepEqual(claims, EXPECTED_CLAIMS);
       assert.equal(header.alg, alg);
@@ -106,13 +109,13 @@ describe('RFC 7515 Appendix A examples', () => {
       assert.equal(header.typ, alg === 'HS256' ? 'JWT' : undefined);
       // The same token: expired at exp, changed payload refused, refused by the access-token default.
       rejects(
-        () => createVerifier({ keys, typ: null, now: AT_EXP }).verify(token),
+        () => createVerifier({ ...ANY, keys, typ: null, now: AT_EXP }).verify(token),
         'ERR_JWT_EXPIRED',
       );
       rejects(() => verifier.verify(tamper(token)), 'ERR_JWT_SIGNATURE');
-      rejects(() => createVerifier({ keys, now: BEFORE_EXP }).verify(token), 'ERR_JWT_TYP');
+      rejects(() => createVerifier({ ...ANY, keys, now: BEFORE_EXP }).verify(token), 'ERR_JWT_TYP');
       // A verifier that demands the JWT typ accepts A.1 only.
-      const jwtTyp = createVerifier({ keys, typ: 'JWT', now: BEFORE_EXP });
+      const jwtTyp = createVerifier({ ...ANY, keys, typ: 'JWT', now: BEFORE_EXP });
       if (alg === 'HS256') assert.equal(jwtTyp.verify(token).iss, 'joe');
       else rejects(() => jwtTyp.verify(token), 'ERR_JWT_TYP');
     });
@@ -130,13 +133,22 @@ describe('RFC 7515 Appendix A examples', () => {
     ] as const) {
       const keys = KeyRing.fromJSON({ keys: [{ ...jwk, alg, kid: 'rfc', use: 'sig' }] });
       assert.equal(keys.get('rfc')?.state, 'verify-only');
-      assert.equal(createVerifier({ keys, typ: null, now: BEFORE_EXP }).verify(token).iss, 'joe');
+      assert.equal(
+        createVerifier({ ...ANY, keys, typ: null, now: BEFORE_EXP }).verify(token).iss,
+        'joe',
+      );
     }
   });
 
   it('A.4 ES512: the signature verifies with the RFC key; the payload "Payload" is not a claims set', () => {
     const keys = ringOf(A4_KEY, 'ES512', 'rfc');
-    const verifier = createVerifier({ keys, typ: null, now: BEFORE_EXP, requiredClaims: [] });
+    const verifier = createVerifier({
+      ...ANY,
+      keys,
+      typ: null,
+      now: BEFORE_EXP,
+      requiredClaims: [],
+    });
     // The signature holds, so the verifier goes on to read the payload, which is not JSON: a JWS
     // but not a JWT. A wrong signature stops earlier, with ERR_JWT_SIGNATURE.
     rejects(() => verifier.verify(A4), 'ERR_JWT_MALFORMED');
@@ -159,12 +171,15 @@ describe('RFC 7515 Appendix A examples', () => {
       [A4_KEY, 'ES512'],
     ] as const) {
       const keys = ringOf(jwk, alg, 'rfc');
-      rejects(() => createVerifier({ keys, typ: null, now: BEFORE_EXP }).verify(A5), 'ERR_JWT_ALG');
-      rejects(() => createVerifier({ keys, now: BEFORE_EXP }).verify(A5), 'ERR_JWT_ALG');
+      rejects(
+        () => createVerifier({ ...ANY, keys, typ: null, now: BEFORE_EXP }).verify(A5),
+        'ERR_JWT_ALG',
+      );
+      rejects(() => createVerifier({ ...ANY, keys, now: BEFORE_EXP }).verify(A5), 'ERR_JWT_ALG');
       // With the A.1 signature appended, or the A.1 header's typ: still alg none.
       rejects(
         () =>
-          createVerifier({ keys, typ: null, now: BEFORE_EXP }).verify(
+          createVerifier({ ...ANY, keys, typ: null, now: BEFORE_EXP }).verify(
             `${A5}dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk`,
           ),
         'ERR_JWT_ALG',
@@ -173,8 +188,18 @@ describe('RFC 7515 Appendix A examples', () => {
   });
 
   it('each example is refused by a ring bound to another algorithm', () => {
-    const rs = createVerifier({ keys: ringOf(A2_KEY, 'RS256', 'rfc'), typ: null, now: BEFORE_EXP });
-    const es = createVerifier({ keys: ringOf(A3_KEY, 'ES256', 'rfc'), typ: null, now: BEFORE_EXP });
+    const rs = createVerifier({
+      ...ANY,
+      keys: ringOf(A2_KEY, 'RS256', 'rfc'),
+      typ: null,
+      now: BEFORE_EXP,
+    });
+    const es = createVerifier({
+      ...ANY,
+      keys: ringOf(A3_KEY, 'ES256', 'rfc'),
+      typ: null,
+      now: BEFORE_EXP,
+    });
     // No kid: no key of the header's alg, so the algorithm is refused.
     rejects(() => rs.verify(A1), 'ERR_JWT_ALG');
     rejects(() => rs.verify(A3), 'ERR_JWT_ALG');

@@ -305,14 +305,22 @@ describe('revocation index: the verify path', () => {
     }));
     let verdict: string | null = null;
     for (let i = 0; i < 1_000_000; i++) verdict = index.check(tokens[i & 255]!, 'active-kid');
-    let collections = 0;
-    const observer = new PerformanceObserver((list) => {
-      collections += list.getEntries().length;
-    });
-    observer.observe({ entryTypes: ['gc'] });
-    for (let i = 0; i < 5_000_000; i++) verdict = index.check(tokens[i & 255]!, 'active-kid');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    observer.disconnect();
+    // Counted over two runs, keeping the smaller count: a collection that something else on a busy
+    // machine caused (the runner, a timer, a deoptimisation) turns up in one run, while a check
+    // that allocates collects in both.
+    const counts: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      let seen = 0;
+      const observer = new PerformanceObserver((list) => {
+        seen += list.getEntries().length;
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      for (let i = 0; i < 5_000_000; i++) verdict = index.check(tokens[i & 255]!, 'active-kid');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      observer.disconnect();
+      counts.push(seen);
+    }
+    const collections = Math.min(...counts);
     assert.equal(verdict, null);
     // 16 bytes a call would be 80 MB: dozens of scavenges.
     assert.ok(collections <= 2, `${collections} garbage collections`);

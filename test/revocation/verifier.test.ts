@@ -14,6 +14,9 @@ import {
 } from '../../src/revocation/index.js';
 import { LIFETIME, manualClock, newIndex, SKEW, T0, throwsCode, timingFor } from './helpers.js';
 
+// These tests are about other checks: any issuer and audience is accepted on purpose.
+const ANY = { issuer: null, audience: null } as const;
+
 function setUp(options: { maxStaleness?: number } = {}) {
   const now = manualClock();
   const ring = KeyRing.generate('HS256');
@@ -120,13 +123,16 @@ describe('createRevocableVerifier', () => {
     const ring = KeyRing.generate('HS256');
     const index = newIndex(manualClock());
     throwsCode(
-      () => createRevocableVerifier({ keys: ring, index, clockTolerance: SKEW + 1 }),
+      () => createRevocableVerifier({ ...ANY, keys: ring, index, clockTolerance: SKEW + 1 }),
       'ERR_INVALID_ARGUMENT',
     );
-    createRevocableVerifier({ keys: ring, index, clockTolerance: SKEW });
-    throwsCode(() => createRevocableVerifier({ keys: ring } as never), 'ERR_INVALID_ARGUMENT');
+    createRevocableVerifier({ ...ANY, keys: ring, index, clockTolerance: SKEW });
     throwsCode(
-      () => createRevocableVerifier({ keys: ring, index, onStale: 'open' as never }),
+      () => createRevocableVerifier({ ...ANY, keys: ring } as never),
+      'ERR_INVALID_ARGUMENT',
+    );
+    throwsCode(
+      () => createRevocableVerifier({ ...ANY, keys: ring, index, onStale: 'open' as never }),
       'ERR_INVALID_ARGUMENT',
     );
   });
@@ -161,7 +167,7 @@ describe('createRevocableVerifier: token lifetime', () => {
     throwsCode(() => shorter.verify(exact.sign({ sub: 'alice' })), 'ERR_JWT_LIFETIME');
     for (const maxTokenLifetime of [LIFETIME + 1, LIFETIME + SKEW, '1h']) {
       throwsCode(
-        () => createRevocableVerifier({ keys: ring, index, maxTokenLifetime }),
+        () => createRevocableVerifier({ ...ANY, keys: ring, index, maxTokenLifetime }),
         'ERR_INVALID_ARGUMENT',
       );
     }
@@ -194,6 +200,7 @@ describe('createRevocableVerifier: staleness', () => {
     const seen: number[] = [];
     let accept = true;
     const verifier = createRevocableVerifier({
+      ...ANY,
       keys: ring,
       index,
       maxStaleness: '10s',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { createSqliteStore, openSqliteDatabase } from '../../src/stores/sqlite/index.js';
+import { createSqliteStore } from '../../src/stores/sqlite/index.js';
 import type { Store } from '../../src/stores/types.js';
 import {
   createIn,
@@ -14,6 +14,7 @@ import {
   makeSessionEvent,
   T0,
 } from './contract.js';
+import { openSqliteDatabase } from './sqlite-support.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'revocable-sqlite-durability-'));
 after(() => rmSync(directory, { recursive: true, force: true }));

@@ -10,7 +10,6 @@ import { createSessionRevocation, createTokenRevocation } from '../../src/revoca
 import {
   createSqliteStore,
   migrateSqliteStore,
-  openSqliteDatabase,
   SQLITE_SCHEMA_VERSION,
 } from '../../src/stores/sqlite/index.js';
 import { describeSessionSuite } from '../sessions/session-suite.js';
@@ -21,6 +20,7 @@ import {
   makeSession,
   randomId,
 } from './contract.js';
+import { openSqliteDatabase } from './sqlite-support.js';
 
 const T0 = 1_900_000_000;
 const directory = mkdtempSync(join(tmpdir(), 'revocable-sqlite-'));
@@ -296,7 +296,7 @@ describe('sqlite store specifics', () => {
     database.close();
   });
 
-  it('fails a write held up past the busy timeout with the driver error, writing nothing', async () => {
+  it('fails a write held up past the busy timeout with ERR_STORE_UNAVAILABLE, writing nothing', async () => {
     const file = freshFile();
     const database = openSqliteDatabase(file, { busyTimeoutMs: 50 });
     const store = createSqliteStore({ database });
@@ -306,7 +306,10 @@ describe('sqlite store specifics', () => {
     writer.exec('BEGIN IMMEDIATE');
     await assert.rejects(
       store.rotateRefresh(session.sid, session.refreshHash, 0, makeRotation(session)),
-      (error: unknown) => (error as { code?: unknown }).code === 'SQLITE_BUSY',
+      (error: unknown) =>
+        isRevocableError(error, 'ERR_STORE_UNAVAILABLE') &&
+        (error.cause as { code?: unknown }).code === 'SQLITE_BUSY' &&
+        /database is locked/.test(error.message),
     );
     writer.exec('ROLLBACK');
     writer.close();

@@ -1,4 +1,4 @@
-import { KeyRing } from '../../jwt/index.js';
+import { type Algorithm, type JwtKey, KeyRing } from '../../jwt/index.js';
 import type { Command, OptionSpec, ParsedArgs } from '../args.js';
 import { CliError, EXIT_OK } from '../cli-error.js';
 import type { CliIo } from '../io.js';
@@ -49,6 +49,20 @@ function keyOptions(args: ParsedArgs, io: CliIo): { now: () => number; kid?: str
   return kid === undefined ? { now } : { now, kid };
 }
 
+// After the active key was retired, `keys rotate` is what retire and sign tell people to run: it
+// must work as written, so it takes the algorithm of the newest private key rather than demanding
+// --alg. A public JWKS still needs --alg: rotating one into a signing ring should be deliberate.
+function fallbackAlgorithm(ring: KeyRing): Algorithm | undefined {
+  let newest: JwtKey | undefined;
+  for (const key of ring.keys()) {
+    if (key.state === 'active') return undefined;
+    if (key.signKey !== null && (newest === undefined || key.createdAt >= newest.createdAt)) {
+      newest = key;
+    }
+  }
+  return newest?.alg;
+}
+
 const generate: Command = {
   spec: {
     path: 'keys generate',
@@ -92,7 +106,7 @@ const rotate: Command = {
       alg: {
         type: 'string',
         value: 'ALG',
-        help: 'Algorithm of the new key (default: that of the active key)',
+        help: 'Algorithm of the new key (default: that of the active key, else of the newest key)',
       },
       kid: { type: 'string', value: 'KID', help: 'Key id of the new key (default: random)' },
       out: OUT,
@@ -102,7 +116,10 @@ const rotate: Command = {
   run(args, io) {
     const ring = loadKeyRing(args.required('keys'), io);
     const alg = args.string('alg');
-    ring.rotate(alg === undefined ? undefined : parseAlgorithm(alg), keyOptions(args, io));
+    ring.rotate(
+      alg === undefined ? fallbackAlgorithm(ring) : parseAlgorithm(alg),
+      keyOptions(args, io),
+    );
     return writeRing(ring, args, io);
   },
 };

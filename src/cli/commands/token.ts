@@ -5,6 +5,7 @@ import {
   createSigner,
   createVerifier,
   decodeUnverified,
+  type KeyRing,
   type SignerOptions,
   type VerifierOptions,
 } from '../../jwt/index.js';
@@ -41,11 +42,39 @@ async function readToken(args: ParsedArgs, io: CliIo): Promise<string> {
   return read;
 }
 
-// A refused or unreadable token is an answer, not a usage error: the code goes to stdout, exit 1.
+// A refused or unreadable token is an answer, not a usage error: it goes to stdout as one line of
+// JSON, exit 1, so a script keeps parsing what it reads. The code is for scripts, the message for
+// people; the library's messages never quote the token or a key, so both are safe to print.
 function reject(error: unknown, io: CliIo): number {
   if (!isRevocableError(error)) throw error;
-  io.stdout(`${JSON.stringify({ error: error.code })}\n`);
+  io.stdout(`${JSON.stringify({ error: error.code, message: error.message })}\n`);
   return EXIT_REJECTED;
+}
+
+// The library's own errors here (ERR_KEYRING_NO_ACTIVE_KEY at the first sign) say what is missing
+// but not why, nor what to run: the usual cause is a JWKS or a ring whose active key was retired.
+function assertCanSign(keys: KeyRing, path: string): void {
+  const all = keys.keys();
+  if (all.some((key) => key.state === 'active')) return;
+  if (!all.some((key) => key.signKey !== null)) {
+    throw new CliError(
+      `${path} holds no private key (a JWKS or public keys only), so it cannot sign: sign with ` +
+        'the key ring that keys generate wrote, and give verifiers the JWKS',
+    );
+  }
+  throw new CliError(
+    `${path} has no active key (its keys are verify-only or retired), so it cannot sign: run ` +
+      `revocable keys rotate --keys ${path} --out ${path} to add one`,
+  );
+}
+
+// The accepted values of iss or aud, or null for any: null, not undefined, whether or not the user
+// said it was meant, since the CLI prints its own warning rather than the library's.
+function scope(args: ParsedArgs, option: string, anyFlag: string): string[] | null {
+  const values = args.list(option);
+  if (values.length === 0) return null;
+  if (args.flag(anyFlag)) throw new CliError(`--${option} and --${anyFlag} contradict each other`);
+  return values;
 }
 
 const sign: Command = {
@@ -80,7 +109,9 @@ const sign: Command = {
     positionals: [],
   },
   run(args, io) {
-    const keys = loadKeyRing(args.required('keys'), io);
+    const path = args.required('keys');
+    const keys = loadKeyRing(path, io);
+    assertCanSign(keys, path);
     const claims = parseJsonObject(args.string('claims') ?? '{}', '--claims');
     if (claims.iat !== undefined || claims.exp !== undefined) {
       // The signer sets both; a value given here would be silently replaced.
@@ -106,9 +137,12 @@ const verify: Command = {
     summary: 'Verify a token and print its claims',
     description:
       'Verifies the signature, the header typ, the payload and the registered claims. Prints the ' +
-      'claims as JSON and exits 0, or prints {"error":"<code>"} and exits 1. The key file may be ' +
-      'a key ring or a public JWKS. A typ at+jwt token must carry iss, exp, aud, sub, iat and jti ' +
-      'unless --require says otherwise.',
+      'claims as JSON and exits 0, or prints {"error":"<code>","message":"<why>"} and exits 1. ' +
+      'The key file may be a key ring or a public JWKS. A typ at+jwt token must carry iss, exp, ' +
+      'aud, sub, iat and jti unless --require says otherwise. Without --aud, a token minted for ' +
+      'any audience passes (another service of the same issuer included), and without --iss one ' +
+      'from any issuer: each prints a warning on stderr unless --any-audience or --any-issuer ' +
+      'says it is meant.',
     options: {
       keys: { type: 'string', value: 'FILE', required: true, help: 'The key ring or JWKS file' },
       iss: {
@@ -122,6 +156,14 @@ const verify: Command = {
         value: 'AUDIENCE',
         multiple: true,
         help: 'Require aud to name one of these; repeat to accept several',
+      },
+      'any-issuer': {
+        type: 'boolean',
+        help: 'Accept any iss on purpose: no warning without --iss',
+      },
+      'any-audience': {
+        type: 'boolean',
+        help: 'Accept any aud on purpose: no warning without --aud',
       },
       typ: {
         type: 'string',
@@ -141,17 +183,15 @@ const verify: Command = {
       now: NOW,
     },
     positionals: [TOKEN],
-    rejects: 'the token was refused: {"error":"<code>"} is on stdout',
+    rejects: 'the token was refused: {"error":"<code>","message":"<why>"} is on stdout',
   },
   async run(args, io) {
     const options: VerifierOptions = {
       keys: loadKeyRing(args.required('keys'), io),
       now: clock(args, io),
+      issuer: scope(args, 'iss', 'any-issuer'),
+      audience: scope(args, 'aud', 'any-audience'),
     };
-    const iss = args.list('iss');
-    if (iss.length > 0) options.issuer = iss;
-    const aud = args.list('aud');
-    if (aud.length > 0) options.audience = aud;
     const typ = args.string('typ');
     if (typ !== undefined) options.typ = typ === 'any' ? null : typ;
     const tolerance = args.string('clock-tolerance');
@@ -171,6 +211,19 @@ const verify: Command = {
     // Made before the token is read: a bad option is a usage error (exit 2), not a refusal.
     const verifier = createVerifier(options);
     const token = await readToken(args, io);
+    // The library's process warning is silenced by the nulls above; the CLI says it in its own words.
+    if (options.audience === null && !args.flag('any-audience')) {
+      io.stderr(
+        "revocable: warning: no --aud, so a token minted for any audience passes, another service's " +
+          'included; pass --aud AUDIENCE, or --any-audience to accept every audience on purpose\n',
+      );
+    }
+    if (options.issuer === null && !args.flag('any-issuer')) {
+      io.stderr(
+        'revocable: warning: no --iss, so a token from any issuer whose key is in the key file ' +
+          'passes; pass --iss ISSUER, or --any-issuer to accept every issuer on purpose\n',
+      );
+    }
     let claims: unknown;
     try {
       claims = verifier.verify(token);

@@ -1,13 +1,16 @@
-import type { Pool, QueryResultRow } from 'pg';
 import { invalidArgument } from '../internal/validate.js';
+import type { PostgresPool } from './driver-types.js';
 
 /**
  * Refuses anything but a pg Pool (or an object with a Pool's `query` and `connect`). A `pg.Client`
  * is refused too: one connection cannot keep apart the statements of concurrent calls, and the
  * store never manages a connection it was not given by a pool.
  */
-export function checkPool(client: unknown): asserts client is Pool {
-  const candidate = client as Partial<Pool> & { escapeLiteral?: unknown; release?: unknown };
+export function checkPool(client: unknown): asserts client is PostgresPool {
+  const candidate = client as Partial<PostgresPool> & {
+    escapeLiteral?: unknown;
+    release?: unknown;
+  };
   if (typeof candidate?.query !== 'function' || typeof candidate.connect !== 'function') {
     throw invalidArgument('client must be a pg Pool.');
   }
@@ -46,14 +49,16 @@ function pause(attempt: number): Promise<void> {
  * its own implicit transaction. A statement rolled back by a serialization failure or a deadlock
  * is run again, a few times, after a short random pause.
  */
-export async function runStatement<R extends QueryResultRow>(
-  pool: Pool,
+export async function runStatement<R extends object>(
+  pool: PostgresPool,
   text: string,
   values: readonly unknown[],
 ): Promise<{ rows: R[]; rowCount: number | null }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await pool.query<R>(text, values as unknown[]);
+      // The rows are what the statement selects; each caller names their columns as R.
+      const result = await pool.query(text, values as unknown[]);
+      return { rows: result.rows as R[], rowCount: result.rowCount };
     } catch (error) {
       if (attempt >= ATTEMPTS || !RETRYABLE.has(sqlState(error) ?? '')) throw error;
     }

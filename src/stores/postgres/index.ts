@@ -1,6 +1,8 @@
 /**
  * The PostgreSQL store (`revocable/postgres`) on pg 8: for several processes or machines sharing
- * one database. This subpath is the only one that needs pg (and it imports only its types).
+ * one database. This subpath is the only one that needs pg, and it loads pg only in
+ * {@link connectPostgres}; its declarations describe the pool structurally
+ * ({@link PostgresPool}), so they need no `@types/pg`.
  *
  * Migrations are explicit: {@link migratePostgresStore} creates or upgrades the tables
  * (versioned, idempotent, safe when several processes run it at once); run it before
@@ -17,6 +19,13 @@
  * ```
  * @module
  */
+export { type ConnectPostgresOptions, connectPostgres } from './connect.js';
+export type {
+  ConnectedPostgresPool,
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresQueryResult,
+} from './driver-types.js';
 export { type MigratePostgresStoreOptions, migratePostgresStore } from './migrate.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { POSTGRES_SCHEMA_VERSION } from './schema.js';

@@ -1,9 +1,14 @@
-import type { Pool, PoolClient } from 'pg';
 import { RevocableError } from '../../errors/revocable-error.js';
+import { reasonOf, storeUnavailable } from '../internal/driver-errors.js';
 import { invalidArgument } from '../internal/validate.js';
 import { checkPool, sqlState } from './database.js';
+import type { PostgresPool, PostgresPoolClient } from './driver-types.js';
 import { MIGRATION_LOCK, type NameOptions, type TableNames, tableNames } from './names.js';
 import { migrationSteps, POSTGRES_SCHEMA_VERSION } from './schema.js';
+import { readVersion, tooNew } from './version.js';
+
+// duplicate_table, duplicate_object (an index), duplicate_column, undefined_column, undefined_table.
+const FOREIGN_STATES = new Set(['42P07', '42710', '42701', '42703', '42P01']);
 
 /** Options for {@link migratePostgresStore}: the same names as the store's. */
 export interface MigratePostgresStoreOptions {
@@ -13,49 +18,25 @@ export interface MigratePostgresStoreOptions {
   tablePrefix?: string;
 }
 
-function tooNew(tables: TableNames, version: number): Error {
-  return new RevocableError(
-    'ERR_STORE_SCHEMA',
-    `The ${tables.version} table is at version ${version}, newer than this revocable knows ` +
-      `(${POSTGRES_SCHEMA_VERSION}): upgrade revocable before using these tables.`,
-  );
-}
-
-// The version without any lock, and undefined when the schema or the table does not exist yet:
-// the common case (already current) costs one read and needs no right to create anything.
-async function readVersion(pool: Pool, tables: TableNames): Promise<number | undefined> {
-  try {
-    const { rows } = await pool.query<{ version: number }>(
-      `SELECT version FROM ${tables.version} WHERE id = 1`,
-    );
-    return rows[0]?.version;
-  } catch (error) {
-    // undefined_table, invalid_schema_name
-    if (sqlState(error) === '42P01' || sqlState(error) === '3F000') return undefined;
-    throw error;
-  }
-}
-
-async function upgrade(connection: PoolClient, tables: TableNames): Promise<number> {
+async function upgrade(connection: PostgresPoolClient, tables: TableNames): Promise<number> {
   // Every migrator of these tables takes this lock first and holds it to commit, so two processes
   // deploying at once take turns and the second finds the work done.
   await connection.query('SELECT pg_advisory_xact_lock($1, $2)', [MIGRATION_LOCK, tables.lockKey]);
-  const schema = await connection.query<{ present: boolean }>(
+  const schema = await connection.query(
     'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present',
     [tables.schemaName],
   );
   // CREATE SCHEMA IF NOT EXISTS would need the right to create schemas even when it exists.
-  if (schema.rows[0]?.present !== true) await connection.query(`CREATE SCHEMA ${tables.schema}`);
+  if ((schema.rows[0] as { present?: unknown } | undefined)?.present !== true)
+    await connection.query(`CREATE SCHEMA ${tables.schema}`);
   await connection.query(
     `CREATE TABLE IF NOT EXISTS ${tables.version} (
        id integer PRIMARY KEY CHECK (id = 1),
        version integer NOT NULL
      )`,
   );
-  const found = await connection.query<{ version: number }>(
-    `SELECT version FROM ${tables.version} WHERE id = 1`,
-  );
-  const from = found.rows[0]?.version ?? 0;
+  const found = await connection.query(`SELECT version FROM ${tables.version} WHERE id = 1`);
+  const from = (found.rows[0] as { version?: number } | undefined)?.version ?? 0;
   const steps = migrationSteps(tables);
   if (from > steps.length) throw tooNew(tables, from);
   for (const step of steps.slice(from)) await connection.query(step);
@@ -88,7 +69,7 @@ async function upgrade(connection: PoolClient, tables: TableNames): Promise<numb
  * ```
  */
 export async function migratePostgresStore(
-  client: Pool,
+  client: PostgresPool,
   options: MigratePostgresStoreOptions = {},
 ): Promise<number> {
   checkPool(client);
@@ -97,6 +78,26 @@ export async function migratePostgresStore(
   }
   const names: NameOptions = { schema: options.schema, tablePrefix: options.tablePrefix };
   const tables = tableNames(names);
+  try {
+    return await migrate(client, tables);
+  } catch (error) {
+    // Tables of the store's names that revocable did not make (one exists already, or lacks a
+    // column) are a schema problem; a lost connection or a missing right (to create the schema or
+    // tables) is the driver's word, as ERR_STORE_UNAVAILABLE with the driver error as cause.
+    if (FOREIGN_STATES.has(sqlState(error) ?? '')) {
+      throw new RevocableError(
+        'ERR_STORE_SCHEMA',
+        `Tables named like the store's (${tables.version}, ${tables.sessions}, ...) exist but do ` +
+          `not have revocable's layout (${reasonOf(error)}): give the store another schema or ` +
+          'tablePrefix, or remove those tables.',
+        { cause: error },
+      );
+    }
+    throw storeUnavailable('Migrating the PostgreSQL store', error);
+  }
+}
+
+async function migrate(client: PostgresPool, tables: TableNames): Promise<number> {
   const current = await readVersion(client, tables);
   if (current === POSTGRES_SCHEMA_VERSION) return current;
   if (current !== undefined && current > POSTGRES_SCHEMA_VERSION) throw tooNew(tables, current);

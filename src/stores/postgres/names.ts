@@ -16,6 +16,8 @@ export interface TableNames {
   readonly schema: string;
   /** The schema's name as PostgreSQL stores it (for catalog lookups). */
   readonly schemaName: string;
+  /** The table prefix, unquoted (for messages). */
+  readonly prefix: string;
   /** The one-row table of the schema version. */
   readonly version: string;
   readonly sessions: string;
@@ -80,6 +82,7 @@ export function tableNames(options: NameOptions = {}): TableNames {
   return {
     schema: `"${schema}"`,
     schemaName: schema,
+    prefix,
     version: table('schema_version'),
     sessions: table('sessions'),
     subjects: table('subjects'),

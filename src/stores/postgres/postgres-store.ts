@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
 import { type RevocationEvent, serializeRevocationEvent } from '../../revocation/events.js';
+import { storeUnavailable } from '../internal/driver-errors.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -20,6 +20,7 @@ import {
 } from '../internal/validate.js';
 import type { CreateOutcome, RotateOutcome, Store, StoredSession } from '../types.js';
 import { checkPool, constraintOf, runStatement, sqlState } from './database.js';
+import type { PostgresPool } from './driver-types.js';
 import { tableNames } from './names.js';
 import {
   assertStorableEvents,
@@ -38,11 +39,15 @@ import {
   unreadable,
 } from './rows.js';
 import { statements } from './statements.js';
+import { isSchemaState, readVersion, schemaError } from './version.js';
 
 /** Options for {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
-  /** A `pg` Pool the application created. The store never ends it. */
-  client: Pool;
+  /**
+   * A `pg` Pool the application created (or {@link connectPostgres} opened). The store never ends
+   * it.
+   */
+  client: PostgresPool;
   /** The schema of the tables (default `public`): lowercase letters, digits and underscores. */
   schema?: string;
   /** Prefix of every table name (default `revocable_`): lowercase letters, digits, underscores. */
@@ -88,10 +93,14 @@ function isNotRotated(status: unknown): status is NotRotated {
  * `synchronous_commit = off`, so a logout that returned survives a crash of the database server.
  *
  * The store does not create its tables: run {@link migratePostgresStore} first (at startup or in
- * a deploy step), with the same `schema` and `tablePrefix`. It only ever calls `client.query`,
- * relies on READ COMMITTED (PostgreSQL's default; under a stricter default isolation a statement
- * that loses a race is retried), and `close()` leaves the pool open: it belongs to the
- * application.
+ * a deploy step), with the same `schema` and `tablePrefix`: a call that meets tables that are
+ * missing or of an older version fails with `ERR_STORE_SCHEMA`, naming the migration to run. The
+ * version is not read ahead of the calls, so tables newer than this code are refused by
+ * `migratePostgresStore`, not by the store. A driver failure (a refused or lost connection, a
+ * statement timeout) arrives as `ERR_STORE_UNAVAILABLE` with the driver's error as `cause`. The
+ * store only ever calls `client.query`, relies on READ COMMITTED (PostgreSQL's default; under a
+ * stricter default isolation a statement that loses a race is retried), and `close()` leaves the
+ * pool open: it belongs to the application.
  *
  * @example
  * ```ts
@@ -113,16 +122,32 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   checkPool(pool);
   const tables = tableNames({ schema: options.schema, tablePrefix: options.tablePrefix });
   const sql = statements(tables);
+  // The one place where driver errors become revocable's: a conflicting event id, tables of the
+  // wrong shape, and anything else the driver raised (a refused or lost connection, a statement
+  // timeout) as ERR_STORE_UNAVAILABLE with the driver error as cause. No statement reads the
+  // tables' version first (each method stays one round trip): a statement that meets a missing
+  // table or column (tables never migrated, or of an older version) is what prompts reading it,
+  // to name the migration to run rather than pass on a raw `relation ... does not exist`.
+  const failure = async (error: unknown): Promise<Error> => {
+    // The unique constraint on the event id alone is only violated by an id the log holds with
+    // another text (the same text is skipped by ON CONFLICT); the statement wrote nothing.
+    if (sqlState(error) === '23505' && constraintOf(error) === tables.logIdConstraint) {
+      return eventConflict();
+    }
+    if (isSchemaState(error)) {
+      try {
+        return schemaError(tables, await readVersion(pool, tables), error);
+      } catch {
+        return storeUnavailable('The PostgreSQL store', error);
+      }
+    }
+    return storeUnavailable('The PostgreSQL store', error);
+  };
   const run = async <R extends object>(text: string, values: readonly unknown[]) => {
     try {
       return await runStatement<R & Record<string, unknown>>(pool, text, values);
     } catch (error) {
-      // The unique constraint on the event id alone is only violated by an id the log holds with
-      // another text (the same text is skipped by ON CONFLICT); the statement wrote nothing.
-      if (sqlState(error) === '23505' && constraintOf(error) === tables.logIdConstraint) {
-        throw eventConflict();
-      }
-      throw error;
+      throw await failure(error);
     }
   };
 

@@ -1,7 +1,7 @@
 /**
  * The Redis store (`revocable/redis`) on ioredis 6: for several processes or machines sharing
- * sessions and the revocation log. This subpath is the only one that needs ioredis, and it only
- * uses the client it is given (its types, no import at run time).
+ * sessions and the revocation log. This subpath is the only one that needs ioredis: the store only
+ * uses the client it is given, and {@link connectRedis} loads ioredis at its first call.
  *
  * Migrations: there is no schema; the key layout version is stamped and checked by the store
  * itself. {@link migrateRedisStore} stamps or checks it ahead of time, e.g. in a deploy step.
@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+export { type ConnectRedisOptions, connectRedis } from './connect.js';
 export type { RedisClient } from './lua-script.js';
 export {
   type MigrateRedisStoreOptions,

@@ -55,6 +55,19 @@ function layoutError(error: unknown, version: string): RevocableError | null {
   );
 }
 
+// A key of the store's names holding another type (a string where a hash belongs): something
+// other than revocable writes under this prefix.
+function foreignKeys(error: unknown): RevocableError | null {
+  const message = messageOf(error);
+  if (!message.includes('WRONGTYPE')) return null;
+  return new RevocableError(
+    'ERR_STORE_SCHEMA',
+    "Keys under this prefix are not revocable's (a key holds another type than the store " +
+      'writes): give the store a prefix of its own.',
+    { cause: error },
+  );
+}
+
 /**
  * A runner for `client`. The first call of a script in this process sends it whole (EVAL, which
  * also caches it on the server); later calls send only its SHA-1 (EVALSHA). A server that has
@@ -88,7 +101,7 @@ export function createScriptRunner(client: RedisClient, version: string): Script
       return await send(script, keys, args);
     } catch (error) {
       if (messageOf(error).includes(CONFLICT_ERROR)) throw eventConflict();
-      throw layoutError(error, version) ?? error;
+      throw layoutError(error, version) ?? foreignKeys(error) ?? error;
     }
   };
 }

@@ -1,3 +1,4 @@
+import { storeUnavailable } from '../internal/driver-errors.js';
 import { assertBoolean, invalidArgument } from '../internal/validate.js';
 import { checkEvictionPolicy } from './eviction.js';
 import { redisKeys, resolvePrefix } from './keys.js';
@@ -83,13 +84,17 @@ export async function migrateRedisStore(options: MigrateRedisStoreOptions): Prom
   const prefix = resolvePrefix(options.prefix, isClusterClient(client));
   const acceptRisk = options.acceptEvictionRisk ?? false;
   assertBoolean(acceptRisk, 'acceptEvictionRisk');
-  await checkEvictionPolicy(client, acceptRisk);
-  const run = createScriptRunner(client, String(REDIS_LAYOUT_VERSION));
-  const keys = redisKeys(prefix);
-  const reply = await run(
-    MIGRATE,
-    [keys.layout, keys.epoch],
-    [String(REDIS_LAYOUT_VERSION), prefix, '0'],
-  );
-  return Number(asString(reply, 'the layout version'));
+  try {
+    await checkEvictionPolicy(client, acceptRisk);
+    const run = createScriptRunner(client, String(REDIS_LAYOUT_VERSION));
+    const keys = redisKeys(prefix);
+    const reply = await run(
+      MIGRATE,
+      [keys.layout, keys.epoch],
+      [String(REDIS_LAYOUT_VERSION), prefix, '0'],
+    );
+    return Number(asString(reply, 'the layout version'));
+  } catch (error) {
+    throw storeUnavailable('Migrating the Redis store', error);
+  }
 }

@@ -1,4 +1,5 @@
 import { MAX_EVENT_TIME } from '../../revocation/events.js';
+import { storeUnavailable } from '../internal/driver-errors.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -115,9 +116,16 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     });
     return policyChecked;
   };
+  // The one place where driver errors become revocable's: a Redis that is down, a connection lost
+  // mid-call, a command refused (OOM under noeviction, NOPERM) arrive as ERR_STORE_UNAVAILABLE with
+  // ioredis's error as cause; the runner's own errors (layout, conflict) pass unchanged.
   const run = async (script: LuaScript, scriptKeys: readonly string[], args: readonly string[]) => {
-    await checkPolicy();
-    return runner(script, [keys.layout, keys.epoch, ...scriptKeys], [...header, ...args]);
+    try {
+      await checkPolicy();
+      return await runner(script, [keys.layout, keys.epoch, ...scriptKeys], [...header, ...args]);
+    } catch (error) {
+      throw storeUnavailable('The Redis store', error);
+    }
   };
   const logKeys = [keys.log, keys.logIds, keys.logUntil, keys.logSeq];
 

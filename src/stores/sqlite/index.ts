@@ -1,7 +1,8 @@
 /**
  * The SQLite store (`revocable/sqlite`) on better-sqlite3 12: the embedded default, for one
  * process or several on one machine sharing a file. This subpath is the only one that loads
- * better-sqlite3.
+ * better-sqlite3, and only in {@link openSqliteDatabase}; its declarations describe the database
+ * structurally ({@link SqliteDatabase}), so they need no `@types/better-sqlite3`.
  *
  * Migrations: {@link createSqliteStore} brings the schema up to date itself (idempotent, a plain
  * read when current); {@link migrateSqliteStore} does the same ahead of time, e.g. in a deploy
@@ -19,6 +20,7 @@
  * ```
  * @module
  */
+export type { SqliteDatabase } from './driver-types.js';
 export { type MigrateSqliteStoreOptions, migrateSqliteStore } from './migrate.js';
 export { type OpenSqliteDatabaseOptions, openSqliteDatabase } from './open-database.js';
 export { SQLITE_SCHEMA_VERSION } from './schema.js';

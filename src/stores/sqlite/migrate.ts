@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { RevocableError } from '../../errors/revocable-error.js';
-import { invalidArgument } from '../internal/validate.js';
+import { storeUnavailable } from '../internal/driver-errors.js';
+import { checkDatabase, driverDatabase } from './database.js';
+import type { SqliteDatabase } from './driver-types.js';
 import {
   DEFAULT_TABLE_PREFIX,
   migrationSteps,
@@ -13,17 +15,6 @@ import {
 export interface MigrateSqliteStoreOptions {
   /** Prefix of every table name (default `revocable_`): letters, digits and underscores. */
   tablePrefix?: string;
-}
-
-/** Refuses anything but an open better-sqlite3 database (a closed one fails late and obscurely). */
-export function checkDatabase(database: unknown): asserts database is Database.Database {
-  const candidate = database as Partial<Database.Database> | null | undefined;
-  if (typeof candidate?.prepare !== 'function' || typeof candidate.transaction !== 'function') {
-    throw invalidArgument('database must be a better-sqlite3 Database.');
-  }
-  if (candidate.open !== true) {
-    throw invalidArgument('database is closed.');
-  }
 }
 
 function tooNew(tables: TableNames, version: number): RevocableError {
@@ -66,11 +57,33 @@ function readVersion(database: Database.Database, tables: TableNames): number | 
  * ```
  */
 export function migrateSqliteStore(
-  database: Database.Database,
+  database: SqliteDatabase,
   options: MigrateSqliteStoreOptions = {},
 ): number {
   checkDatabase(database);
   const tables = tableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+  try {
+    return migrate(driverDatabase(database), tables);
+  } catch (error) {
+    // A SQL error here (a table that already exists, a column that does not) means tables of
+    // these names that revocable did not make; SQLITE_BUSY past the timeout, a read-only or full
+    // disk are the driver's word, as ERR_STORE_UNAVAILABLE with the driver error as cause.
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_ERROR') throw foreign(tables, error);
+    throw storeUnavailable('Migrating the SQLite store', error);
+  }
+}
+
+function foreign(tables: TableNames, cause: unknown): RevocableError {
+  return new RevocableError(
+    'ERR_STORE_SCHEMA',
+    `Tables named like the store's (${tables.schema}, ${tables.sessions}, ...) exist but do not ` +
+      `have revocable's layout (${cause instanceof Error ? cause.message : String(cause)}): give ` +
+      'the store another tablePrefix, or remove those tables.',
+    { cause },
+  );
+}
+
+function migrate(database: Database.Database, tables: TableNames): number {
   const current = readVersion(database, tables);
   if (current === SQLITE_SCHEMA_VERSION) return current;
   if (current !== undefined && current > SQLITE_SCHEMA_VERSION) throw tooNew(tables, current);

@@ -1,5 +1,8 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { RevocableError } from '../../errors/revocable-error.js';
+import { loadDriver, reasonOf } from '../internal/driver-errors.js';
 import { invalidArgument } from '../internal/validate.js';
+import type { SqliteDatabase } from './driver-types.js';
 
 /** Options for {@link openSqliteDatabase}. */
 export interface OpenSqliteDatabaseOptions {
@@ -24,8 +27,10 @@ export interface OpenSqliteDatabaseOptions {
  *   cost each of them;
  * - `foreign_keys = ON`, which SQLite leaves off by default.
  *
- * The database is the caller's: close it when done. Loads better-sqlite3, which only this subpath
- * does.
+ * The database is the caller's: close it when done. Loads better-sqlite3 at its first call (not
+ * when `revocable/sqlite` is imported): without it installed this throws `ERR_DRIVER_MISSING`,
+ * naming the package to install. A file that cannot be opened (a missing directory, no right to
+ * write, not a database) throws `ERR_STORE_UNAVAILABLE` with the path and the reason.
  *
  * @example
  * ```ts
@@ -37,7 +42,7 @@ export interface OpenSqliteDatabaseOptions {
 export function openSqliteDatabase(
   path: string,
   options: OpenSqliteDatabaseOptions = {},
-): Database.Database {
+): SqliteDatabase {
   if (typeof path !== 'string' || path.length === 0) {
     throw invalidArgument('path must be a non-empty string.');
   }
@@ -45,14 +50,25 @@ export function openSqliteDatabase(
   if (!Number.isSafeInteger(timeout) || timeout < 0) {
     throw invalidArgument('busyTimeoutMs must be a non-negative integer.');
   }
-  const database = new Database(path, { timeout });
+  const Driver = loadDriver<typeof Database>({
+    name: 'better-sqlite3',
+    types: '@types/better-sqlite3',
+    subpath: 'revocable/sqlite',
+  });
+  let database: Database.Database | undefined;
   try {
+    database = new Driver(path, { timeout });
+    // The first statements read the file: one that is not a database fails here, not later.
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
   } catch (error) {
-    database.close();
-    throw error;
+    database?.close();
+    throw new RevocableError(
+      'ERR_STORE_UNAVAILABLE',
+      `Could not open the SQLite database ${JSON.stringify(path)}: ${reasonOf(error)}.`,
+      { cause: error },
+    );
   }
   return database;
 }

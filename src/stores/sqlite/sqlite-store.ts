@@ -4,6 +4,7 @@ import {
   type RevocationEvent,
   serializeRevocationEvent,
 } from '../../revocation/events.js';
+import { storeUnavailable, translateFailures } from '../internal/driver-errors.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -31,8 +32,10 @@ import {
   type StoredSession,
   type SubjectState,
 } from '../types.js';
+import { checkDatabase, driverDatabase } from './database.js';
+import type { SqliteDatabase } from './driver-types.js';
 import { checkDurability, durableTransaction } from './durability.js';
-import { checkDatabase, migrateSqliteStore } from './migrate.js';
+import { migrateSqliteStore } from './migrate.js';
 import {
   fromSessionRow,
   type RotationRow,
@@ -40,7 +43,7 @@ import {
   toRotationRow,
   toSessionRow,
 } from './rows.js';
-import { DEFAULT_TABLE_PREFIX, tableNames } from './schema.js';
+import { DEFAULT_TABLE_PREFIX, type TableNames, tableNames } from './schema.js';
 import { type EventRow, prepareStatements } from './statements.js';
 
 /** Options for {@link createSqliteStore}. */
@@ -49,7 +52,7 @@ export interface SqliteStoreOptions {
    * A better-sqlite3 database the application opened, e.g. with {@link openSqliteDatabase}. The
    * store never closes it. A file database must not run with `synchronous = OFF`.
    */
-  database: Database.Database;
+  database: SqliteDatabase;
   /** Prefix of every table name (default `revocable_`): letters, digits and underscores. */
   tablePrefix?: string;
 }
@@ -67,7 +70,8 @@ function toStoredEvent(row: EventRow): StoredEvent {
  * a `BEGIN IMMEDIATE` transaction: it takes the file's write lock before reading anything, so
  * writers in this process and in others take turns (with WAL, readers never wait), and each method
  * is atomic. A writer in another process makes this one wait up to the database's busy timeout
- * (better-sqlite3 waits synchronously); past it the driver's `SQLITE_BUSY` error is thrown.
+ * (better-sqlite3 waits synchronously); past it the call fails with `ERR_STORE_UNAVAILABLE`, the
+ * driver's `SQLITE_BUSY` error as its `cause`, as does any other driver failure.
  * `close()` leaves the database open: it belongs to the application.
  *
  * Crashes: every method that returned has committed, and its commit survives a crash of the
@@ -99,12 +103,28 @@ function toStoredEvent(row: EventRow): StoredEvent {
  * ```
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  const database = options?.database;
-  checkDatabase(database);
-  checkDurability(database);
+  const given = options?.database;
+  checkDatabase(given);
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   const tables = tableNames(tablePrefix);
-  migrateSqliteStore(database, { tablePrefix });
+  const database = driverDatabase(given);
+  try {
+    checkDurability(database);
+    migrateSqliteStore(database, { tablePrefix });
+    return translateFailures(sqliteStore(database, tables), unavailable);
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+// The one place where driver errors become revocable's: every method of the store, and its
+// creation, report a driver failure (SQLITE_BUSY past the busy timeout, a read-only or full disk,
+// a closed database) as ERR_STORE_UNAVAILABLE with the driver error as cause.
+function unavailable(error: unknown): Error {
+  return storeUnavailable('The SQLite store', error);
+}
+
+function sqliteStore(database: Database.Database, tables: TableNames): Store {
   const statements = prepareStatements(database, tables);
 
   // better-sqlite3 runs a function in BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if it throws.
