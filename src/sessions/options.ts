@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import type { RevocationIndex } from '../revocation/types.js';
 import type { Store } from '../stores/types.js';
+import type { RevocationPublisher } from '../sync/types.js';
 
 /** Options for {@link createSessionManager}. */
 export interface SessionManagerOptions {
@@ -43,6 +44,12 @@ export interface SessionManagerOptions {
   spentHistory?: number;
   /** The clock, in epoch seconds (default: the index's clock). */
   now?: Clock;
+  /**
+   * Tells other processes of every revocation this manager makes, the moment it is logged
+   * (`createRedisPublisher`, `createPostgresPublisher`). Without one, other processes learn of it
+   * when their follower next reads the log.
+   */
+  publisher?: RevocationPublisher;
 }
 
 /** Options after defaults and checks; internal to the sessions part. */
@@ -59,6 +66,7 @@ export interface ResolvedOptions {
   readonly refreshGrace: number;
   readonly spentHistory: number;
   readonly now: Clock;
+  readonly publisher: RevocationPublisher | null;
 }
 
 function invalid(message: string): RevocableError {
@@ -118,6 +126,10 @@ export function resolveOptions(options: SessionManagerOptions): ResolvedOptions 
     refreshSecret = Buffer.from(options.refreshSecret);
   else throw invalid('refreshSecret must be a string or bytes.');
   if (refreshSecret.length < 32) throw invalid('refreshSecret must be at least 32 bytes.');
+  const publisher = options.publisher ?? null;
+  if (publisher !== null && typeof publisher?.publish !== 'function') {
+    throw invalid('publisher must be a RevocationPublisher.');
+  }
   const now = options.now ?? index.now ?? systemClock;
   if (typeof now !== 'function') throw invalid('now must be a function returning epoch seconds.');
   return {
@@ -133,5 +145,6 @@ export function resolveOptions(options: SessionManagerOptions): ResolvedOptions 
     refreshGrace,
     spentHistory,
     now,
+    publisher,
   };
 }

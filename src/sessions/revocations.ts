@@ -63,10 +63,24 @@ export function createRevocations(
 
   // Persist first, then apply: a process that dies in between has lost nothing, since every other
   // process (and this one on restart) rebuilds from the log.
-  function publish(events: readonly RevocationEvent[]): void {
+  //
+  // Then the publisher (if any) tells every other process at once; its failure is only reported:
+  // the events are in the log, which every follower reads within its poll interval.
+  async function publish(events: readonly RevocationEvent[]): Promise<void> {
     for (const event of events) {
       index.apply(event);
       audit({ type: 'revoked', event });
+    }
+    if (config.publisher === null || events.length === 0) return;
+    try {
+      await config.publisher.publish(events);
+    } catch (error) {
+      process.emitWarning(
+        `revocable: publishing revocations failed (followers will read them from the log): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        'RevocableWarning',
+      );
     }
   }
 
@@ -80,7 +94,7 @@ export function createRevocations(
     const events = [...extra, ...sids.map((sid) => createSessionRevocation({ sid, at }, timing))];
     if (events.length === 0) return [];
     const ended = await store.revokeSessions(sids, at, reason, events);
-    publish(events);
+    await publish(events);
     audit({ type: 'logout', sub, sids: ended, reason, at });
     return ended;
   }
@@ -124,7 +138,7 @@ export function createRevocations(
       const until = exp ?? at + config.accessTokenTtl + index.clockSkew;
       const event = createTokenRevocation({ jti, exp: until, at }, { now });
       await store.appendEvents([event]);
-      publish([event]);
+      await publish([event]);
     },
     async ban(sub) {
       assertSubject(sub);
@@ -159,7 +173,7 @@ export function createRevocations(
       const gen = await store.bumpGeneration(sub, claims);
       const event = createSubjectRevocation({ sub, gen, at }, timing);
       await store.appendEvents([event]);
-      publish([event]);
+      await publish([event]);
       audit({ type: 'claims-changed', sub, at });
     },
     async revokeEverything() {
@@ -169,7 +183,7 @@ export function createRevocations(
       // older than it, whether or not its index has heard of it yet.
       const event = createGlobalRevocation({ at }, timing);
       await store.revokeAll(at, [event]);
-      publish([event]);
+      await publish([event]);
     },
     async retireKey(kid) {
       const keys = config.keys;
@@ -186,7 +200,7 @@ export function createRevocations(
       // algorithm takes over first, so the ring is never left without an active key.
       if (key.state === 'active') keys.rotate(key.alg);
       keys.retire(kid);
-      publish([event]);
+      await publish([event]);
     },
   };
 
