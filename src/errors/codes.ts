@@ -55,6 +55,12 @@ export const ERROR_CODES = {
     'An event id already in the revocation log was appended again with other contents.',
   ERR_STORE_UNSAFE:
     "The store's backend is configured so that it could silently lose revocations (a Redis eviction policy that may drop keys of the store, a SQLite database file with synchronous = OFF).",
+  ERR_KEYS_SECRET:
+    'REVOCABLE_KEYS_SECRET (the key that encrypts the shared key ring) is missing or shorter than 32 bytes.',
+  ERR_KEYRING_SEALED_INVALID:
+    'A sealed key ring does not decrypt with this secret, was altered, is of an unknown format, or is older than one already seen.',
+  ERR_KEYRING_CONFLICT:
+    'The shared key ring changed under every attempt to save a rotation or retirement (too many writers at once).',
 } as const;
 
 /** The union of every error code. */
