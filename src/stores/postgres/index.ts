@@ -17,6 +17,14 @@
  * ```
  * @module
  */
+
+export {
+  createPostgresKeyRingStore,
+  type MigratePostgresKeyRingStoreOptions,
+  migratePostgresKeyRingStore,
+  POSTGRES_KEY_RING_SCHEMA_VERSION,
+  type PostgresKeyRingStoreOptions,
+} from './key-ring-store.js';
 export { type MigratePostgresStoreOptions, migratePostgresStore } from './migrate.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { POSTGRES_SCHEMA_VERSION } from './schema.js';

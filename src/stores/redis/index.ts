@@ -14,6 +14,8 @@
  * ```
  * @module
  */
+
+export { createRedisKeyRingStore, type RedisKeyRingStoreOptions } from './key-ring-store.js';
 export type { RedisClient } from './lua-script.js';
 export {
   type MigrateRedisStoreOptions,
