@@ -44,7 +44,9 @@ export interface Revocations {
   revokeEverything(): Promise<void>;
   /**
    * Revokes every token a key signed, cluster-wide, and retires it in the local ring. Retiring the
-   * active key first rotates to a new key of the same algorithm, so signing goes on.
+   * active key first rotates to a new key of the same algorithm, so signing goes on. With a shared
+   * ring (`keys: openSharedKeyRing(...)`) the retirement and that rotation are written to the
+   * stored ring first, so every process also signs with the same new key.
    */
   retireKey(kid: string): Promise<void>;
 }
@@ -195,6 +197,16 @@ export function createRevocations(
         );
       }
       const event = createKeyRevocation({ kid, at: now() }, timing);
+      if (config.sharedKeys !== null) {
+        // The stored ring first, with the replacement signer in the same write: if this process
+        // dies before the event is logged, every process still retires the key at its next
+        // reload, and none is left without a key to sign with. The event then makes every index
+        // refuse the key's tokens within the staleness bound, whatever their rings say.
+        await config.sharedKeys.retire(kid);
+        await store.appendEvents([event]);
+        await publish([event]);
+        return;
+      }
       await store.appendEvents([event]);
       // Retiring the signing key must not stop logins and refreshes: a fresh key of the same
       // algorithm takes over first, so the ring is never left without an active key.

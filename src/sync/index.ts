@@ -7,6 +7,11 @@
  * @module
  */
 export { createLogFollower, type LogFollowerOptions } from './log-follower.js';
+export {
+  openSharedKeyRing,
+  type SharedKeyRing,
+  type SharedKeyRingOptions,
+} from './shared-key-ring.js';
 export { loadSnapshotFile, type SavedSnapshot, saveSnapshotFile } from './snapshot-file.js';
 export type {
   PushedMessage,

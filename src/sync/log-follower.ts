@@ -54,6 +54,14 @@ export interface LogFollowerOptions {
   snapshotInterval?: number | string;
   /** Receives every error of a read, a transport or a snapshot (default: a process warning). */
   onError?: (error: unknown) => void;
+  /**
+   * Runs after every complete read of the log (at start, after each poll, poke and reconnect),
+   * before the read counts as done: `catchUp()` resolves after it. For state that lives beside
+   * the log, like a shared key ring's `refresh`, so that it reaches this process on the same
+   * schedule as revocations. Its failure is reported (`onError`) and does not fail the read: the
+   * index is fresh all the same.
+   */
+  afterRead?: () => Promise<unknown>;
 }
 
 function invalid(message: string): RevocableError {
@@ -119,6 +127,10 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
   if (snapshotFile !== undefined && (typeof snapshotFile !== 'string' || snapshotFile === '')) {
     throw invalid('snapshotFile must be a path.');
   }
+  const afterRead = options.afterRead;
+  if (afterRead !== undefined && typeof afterRead !== 'function') {
+    throw invalid('afterRead must be a function.');
+  }
   const report =
     options.onError ??
     ((error: unknown) =>
@@ -183,6 +195,13 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
     }
     index.markFresh(startedAt);
     failing = false;
+    if (afterRead !== undefined) {
+      try {
+        await afterRead();
+      } catch (error) {
+        fail(error);
+      }
+    }
   }
 
   // One read at a time; a request while one runs makes one more run after it, so nothing that
