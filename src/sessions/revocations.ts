@@ -189,7 +189,12 @@ export function createRevocations(
     },
     async retireKey(kid) {
       const keys = config.keys;
-      const key = typeof kid === 'string' ? keys.get(kid) : undefined;
+      let key = typeof kid === 'string' ? keys.get(kid) : undefined;
+      // A key another process added to the shared ring since this one last reloaded.
+      if (key === undefined && config.sharedKeys !== null && typeof kid === 'string') {
+        await config.sharedKeys.refresh();
+        key = keys.get(kid);
+      }
       if (key === undefined) {
         throw new RevocableError(
           'ERR_KEYRING_KID_UNKNOWN',

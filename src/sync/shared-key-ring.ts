@@ -299,10 +299,19 @@ export async function openSharedKeyRing(options: SharedKeyRingOptions): Promise<
         return { result: working.rotate(chosen), changed: true };
       });
     },
-    retire(kid) {
-      if (typeof kid !== 'string' || ring.get(kid) === undefined) {
-        return Promise.reject(
-          new RevocableError('ERR_KEYRING_KID_UNKNOWN', 'The key ring has no key with that kid.'),
+    async retire(kid) {
+      if (typeof kid !== 'string') {
+        throw new RevocableError(
+          'ERR_KEYRING_KID_UNKNOWN',
+          'The key ring has no key with that kid.',
+        );
+      }
+      // A key another process added since the last reload is known after this one.
+      if (ring.get(kid) === undefined) await refresh();
+      if (ring.get(kid) === undefined) {
+        throw new RevocableError(
+          'ERR_KEYRING_KID_UNKNOWN',
+          'The key ring has no key with that kid.',
         );
       }
       return write((working) => {

@@ -174,9 +174,15 @@ describe('shared key ring', () => {
     assert.equal(b.ring.active.kid, a.ring.active.kid);
     assert.equal(verifies(b.ring, oldToken), 'ERR_JWT_KEY_RETIRED');
     await assert.rejects(a.retire('no-such-kid'), expectCode('ERR_KEYRING_KID_UNKNOWN'));
+    // A key added elsewhere and not reloaded yet is found by reloading first.
+    const added = await b.rotate();
+    assert.equal(a.ring.get(added.kid), undefined);
+    await a.retire(added.kid);
+    assert.equal(a.ring.get(added.kid)?.state, 'retired');
+    assert.equal(await store.revision(), 4);
     // Retiring again writes nothing.
     await a.retire(old);
-    assert.equal(await store.revision(), 2);
+    assert.equal(await store.revision(), 4);
   });
 
   it('concurrent rotations in several processes all land, one revision each', async () => {
