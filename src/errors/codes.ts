@@ -59,6 +59,12 @@ export const ERROR_CODES = {
     'The store could not be reached or its driver failed (refused or lost connection, unknown database, failed authentication, a lock or statement timeout); the driver error is the cause.',
   ERR_DRIVER_MISSING:
     'An optional driver package (better-sqlite3, pg, ioredis) is not installed; the message names the package to install.',
+  ERR_KEYS_SECRET:
+    'REVOCABLE_KEYS_SECRET (the key that encrypts the shared key ring) is missing or shorter than 32 bytes.',
+  ERR_KEYRING_SEALED_INVALID:
+    'A sealed key ring does not decrypt with this secret, was altered, is of an unknown format, or is older than one already seen.',
+  ERR_KEYRING_CONFLICT:
+    'The shared key ring changed under every attempt to save a rotation or retirement (too many writers at once).',
 } as const;
 
 /** The union of every error code. */

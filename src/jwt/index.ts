@@ -30,6 +30,13 @@ export {
 } from './keys.js';
 export { DEFAULT_MAX_PAYLOAD_DEPTH, type PayloadChecks } from './payload-checks.js';
 export {
+  KEYS_SECRET_VARIABLE,
+  MIN_KEYS_SECRET_BYTES,
+  type SealOptions,
+  sealKeyRing,
+  unsealKeyRing,
+} from './sealed-key-ring.js';
+export {
   createSigner,
   type Signer,
   type SignerOptions,

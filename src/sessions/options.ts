@@ -5,13 +5,19 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import type { RevocationIndex } from '../revocation/types.js';
 import type { Store } from '../stores/types.js';
+import type { SharedKeyRing } from '../sync/shared-key-ring.js';
+import type { RevocationPublisher } from '../sync/types.js';
 
 /** Options for {@link createSessionManager}. */
 export interface SessionManagerOptions {
   /** Where sessions, subjects and the revocation log are kept. */
   store: Store;
-  /** The signing keys; the active key signs access tokens. */
-  keys: KeyRing;
+  /**
+   * The signing keys; the active key signs access tokens. In a cluster, the shared ring from
+   * `openSharedKeyRing`: the manager signs with its live ring, and `retireKey` then writes the
+   * retirement (with the key that replaces an active one) into the stored ring before logging it.
+   */
+  keys: KeyRing | SharedKeyRing;
   /** `iss` of every access token. */
   issuer: string;
   /** `aud` of every access token. */
@@ -43,12 +49,20 @@ export interface SessionManagerOptions {
   spentHistory?: number;
   /** The clock, in epoch seconds (default: the index's clock). */
   now?: Clock;
+  /**
+   * Tells other processes of every revocation this manager makes, the moment it is logged
+   * (`createRedisPublisher`, `createPostgresPublisher`). Without one, other processes learn of it
+   * when their follower next reads the log.
+   */
+  publisher?: RevocationPublisher;
 }
 
 /** Options after defaults and checks; internal to the sessions part. */
 export interface ResolvedOptions {
   readonly store: Store;
   readonly keys: KeyRing;
+  /** The shared ring `keys` came from, or null for a ring of this process alone. */
+  readonly sharedKeys: SharedKeyRing | null;
   readonly issuer: string;
   readonly audience: string | string[];
   readonly index: RevocationIndex;
@@ -59,6 +73,7 @@ export interface ResolvedOptions {
   readonly refreshGrace: number;
   readonly spentHistory: number;
   readonly now: Clock;
+  readonly publisher: RevocationPublisher | null;
 }
 
 function invalid(message: string): RevocableError {
@@ -71,13 +86,32 @@ function positive(value: number | string, name: string): number {
   return seconds;
 }
 
+// A shared ring is told apart by its live `ring`: a KeyRing has rotate and retire too.
+function resolveKeys(keys: KeyRing | SharedKeyRing | undefined): {
+  keys: KeyRing;
+  sharedKeys: SharedKeyRing | null;
+} {
+  const shared = keys as Partial<SharedKeyRing> | undefined;
+  if (
+    typeof shared?.ring?.get === 'function' &&
+    typeof shared.retire === 'function' &&
+    typeof shared.rotate === 'function'
+  ) {
+    return { keys: shared.ring, sharedKeys: shared as SharedKeyRing };
+  }
+  if (typeof (keys as Partial<KeyRing> | undefined)?.get !== 'function') {
+    throw invalid('keys must be a KeyRing or a shared key ring.');
+  }
+  return { keys: keys as KeyRing, sharedKeys: null };
+}
+
 /** Applies defaults and refuses impossible combinations, before the manager is used. */
 export function resolveOptions(options: SessionManagerOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw invalid('createSessionManager needs options.');
-  const { store, keys, index, issuer, audience } = options;
+  const { store, index, issuer, audience } = options;
   if (typeof store?.rotateRefresh !== 'function') throw invalid('store must be a Store.');
-  if (typeof keys?.get !== 'function') throw invalid('keys must be a KeyRing.');
+  const { keys, sharedKeys } = resolveKeys(options.keys);
   if (typeof index?.apply !== 'function') throw invalid('index must be a RevocationIndex.');
   if (typeof issuer !== 'string' || issuer.length === 0)
     throw invalid('issuer must be a non-empty string.');
@@ -118,11 +152,16 @@ export function resolveOptions(options: SessionManagerOptions): ResolvedOptions 
     refreshSecret = Buffer.from(options.refreshSecret);
   else throw invalid('refreshSecret must be a string or bytes.');
   if (refreshSecret.length < 32) throw invalid('refreshSecret must be at least 32 bytes.');
+  const publisher = options.publisher ?? null;
+  if (publisher !== null && typeof publisher?.publish !== 'function') {
+    throw invalid('publisher must be a RevocationPublisher.');
+  }
   const now = options.now ?? index.now ?? systemClock;
   if (typeof now !== 'function') throw invalid('now must be a function returning epoch seconds.');
   return {
     store,
     keys,
+    sharedKeys,
     issuer,
     audience: typeof audience === 'string' ? audience : [...audience],
     index,
@@ -133,5 +172,6 @@ export function resolveOptions(options: SessionManagerOptions): ResolvedOptions 
     refreshGrace,
     spentHistory,
     now,
+    publisher,
   };
 }

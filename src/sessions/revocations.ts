@@ -44,7 +44,9 @@ export interface Revocations {
   revokeEverything(): Promise<void>;
   /**
    * Revokes every token a key signed, cluster-wide, and retires it in the local ring. Retiring the
-   * active key first rotates to a new key of the same algorithm, so signing goes on.
+   * active key first rotates to a new key of the same algorithm, so signing goes on. With a shared
+   * ring (`keys: openSharedKeyRing(...)`) the retirement and that rotation are written to the
+   * stored ring first, so every process also signs with the same new key.
    */
   retireKey(kid: string): Promise<void>;
 }
@@ -63,10 +65,24 @@ export function createRevocations(
 
   // Persist first, then apply: a process that dies in between has lost nothing, since every other
   // process (and this one on restart) rebuilds from the log.
-  function publish(events: readonly RevocationEvent[]): void {
+  //
+  // Then the publisher (if any) tells every other process at once; its failure is only reported:
+  // the events are in the log, which every follower reads within its poll interval.
+  async function publish(events: readonly RevocationEvent[]): Promise<void> {
     for (const event of events) {
       index.apply(event);
       audit({ type: 'revoked', event });
+    }
+    if (config.publisher === null || events.length === 0) return;
+    try {
+      await config.publisher.publish(events);
+    } catch (error) {
+      process.emitWarning(
+        `revocable: publishing revocations failed (followers will read them from the log): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        'RevocableWarning',
+      );
     }
   }
 
@@ -80,7 +96,7 @@ export function createRevocations(
     const events = [...extra, ...sids.map((sid) => createSessionRevocation({ sid, at }, timing))];
     if (events.length === 0) return [];
     const ended = await store.revokeSessions(sids, at, reason, events);
-    publish(events);
+    await publish(events);
     audit({ type: 'logout', sub, sids: ended, reason, at });
     return ended;
   }
@@ -124,7 +140,7 @@ export function createRevocations(
       const until = exp ?? at + config.accessTokenTtl + index.clockSkew;
       const event = createTokenRevocation({ jti, exp: until, at }, { now });
       await store.appendEvents([event]);
-      publish([event]);
+      await publish([event]);
     },
     async ban(sub) {
       assertSubject(sub);
@@ -159,7 +175,7 @@ export function createRevocations(
       const gen = await store.bumpGeneration(sub, claims);
       const event = createSubjectRevocation({ sub, gen, at }, timing);
       await store.appendEvents([event]);
-      publish([event]);
+      await publish([event]);
       audit({ type: 'claims-changed', sub, at });
     },
     async revokeEverything() {
@@ -169,11 +185,16 @@ export function createRevocations(
       // older than it, whether or not its index has heard of it yet.
       const event = createGlobalRevocation({ at }, timing);
       await store.revokeAll(at, [event]);
-      publish([event]);
+      await publish([event]);
     },
     async retireKey(kid) {
       const keys = config.keys;
-      const key = typeof kid === 'string' ? keys.get(kid) : undefined;
+      let key = typeof kid === 'string' ? keys.get(kid) : undefined;
+      // A key another process added to the shared ring since this one last reloaded.
+      if (key === undefined && config.sharedKeys !== null && typeof kid === 'string') {
+        await config.sharedKeys.refresh();
+        key = keys.get(kid);
+      }
       if (key === undefined) {
         throw new RevocableError(
           'ERR_KEYRING_KID_UNKNOWN',
@@ -181,12 +202,22 @@ export function createRevocations(
         );
       }
       const event = createKeyRevocation({ kid, at: now() }, timing);
+      if (config.sharedKeys !== null) {
+        // The stored ring first, with the replacement signer in the same write: if this process
+        // dies before the event is logged, every process still retires the key at its next
+        // reload, and none is left without a key to sign with. The event then makes every index
+        // refuse the key's tokens within the staleness bound, whatever their rings say.
+        await config.sharedKeys.retire(kid);
+        await store.appendEvents([event]);
+        await publish([event]);
+        return;
+      }
       await store.appendEvents([event]);
       // Retiring the signing key must not stop logins and refreshes: a fresh key of the same
       // algorithm takes over first, so the ring is never left without an active key.
       if (key.state === 'active') keys.rotate(key.alg);
       keys.retire(kid);
-      publish([event]);
+      await publish([event]);
     },
   };
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+export type { KeyRingStore, StoredKeyRing } from './key-ring-store.js';
+export { createMemoryKeyRingStore } from './memory-key-ring-store.js';
 export { createMemoryStore } from './memory-store.js';
 export type {
   CreateOutcome,

@@ -26,6 +26,14 @@ export type {
   PostgresPoolClient,
   PostgresQueryResult,
 } from './driver-types.js';
+
+export {
+  createPostgresKeyRingStore,
+  type MigratePostgresKeyRingStoreOptions,
+  migratePostgresKeyRingStore,
+  POSTGRES_KEY_RING_SCHEMA_VERSION,
+  type PostgresKeyRingStoreOptions,
+} from './key-ring-store.js';
 export { type MigratePostgresStoreOptions, migratePostgresStore } from './migrate.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { POSTGRES_SCHEMA_VERSION } from './schema.js';

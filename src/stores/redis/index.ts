@@ -15,6 +15,8 @@
  * @module
  */
 export { type ConnectRedisOptions, connectRedis } from './connect.js';
+
+export { createRedisKeyRingStore, type RedisKeyRingStoreOptions } from './key-ring-store.js';
 export type { RedisClient } from './lua-script.js';
 export {
   type MigrateRedisStoreOptions,

@@ -21,6 +21,14 @@
  * @module
  */
 export type { SqliteDatabase } from './driver-types.js';
+
+export {
+  createSqliteKeyRingStore,
+  type MigrateSqliteKeyRingStoreOptions,
+  migrateSqliteKeyRingStore,
+  SQLITE_KEY_RING_SCHEMA_VERSION,
+  type SqliteKeyRingStoreOptions,
+} from './key-ring-store.js';
 export { type MigrateSqliteStoreOptions, migrateSqliteStore } from './migrate.js';
 export { type OpenSqliteDatabaseOptions, openSqliteDatabase } from './open-database.js';
 export { SQLITE_SCHEMA_VERSION } from './schema.js';
