@@ -12,7 +12,7 @@ export const DEFAULT_MAX_PAYLOAD_DEPTH = 8;
  * @example
  * ```ts
  * // An issuer whose payloads repeat a member name, and nest claims ten levels deep.
- * createVerifier({ keys, payloadChecks: { duplicateMembers: false, maxDepth: 10 } });
+ * createVerifier({ keys, issuer, audience, payloadChecks: { duplicateMembers: false, maxDepth: 10 } });
  * ```
  */
 export interface PayloadChecks {

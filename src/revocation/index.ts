@@ -10,7 +10,7 @@
  *   createSessionRevocation,
  * } from 'revocable/revocation';
  * const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });
- * const verifier = createRevocableVerifier({ keys: ring, index });
+ * const verifier = createRevocableVerifier({ keys: ring, index, issuer: 'https://auth.example', audience: 'api' });
  * index.apply(createSessionRevocation({ sid }, { maxAccessTokenLifetime: '10m' }));
  * verifier.verify(token); // throws ERR_TOKEN_REVOKED (rule 'session')
  * ```
