@@ -313,6 +313,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
               connected = false;
               fail(error);
             },
+            error: fail,
           });
         } catch (error) {
           // Polling goes on; the transport keeps trying to connect on its own.

@@ -3,6 +3,10 @@
  * sessions and the revocation log. This subpath is the only one that needs ioredis, and it only
  * uses the client it is given (its types, no import at run time).
  *
+ * It also holds the Redis side of `revocable/sync` ({@link createRedisTransport} for followers,
+ * {@link createRedisPublisher} for session managers), so that `revocable/sync` itself names no
+ * driver, not even in its types.
+ *
  * Migrations: there is no schema; the key layout version is stamped and checked by the store
  * itself. {@link migrateRedisStore} stamps or checks it ahead of time, e.g. in a deploy step.
  *
@@ -14,6 +18,12 @@
  * ```
  * @module
  */
+
+export {
+  createRedisPublisher,
+  type RedisPublisherOptions,
+} from '../../sync/redis-publisher.js';
+export { createRedisTransport, type RedisTransportOptions } from '../../sync/redis-transport.js';
 export type { RedisClient } from './lua-script.js';
 export {
   type MigrateRedisStoreOptions,
