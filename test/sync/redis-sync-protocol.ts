@@ -39,8 +39,14 @@ export type WorkerRequest =
   | { op: 'loginMany'; sub: string; count: number }
   | { op: 'revoke'; kind: RevocationKind; arg: string }
   | { op: 'verify'; token: string }
+  /** Logs, applies and publishes a ban wave's events (a cut-off and `count` session events). */
+  | { op: 'wave'; sub: string; count: number }
   | { op: 'watch'; token: string; revokedAt: number }
   | { op: 'track'; tokens: Record<string, string> }
+  /** From now on, note the moment `count` more events have changed the index. */
+  | { op: 'expect'; count: number }
+  /** The moments the first and the last of them were applied, or null before the last. */
+  | { op: 'expected' }
   | { op: 'tracked' }
   | { op: 'publishRaw'; channel: string; text: string }
   | { op: 'listenRaw'; channel: string }
