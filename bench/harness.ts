@@ -76,6 +76,12 @@ export interface SuiteResult {
   readonly rows: readonly ResultRow[];
   /** Remarks printed under the table (fairness notes, unsupported combinations...). */
   readonly notes: readonly string[];
+  /**
+   * A table of its own, printed instead of the ops/s one, for a suite that measures something
+   * else (latencies); its cells are already formatted, and the columns after the first are
+   * right-aligned.
+   */
+  readonly table?: { readonly header: readonly string[]; readonly rows: readonly string[][] };
 }
 
 /** Options every suite's `run()` accepts. */
@@ -244,12 +250,14 @@ function cells(row: ResultRow): string[] {
 
 /** A plain-text table: case, library, ops/s, spread, ratio to the baseline. */
 export function formatTable(result: SuiteResult): string {
-  const header = ['case', 'library', 'ops/s', 'spread', `vs ${result.baseline}`];
-  const body = result.rows.map(cells);
+  const own = result.table;
+  const header = own?.header ?? ['case', 'library', 'ops/s', 'spread', `vs ${result.baseline}`];
+  const body = own?.rows ?? result.rows.map(cells);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...body.map((line) => line[column]!.length)),
   );
-  const numeric = [false, false, true, true, true];
+  const numeric =
+    own === undefined ? [false, false, true, true, true] : header.map((_, i) => i > 0);
   const render = (line: readonly string[]) =>
     line
       .map((cell, column) =>
@@ -260,7 +268,7 @@ export function formatTable(result: SuiteResult): string {
   const lines = [render(header), widths.map((width) => '-'.repeat(width)).join('  ')];
   let previous: string | undefined;
   for (const [index, line] of body.entries()) {
-    const group = result.rows[index]!.group;
+    const group = own === undefined ? result.rows[index]!.group : '';
     if (previous !== undefined && group !== previous) lines.push('');
     previous = group;
     lines.push(render(line));
@@ -270,6 +278,17 @@ export function formatTable(result: SuiteResult): string {
 
 /** The same table in Markdown. */
 export function formatMarkdown(result: SuiteResult): string {
+  if (result.table !== undefined) {
+    const { header, rows } = result.table;
+    return [
+      `| ${header.join(' | ')} |`,
+      `| --- | ${header
+        .slice(1)
+        .map(() => '---:')
+        .join(' | ')} |`,
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+    ].join('\n');
+  }
   const lines = [
     `| case | library | ops/s | spread | vs ${result.baseline} |`,
     '| --- | --- | ---: | ---: | ---: |',

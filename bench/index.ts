@@ -21,6 +21,7 @@ const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   jwt: () => import('./jwt.js'),
   revocation: () => import('./revocation.js'),
   sessions: () => import('./sessions.js'),
+  'sync-redis': () => import('./sync-redis.js'),
 };
 
 function usage(): never {

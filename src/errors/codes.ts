@@ -65,6 +65,10 @@ export const ERROR_CODES = {
     'A sealed key ring does not decrypt with this secret, was altered, is of an unknown format, or is older than one already seen.',
   ERR_KEYRING_CONFLICT:
     'The shared key ring changed under every attempt to save a rotation or retirement (too many writers at once).',
+  ERR_SYNC_MESSAGE_INVALID:
+    'A message on the revocation bus is malformed, too large or of an unknown kind (ignored; the log is read instead).',
+  ERR_SYNC_UNAVAILABLE:
+    'The revocation bus is not connected or did not answer in time: the events were not published (followers read them from the log).',
 } as const;
 
 /** The union of every error code. */

@@ -332,6 +332,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
               connected = false;
               fail(error);
             },
+            error: fail,
           });
         } catch (error) {
           // Polling goes on; the transport keeps trying to connect on its own.

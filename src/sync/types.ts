@@ -89,6 +89,11 @@ export interface TransportHandlers {
   connected(): void;
   /** The channel lost its connection; the transport reconnects on its own. */
   disconnected(error: unknown): void;
+  /**
+   * Something the transport met and went on after (a malformed message, a failed subscribe), for
+   * the follower's `onError`. Optional: a transport given none reports as a process warning.
+   */
+  error?(error: unknown): void;
 }
 
 /**
