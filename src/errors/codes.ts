@@ -55,6 +55,10 @@ export const ERROR_CODES = {
     'An event id already in the revocation log was appended again with other contents.',
   ERR_STORE_UNSAFE:
     "The store's backend is configured so that it could silently lose revocations (a Redis eviction policy that may drop keys of the store, a SQLite database file with synchronous = OFF).",
+  ERR_SYNC_MESSAGE_INVALID:
+    'A message on the revocation bus is malformed, too large, or of an unknown version: it is ignored, and followers find its events in the log.',
+  ERR_SYNC_CONNECTION:
+    "The push channel's connection failed, was lost or stopped answering; the transport reconnects by itself.",
 } as const;
 
 /** The union of every error code. */

@@ -15,8 +15,21 @@
  * await migratePostgresStore(pool);
  * const store = createPostgresStore({ client: pool });
  * ```
+ *
+ * The same subpath carries PostgreSQL's revocation bus ({@link createPostgresTransport} and
+ * {@link createPostgresPublisher}, for `createLogFollower` of `revocable/sync` and the session
+ * manager's `publisher`), so that `revocable/sync` stays free of any driver.
  * @module
  */
+
+export {
+  createPostgresPublisher,
+  type PostgresPublisherOptions,
+} from '../../sync/postgres-publisher.js';
+export {
+  createPostgresTransport,
+  type PostgresTransportOptions,
+} from '../../sync/postgres-transport.js';
 export { type MigratePostgresStoreOptions, migratePostgresStore } from './migrate.js';
 export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { POSTGRES_SCHEMA_VERSION } from './schema.js';
