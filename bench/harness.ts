@@ -76,6 +76,11 @@ export interface SuiteResult {
   readonly rows: readonly ResultRow[];
   /** Remarks printed under the table (fairness notes, unsupported combinations...). */
   readonly notes: readonly string[];
+  /**
+   * Figures that are not operations per second (latency percentiles), already formatted; printed
+   * as they are, in place of the table when there are no rows.
+   */
+  readonly text?: string;
 }
 
 /** Options every suite's `run()` accepts. */
