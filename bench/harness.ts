@@ -82,6 +82,11 @@ export interface SuiteResult {
    * right-aligned.
    */
   readonly table?: { readonly header: readonly string[]; readonly rows: readonly string[][] };
+  /**
+   * Figures that are not operations per second (latency percentiles), already formatted; printed
+   * as they are, in place of the table when there are no rows.
+   */
+  readonly text?: string;
 }
 
 /** Options every suite's `run()` accepts. */

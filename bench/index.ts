@@ -22,6 +22,7 @@ const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   revocation: () => import('./revocation.js'),
   sessions: () => import('./sessions.js'),
   'sync-redis': () => import('./sync-redis.js'),
+  'sync-postgres': () => import('./sync-postgres.js'),
 };
 
 function usage(): never {
@@ -61,12 +62,13 @@ async function main(): Promise<void> {
     const suite = await load();
     const result = await suite.run({ filter });
     console.log(`\n## ${result.title}\n`);
-    console.log(formatTable(result));
+    if (result.rows.length > 0 || result.text === undefined) console.log(formatTable(result));
+    if (result.text !== undefined) console.log(result.text);
     if (result.notes.length > 0) {
       console.log('');
       for (const note of result.notes) console.log(`- ${note}`);
     }
-    if (markdown) console.log(`\n${formatMarkdown(result)}`);
+    if (markdown && result.rows.length > 0) console.log(`\n${formatMarkdown(result)}`);
   }
   // Keeps the harness's result sink observable to the end of the run.
   if (sinkValue() === SUITES) console.log('');

@@ -69,6 +69,8 @@ export const ERROR_CODES = {
     'A message on the revocation bus is malformed, too large or of an unknown kind (ignored; the log is read instead).',
   ERR_SYNC_UNAVAILABLE:
     'The revocation bus is not connected or did not answer in time: the events were not published (followers read them from the log).',
+  ERR_SYNC_CONNECTION:
+    "The push channel's connection failed, was lost or stopped answering; the transport reconnects by itself.",
 } as const;
 
 /** The union of every error code. */

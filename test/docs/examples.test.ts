@@ -120,6 +120,7 @@ describe('documentation examples', () => {
             DATABASE_URL,
             REDIS_URL,
             REFRESH_SECRET: 'an example refresh secret of 32 bytes or more',
+            REVOCABLE_KEYS_SECRET: 'an example key ring secret of 32 bytes or more',
           },
         });
         assert.equal(

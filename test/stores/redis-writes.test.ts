@@ -211,6 +211,21 @@ if (missing !== null) {
     });
   });
 
+  describe('redis store: mass revocations', () => {
+    it('takes 150,000 sids and their events in one call (a ban wave), as one script', async () => {
+      const { store } = freshStore();
+      const live = makeSession();
+      await store.createSession(live, 0);
+      const sids = Array.from({ length: 150_000 }, (_, i) => `wave-${i}`);
+      sids.push(live.sid);
+      const events = [makeSessionEvent(live.sid)];
+      assert.deepEqual(await store.revokeSessions(sids, T0, 'ban', events), [live.sid]);
+      const many = Array.from({ length: 150_000 }, (_, i) => makeSessionEvent(`gone-${i}`));
+      await store.appendEvents(many);
+      assert.equal((await store.readEvents(0, 200_000)).length, 150_001);
+    });
+  });
+
   describe('redis store: rotation', () => {
     it('writes the ip and user agent a rotation saw, and keeps them for null', async () => {
       const { store, prefix } = freshStore();

@@ -17,8 +17,21 @@
  * await migratePostgresStore(pool);
  * const store = createPostgresStore({ client: pool });
  * ```
+ *
+ * The same subpath carries PostgreSQL's revocation bus ({@link createPostgresTransport} and
+ * {@link createPostgresPublisher}, for `createLogFollower` of `revocable/sync` and the session
+ * manager's `publisher`), so that `revocable/sync` stays free of any driver.
  * @module
  */
+
+export {
+  createPostgresPublisher,
+  type PostgresPublisherOptions,
+} from '../../sync/postgres-publisher.js';
+export {
+  createPostgresTransport,
+  type PostgresTransportOptions,
+} from '../../sync/postgres-transport.js';
 export { type ConnectPostgresOptions, connectPostgres } from './connect.js';
 export type {
   ConnectedPostgresPool,
@@ -26,7 +39,6 @@ export type {
   PostgresPoolClient,
   PostgresQueryResult,
 } from './driver-types.js';
-
 export {
   createPostgresKeyRingStore,
   type MigratePostgresKeyRingStoreOptions,

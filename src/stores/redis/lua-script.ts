@@ -79,8 +79,10 @@ function foreignKeys(error: unknown): RevocableError | null {
  */
 export function createScriptRunner(client: RedisClient, version: string): ScriptRunner {
   const sent = new Set<LuaScript>();
+  // The arguments go as one array, which ioredis flattens into the command: spread into the call
+  // they would be one JavaScript argument each, and a ban of 100,000 sessions overflows the stack.
   const evalScript = (script: LuaScript, argv: string[], count: number) =>
-    client.eval(script.source, count, ...argv);
+    client.eval(script.source, count, argv);
 
   async function send(script: LuaScript, keys: readonly string[], args: readonly string[]) {
     const argv = [...keys, ...args];
@@ -89,7 +91,7 @@ export function createScriptRunner(client: RedisClient, version: string): Script
       return evalScript(script, argv, keys.length);
     }
     try {
-      return await client.evalsha(script.sha, keys.length, ...argv);
+      return await client.evalsha(script.sha, keys.length, argv);
     } catch (error) {
       if (!messageOf(error).startsWith('NOSCRIPT')) throw error;
       return evalScript(script, argv, keys.length);
