@@ -445,7 +445,8 @@ if (missing !== null) {
       const cluster = {
         isCluster: true,
         config: () => Promise.resolve(['maxmemory-policy', 'noeviction']),
-        eval: (_source: string, count: number, ...argv: string[]) => {
+        // The store passes the keys and arguments as one array, which ioredis flattens.
+        eval: (_source: string, count: number, argv: string[]) => {
           named.push(...argv.slice(0, count));
           return Promise.resolve(['0', '0']);
         },
