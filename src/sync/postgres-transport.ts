@@ -122,9 +122,12 @@ export function createPostgresTransport(options: PostgresTransportOptions): Sync
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let connecting: Promise<void> | null = null;
 
+  // The transport's own onError, when given, wins; otherwise the follower's (its health shows the
+  // last error), and a process warning without either.
   function safeReport(error: unknown): void {
     try {
-      report(error);
+      if (options.onError === undefined && handlers?.error !== undefined) handlers.error(error);
+      else report(error);
     } catch {
       // A reporter that throws must not stop the transport.
     }
