@@ -143,6 +143,9 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
   let stopped = false;
   let position = 0;
   let head = 0;
+  // Every event up to this log position is applied (read, or pushed with its position): a pushed
+  // message that starts past it is a gap, closed by reading the log at once.
+  let contiguous = 0;
   let lagMs: number | null = null;
   let lastHeartbeatAt: number | null = null;
   let connected = false;
@@ -190,6 +193,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
       if (page.length > 0) {
         position = page[page.length - 1]!.seq;
         if (position > head) head = position;
+        if (position > contiguous) contiguous = position;
       }
       if (page.length < pageSize) break;
     }
@@ -245,6 +249,12 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
       return;
     }
     const now = index.now();
+    if (message.position !== undefined && message.events.length > 0) {
+      const last = message.position + message.events.length - 1;
+      if (last > head) head = last;
+      if (message.position > contiguous + 1) catchUpQuietly();
+      else if (last > contiguous) contiguous = last;
+    }
     // Applied at once, synchronously: the next verify of this process already sees them.
     for (const event of message.events) {
       try {
@@ -266,6 +276,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
         index.load(saved.bytes);
         position = saved.position;
         head = position;
+        contiguous = position;
         await readLog();
         return;
       }
@@ -275,6 +286,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
     await applyStored(live.events);
     position = live.position;
     head = Math.max(head, position);
+    contiguous = Math.max(contiguous, position);
     // Anything appended after liveEvents read its position is read by the next catch-up.
     index.markFresh(startedAt);
     await readLog();
@@ -364,7 +376,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
         state: state(),
         position,
         head,
-        lagEvents: Math.max(0, head - position),
+        lagEvents: Math.max(0, head - contiguous),
         lagMs,
         freshAt: index.freshAt,
         staleness,

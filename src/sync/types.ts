@@ -24,7 +24,10 @@ export interface SyncHealth {
   readonly position: number;
   /** The highest log position known to exist (from the log and from pushed messages). */
   readonly head: number;
-  /** `head - position`: events known to exist that are not applied yet. */
+  /**
+   * Events known to exist (by a read, or by the position a pushed message carried) that are not
+   * applied yet: past a gap in the pushed messages, until the log read it triggers.
+   */
   readonly lagEvents: number;
   /**
    * Milliseconds between the commit of the last event pushed to this process and its arrival,
@@ -75,7 +78,16 @@ export interface RevocationFollower {
 
 /** A message a transport hands its follower. */
 export type PushedMessage =
-  | { readonly type: 'events'; readonly events: readonly RevocationEvent[] }
+  | {
+      readonly type: 'events';
+      readonly events: readonly RevocationEvent[];
+      /**
+       * The log position of the first event, when the store published them itself (the events
+       * follow one another in the log): a follower that sees a position past what it holds knows
+       * at once that it missed something.
+       */
+      readonly position?: number;
+    }
   /** Something was appended that the message does not carry: read the log. */
   | { readonly type: 'poke' }
   /** The push channel is alive (a heartbeat, this process's own or another's). */

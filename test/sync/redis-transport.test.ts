@@ -11,7 +11,11 @@ import {
   serializeRevocationEvent,
 } from '../../src/revocation/index.js';
 import { createMemoryStore } from '../../src/stores/index.js';
-import { createRedisPublisher, createRedisTransport } from '../../src/stores/redis/index.js';
+import {
+  createRedisPublisher,
+  createRedisStore,
+  createRedisTransport,
+} from '../../src/stores/redis/index.js';
 import { createLogFollower, type PushedMessage } from '../../src/sync/index.js';
 import { decodeMessage, encodeEvents } from '../../src/sync/internal/bus-messages.js';
 import { connectSharedRedis, type SharedRedis } from '../stores/redis-support.js';
@@ -138,6 +142,66 @@ describe('Redis transport and publisher', () => {
       createTokenRevocation({ jti: 'after', exp: Date.now() / 1000 + 60 }),
     ]);
     await waitUntil('a later message applied', () => a.index.check({ jti: 'after' }) === 'token');
+  });
+
+  it('the Redis store publishes what it appends, with log positions, in the same script', async (t) => {
+    if (skipIfMissing(t, shared.missing)) return;
+    const prefix = freshPrefix();
+    const listener = shared.client.duplicate();
+    cleanups.push(() => listener.disconnect());
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, text: string) => heard.push(text));
+    await listener.subscribe(`${prefix}revocations`);
+    const store = createRedisStore({ client: shared.client, prefix });
+    const first = createSessionRevocation({ sid: 'one' }, TIMING);
+    const second = createSessionRevocation({ sid: 'two' }, TIMING);
+    await store.appendEvents([first, second]);
+    await store.appendEvents([first]); // in the log already: nothing appended, nothing published
+    const wave = Array.from({ length: 1200 }, (_, i) =>
+      createSessionRevocation({ sid: `wave-${i}` }, TIMING),
+    );
+    await store.revokeSessions(['no-such-session'], 1_900_000_000, 'ban', wave);
+    await store.revokeAll(1_900_000_000, [createSessionRevocation({ sid: 'last' }, TIMING)]);
+    await waitUntil('every message heard', () => heard.length === 5);
+    const messages = heard.map(
+      (text) => decodeMessage(text) as Extract<PushedMessage, { type: 'events' }>,
+    );
+    assert.deepEqual(
+      messages.map((message) => [message.position, message.events.length]),
+      [
+        [1, 2],
+        [3, 500],
+        [503, 500],
+        [1003, 200],
+        [1203, 1],
+      ],
+    );
+    assert.deepEqual(messages[0]!.events, [first, second]);
+    const log = await store.readEvents(0, 2000);
+    assert.deepEqual(
+      log.map((stored) => stored.seq),
+      Array.from({ length: 1203 }, (_, i) => i + 1),
+    );
+  });
+
+  it('a follower sees a gap in positioned messages at once, and reads the log', async (t) => {
+    if (skipIfMissing(t, shared.missing)) return;
+    const prefix = freshPrefix();
+    const a = await follower(shared.client, prefix); // polls only once an hour
+    // In the log at position 1, and never heard on the channel.
+    await a.store.appendEvents([createSessionRevocation({ sid: 'missed' }, TIMING)]);
+    const later = createSessionRevocation({ sid: 'later' }, TIMING);
+    const positioned = (position: number) =>
+      JSON.stringify({ t: 'e', s: position, e: [JSON.parse(serializeRevocationEvent(later))] });
+    // Position 2 right after position 0: position 1 was missed, so the log is read at once.
+    await shared.client.publish(`${prefix}revocations`, positioned(2));
+    await waitUntil(
+      'the missed event read from the log',
+      () => a.index.check({ sid: 'missed' }) === 'session',
+    );
+    assert.equal(a.index.check({ sid: 'later' }), 'session');
+    assert.equal(a.follower.health().head, 2);
+    assert.equal(a.errors.length, 0);
   });
 
   it('parses every well-formed kind, and refuses look-alikes', () => {

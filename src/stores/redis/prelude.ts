@@ -132,7 +132,12 @@ local function check_events(from)
   return nil
 end
 
+-- Appends the events not in the log yet, then publishes them on <prefix>revocations, in the same
+-- script: a message names the log position of its first event, and its events follow one another
+-- in the log, so a follower that heard every message up to a position sees a gap at once. Nothing
+-- is published for an append that adds nothing; no subscriber costs nothing.
 local function append(from)
+  local first, bodies = nil, {}
   for i = from, #ARGV, 3 do
     local id, until_at, body = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     if redis.call('HEXISTS', KEYS[4], id) == 0 then
@@ -140,7 +145,17 @@ local function append(from)
       redis.call('ZADD', KEYS[3], seq, body)
       redis.call('HSET', KEYS[4], id, seq)
       redis.call('ZADD', KEYS[5], until_at, id)
+      if first == nil then first = seq end
+      bodies[#bodies + 1] = body
     end
+  end
+  local channel = PREFIX .. 'revocations'
+  -- In messages of at most 500 events: a ban wave is many messages, none of them huge.
+  for start = 1, #bodies, 500 do
+    local last = math.min(start + 499, #bodies)
+    local text = '{"t":"e","s":' .. string.format('%d', first + start - 1) .. ',"e":['
+      .. table.concat(bodies, ',', start, last) .. ']}'
+    redis.call('PUBLISH', channel, text)
   end
 end
 `;

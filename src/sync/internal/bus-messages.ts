@@ -5,6 +5,8 @@ import type { PushedMessage } from '../types.js';
 
 // The wire format of a bus message, one JSON object:
 //   {"t":"e","e":[<event>, ...]}  events, each exactly as the log stores it;
+//   {"t":"e","s":<n>,"e":[...]}   the same, published by the store itself: the events are at log
+//                                 positions n, n + 1, ... (a follower sees a gap at once);
 //   {"t":"h"}                     a heartbeat;
 //   {"t":"p"}                     a poke: something was appended, read the log.
 // Short member names: a heartbeat goes to every process every second.
@@ -81,7 +83,14 @@ export function decodeMessage(text: string): PushedMessage {
   if ((type === 'h' || type === 'p') && hasOnly(record, ['t'])) {
     return type === 'h' ? HEARTBEAT : POKE;
   }
-  if (type !== 'e' || !hasOnly(record, ['t', 'e'])) throw invalid('of an unknown kind.');
+  const positioned = Object.hasOwn(record, 's');
+  if (type !== 'e' || !hasOnly(record, positioned ? ['t', 's', 'e'] : ['t', 'e'])) {
+    throw invalid('of an unknown kind.');
+  }
+  const position = positioned ? record.s : undefined;
+  if (position !== undefined && (!Number.isSafeInteger(position) || (position as number) < 1)) {
+    throw invalid('s must be a positive integer (a log position).');
+  }
   const list = record.e;
   if (!Array.isArray(list) || list.length === 0) throw invalid('e must be a non-empty array.');
   const events: RevocationEvent[] = [];
@@ -92,5 +101,7 @@ export function decodeMessage(text: string): PushedMessage {
       throw invalid('an event is invalid.', cause);
     }
   }
-  return { type: 'events', events };
+  return position === undefined
+    ? { type: 'events', events }
+    : { type: 'events', events, position: position as number };
 }
