@@ -138,6 +138,19 @@ function tokenEvent(target: unknown, exp: unknown, at: number, id: string): Toke
   return buildRevocationEvent('token', id, target, at, until, undefined) as TokenRevocationEvent;
 }
 
+// A cut-off (session, subject, global) lives until every token issued before it has expired; the
+// kinds differ only in their target and, for a subject, the generation.
+function cutoffEvent(
+  kind: unknown,
+  target: unknown,
+  gen: unknown,
+  at: number,
+  id: string,
+  timing: RevocationTiming,
+): RevocationEvent {
+  return buildRevocationEvent(kind, id, target, at, cutoffUntil(at, timing), gen);
+}
+
 /**
  * Makes one event of any kind. `until` is the token's `exp` for `token` (never before `at`),
  * {@link MAX_EVENT_TIME} for `key` (a key revocation lasts as long as the key could verify
@@ -164,25 +177,13 @@ export function createRevocationEvent(
     case 'key':
       return buildRevocationEvent('key', id, input.target, at, MAX_EVENT_TIME, undefined);
     case 'global':
-      return buildRevocationEvent('global', id, '', at, cutoffUntil(at, timing), undefined);
+      return cutoffEvent('global', '', undefined, at, id, timing);
     case 'subject':
-      return buildRevocationEvent(
-        'subject',
-        id,
-        input.target,
-        at,
-        cutoffUntil(at, timing),
-        input.gen,
-      );
-    default:
-      return buildRevocationEvent(
-        (input as { kind: unknown }).kind,
-        id,
-        (input as { target?: unknown }).target,
-        at,
-        cutoffUntil(at, timing),
-        undefined,
-      );
+      return cutoffEvent('subject', input.target, input.gen, at, id, timing);
+    default: {
+      const { kind, target } = input as { kind: unknown; target?: unknown };
+      return cutoffEvent(kind, target, undefined, at, id, timing);
+    }
   }
 }
 
@@ -217,16 +218,8 @@ export function createSessionRevocation(
 ): SessionRevocationEvent {
   inputOf(input);
   const at = input.at ?? clockOf(timing?.now)();
-  const until = cutoffUntil(at, timing);
   const id = input.id ?? newRevocationEventId();
-  return buildRevocationEvent(
-    'session',
-    id,
-    input.sid,
-    at,
-    until,
-    undefined,
-  ) as SessionRevocationEvent;
+  return cutoffEvent('session', input.sid, undefined, at, id, timing) as SessionRevocationEvent;
 }
 
 /**
@@ -245,16 +238,8 @@ export function createSubjectRevocation(
 ): SubjectRevocationEvent {
   inputOf(input);
   const at = input.at ?? clockOf(timing?.now)();
-  const until = cutoffUntil(at, timing);
   const id = input.id ?? newRevocationEventId();
-  return buildRevocationEvent(
-    'subject',
-    id,
-    input.sub,
-    at,
-    until,
-    input.gen,
-  ) as SubjectRevocationEvent;
+  return cutoffEvent('subject', input.sub, input.gen, at, id, timing) as SubjectRevocationEvent;
 }
 
 /**
@@ -271,9 +256,8 @@ export function createGlobalRevocation(
 ): GlobalRevocationEvent {
   inputOf(input);
   const at = input.at ?? clockOf(timing?.now)();
-  const until = cutoffUntil(at, timing);
   const id = input.id ?? newRevocationEventId();
-  return buildRevocationEvent('global', id, '', at, until, undefined) as GlobalRevocationEvent;
+  return cutoffEvent('global', '', undefined, at, id, timing) as GlobalRevocationEvent;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   type RevocationEvent,
   serializeRevocationEvent,
 } from '../revocation/events.js';
+import { parseMessageObject } from './internal/bus-messages.js';
 import type { PushedMessage } from './types.js';
 
 // The text of the messages on a PostgreSQL channel (a NOTIFY payload each), kept apart from the
@@ -87,16 +88,7 @@ export function parseMessage(text: unknown): PushedMessage {
   if (typeof text !== 'string' || text.length === 0) throw invalid('empty.');
   // Checked before parsing: a payload can never be longer, so a longer one is not ours.
   if (Buffer.byteLength(text, 'utf8') > NOTIFY_PAYLOAD_LIMIT) throw invalid('too large.');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw invalid('not JSON.', cause);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid('not a JSON object.');
-  }
-  const record = value as Record<string, unknown>;
+  const record = parseMessageObject(text);
   const members = Object.keys(record);
   if (record.v !== VERSION) throw invalid('v must be 1 (an unknown version).');
   switch (record.type) {

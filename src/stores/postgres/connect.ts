@@ -1,5 +1,6 @@
 import type * as Pg from 'pg';
 import { RevocableError } from '../../errors/revocable-error.js';
+import { connectTimeoutOf } from '../internal/connect-arguments.js';
 import { loadDriver, reasonOf } from '../internal/driver-errors.js';
 import { invalidArgument } from '../internal/validate.js';
 import type { ConnectedPostgresPool } from './driver-types.js';
@@ -69,16 +70,7 @@ export async function connectPostgres(
   url: string,
   options: ConnectPostgresOptions = {},
 ): Promise<ConnectedPostgresPool> {
-  if (typeof url !== 'string' || url.trim() === '') {
-    throw invalidArgument('url must be a non-empty string (a postgres:// URL).');
-  }
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgument('options must be an object.');
-  }
-  const timeout = options.connectTimeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(timeout) || timeout <= 0) {
-    throw invalidArgument('connectTimeoutMs must be a positive integer.');
-  }
+  const timeout = connectTimeoutOf(url, options, 'postgres');
   const max = options.max ?? 10;
   if (!Number.isSafeInteger(max) || max < 1) throw invalidArgument('max must be at least 1.');
   // pg reads nearly anything as a connection string (a typo'd `postgres//host` resolves against

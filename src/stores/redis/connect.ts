@@ -1,8 +1,8 @@
 import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RevocableError } from '../../errors/revocable-error.js';
+import { connectTimeoutOf } from '../internal/connect-arguments.js';
 import { loadDriver, reasonOf, withoutSecrets } from '../internal/driver-errors.js';
-import { invalidArgument } from '../internal/validate.js';
 
 /** Options for {@link connectRedis}. */
 export interface ConnectRedisOptions {
@@ -60,16 +60,7 @@ function target(url: URL): string {
  * ```
  */
 export async function connectRedis(url: string, options: ConnectRedisOptions = {}): Promise<Redis> {
-  if (typeof url !== 'string' || url.trim() === '') {
-    throw invalidArgument('url must be a non-empty string (a redis:// URL).');
-  }
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgument('options must be an object.');
-  }
-  const timeout = options.connectTimeoutMs ?? 10_000;
-  if (!Number.isSafeInteger(timeout) || timeout <= 0) {
-    throw invalidArgument('connectTimeoutMs must be a positive integer.');
-  }
+  const timeout = connectTimeoutOf(url, options, 'redis');
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -61,14 +61,10 @@ function hasOnly(record: object, members: readonly string[]): boolean {
 }
 
 /**
- * Parses one message strictly: exactly the members of its kind, every event through the same
- * parser as the log's. Throws `ERR_SYNC_MESSAGE_INVALID` for anything else, so a message from a
- * newer version, a foreign publisher on the channel or a truncated one is never half-applied.
+ * The JSON object a bus message must be, whatever the bus: `ERR_SYNC_MESSAGE_INVALID` for text
+ * that is not JSON or not an object.
  */
-export function decodeMessage(text: string): PushedMessage {
-  if (text === HEARTBEAT_TEXT) return HEARTBEAT;
-  if (text === POKE_TEXT) return POKE;
-  if (text.length > MAX_MESSAGE_LENGTH) throw invalid('longer than a follower accepts.');
+export function parseMessageObject(text: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -78,7 +74,19 @@ export function decodeMessage(text: string): PushedMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('not a JSON object.');
   }
-  const record = value as Record<string, unknown>;
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Parses one message strictly: exactly the members of its kind, every event through the same
+ * parser as the log's. Throws `ERR_SYNC_MESSAGE_INVALID` for anything else, so a message from a
+ * newer version, a foreign publisher on the channel or a truncated one is never half-applied.
+ */
+export function decodeMessage(text: string): PushedMessage {
+  if (text === HEARTBEAT_TEXT) return HEARTBEAT;
+  if (text === POKE_TEXT) return POKE;
+  if (text.length > MAX_MESSAGE_LENGTH) throw invalid('longer than a follower accepts.');
+  const record = parseMessageObject(text);
   const type = Object.hasOwn(record, 't') ? record.t : undefined;
   if ((type === 'h' || type === 'p') && hasOnly(record, ['t'])) {
     return type === 'h' ? HEARTBEAT : POKE;
