@@ -71,6 +71,33 @@ export const ERROR_CODES = {
     'The revocation bus is not connected or did not answer in time: the events were not published (followers read them from the log).',
   ERR_SYNC_CONNECTION:
     "The push channel's connection failed, was lost or stopped answering; the transport reconnects by itself.",
+  ERR_SERVER_CONFIG:
+    'A server setting (flag, environment variable or configuration file) is missing, malformed or conflicts with another; the message names each bad one.',
+  ERR_AUTH_REQUIRED:
+    'The request carries no access token: no `Authorization: Bearer` header and no access cookie.',
+  ERR_AUTH_HEADER_INVALID:
+    'The Authorization header is not exactly one `Bearer <token>` of printable ASCII within the size limit.',
+  ERR_FORBIDDEN: 'The token is valid but lacks the role or scope the route requires.',
+  ERR_CSRF:
+    'A request authenticated by cookie that changes state lacks the CSRF token, or carries one that does not match its session.',
+  ERR_FINGERPRINT_MISMATCH:
+    'The token is bound to a fingerprint cookie (its fgp claim) that the request lacks or does not match.',
+  ERR_LOGIN_FAILED:
+    'The username or password is wrong; the answer is the same, in the same time, whether or not the user exists.',
+  ERR_LOGIN_THROTTLED:
+    'Too many failed logins for this account or from this client address; retry after the time the answer gives.',
+  ERR_REGISTRATION_CLOSED:
+    'This server does not accept registrations; an administrator creates users.',
+  ERR_USERNAME_INVALID:
+    'The username is empty, too long, or has characters other than letters, digits and . _ - @.',
+  ERR_USERNAME_TAKEN: 'Another user has this username (compared without regard to case).',
+  ERR_PASSWORD_POLICY: 'The password is too short or too long, or has control characters.',
+  ERR_USER_UNKNOWN: 'No user has this id.',
+  ERR_HTTP_BODY_INVALID:
+    'The request body is not valid JSON (or form data where the route takes it), or a field is missing, unknown or of the wrong type.',
+  ERR_HTTP_BODY_TOO_LARGE: 'The request body is larger than the route accepts.',
+  ERR_HTTP_MEDIA_TYPE: "The request's Content-Type is not one the route accepts.",
+  ERR_HTTP_NOT_FOUND: 'No route has this method and path.',
 } as const;
 
 /** The union of every error code. */
