@@ -23,6 +23,7 @@ const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   sessions: () => import('./sessions.js'),
   'sync-redis': () => import('./sync-redis.js'),
   'sync-postgres': () => import('./sync-postgres.js'),
+  server: () => import('./server.js'),
 };
 
 function usage(): never {
