@@ -28,6 +28,22 @@ import { openSqliteDatabase } from '../../stores/sqlite-support.js';
 
 export const T0 = 1_900_000_000;
 
+/**
+ * Resolves once `condition` holds, checking on every turn of the event loop; throws after
+ * `timeoutMs` (a limit only a broken build reaches) with `what` in the message.
+ */
+export async function waitUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 const cleanups: Array<() => unknown> = [];
 
 /**

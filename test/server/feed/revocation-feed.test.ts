@@ -5,7 +5,6 @@ import { isRevocableError } from '../../../src/errors/index.js';
 import { createSessionRevocation } from '../../../src/revocation/index.js';
 import { createRevocationFeed } from '../../../src/server/feed/index.js';
 import { createMemoryStore } from '../../../src/stores/index.js';
-import { waitUntil } from '../../sync/sync-support.js';
 import {
   cleanUp,
   controlledStore,
@@ -16,6 +15,7 @@ import {
   TIMING,
   tokenEvents,
   unexpectedErrors,
+  waitUntil,
   world,
 } from './feed-support.js';
 import { range } from './sse-client.js';

@@ -11,7 +11,6 @@ import {
   writeRevocationStream,
 } from '../../../src/server/feed/index.js';
 import { createMemoryStore } from '../../../src/stores/index.js';
-import { waitUntil } from '../../sync/sync-support.js';
 import {
   cleanUp,
   manualFeed,
@@ -20,6 +19,7 @@ import {
   T0,
   tokenEvents,
   unexpectedErrors,
+  waitUntil,
   world,
 } from './feed-support.js';
 import { eventIds, openStream, range } from './sse-client.js';

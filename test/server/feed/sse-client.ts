@@ -2,7 +2,7 @@
 // parses server-sent events as they arrive (the subset the server writes: id, event, data and
 // retry fields, one data line each) and lets a test wait for what it expects.
 import { type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
-import { waitUntil } from '../../sync/sync-support.js';
+import { waitUntil } from './feed-support.js';
 
 export interface SseMessage {
   /** The id field, when the message has one ('' for an empty id). */
