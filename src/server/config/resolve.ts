@@ -217,15 +217,11 @@ function admin(r: Resolver): AdminAccount | null {
 function issuer(r: Resolver, cluster: boolean): string {
   const given = r.text('issuer');
   if (given !== null || !r.valid('issuer')) return given ?? '';
-  if (cluster) {
-    // Derived from each process's own host and port, issuers would differ across the cluster, and
-    // a token signed by one process would be refused by the next.
-    const entry = settingOf('issuer');
-    r.problems.push(
-      `--${entry.flag} / ${entry.env} is required in cluster mode: every process must sign and ` +
-        'accept the same issuer, like https://auth.example.com',
-    );
-  }
+  // Derived from each process's own host and port, issuers would differ across a cluster, and a
+  // token signed by one process would be refused by the next: a cluster's default names the
+  // deployment instead (its schema), the same in every process. A cluster needs no setting but
+  // its URLs and its secret; set an https issuer for tokens other parties verify.
+  if (cluster) return `urn:revocable:${r.text('pgSchema') ?? 'revocable'}`;
   return defaultIssuer(r.text('host') ?? '', r.number('port'));
 }
 
@@ -236,7 +232,7 @@ function required(value: string | null, name: SettingName): string {
 
 /**
  * Applies precedence to every setting, reads each, and checks the settings against each other:
- * Redis needs PostgreSQL, cluster mode needs a keys secret and an explicit issuer, the admin's two
+ * Redis needs PostgreSQL, cluster mode needs a keys secret, the admin's two
  * variables go together, a session outlives its access token. Returns the configuration (not to
  * be used when `problems` is not empty) and the problems.
  */

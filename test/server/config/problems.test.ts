@@ -172,10 +172,12 @@ describe('settings that conflict', () => {
     assert.equal(load([], { REVOCABLE_KEYS_SECRET: 'é'.repeat(16) }).keysSecret, 'é'.repeat(16));
   });
 
-  it('cluster mode without an explicit issuer', () => {
-    assert.match(
-      oneProblem([], { DATABASE_URL: 'postgres://db/app', REVOCABLE_KEYS_SECRET: SECRET }),
-      /^--issuer \/ REVOCABLE_ISSUER is required in cluster mode: every process must sign and accept the same issuer/,
+  it('cluster mode without an issuer: one named after the deployment, the same in every process', () => {
+    const env = { DATABASE_URL: 'postgres://db/app', REVOCABLE_KEYS_SECRET: SECRET };
+    assert.equal(load(['--port', '1'], env).issuer, 'urn:revocable:revocable');
+    assert.equal(
+      load(['--port', '2', '--pg-schema', 'auth_a'], env).issuer,
+      'urn:revocable:auth_a',
     );
   });
 
