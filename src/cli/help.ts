@@ -108,7 +108,9 @@ export function groupHelp(group: CommandGroup): string {
  * ```
  */
 export function mainHelp(groups: readonly CommandGroup[]): string {
-  const rows: [string, string][] = [];
+  const rows: [string, string][] = [
+    ['serve [options]', 'Run the auth server (see revocable serve --help)'],
+  ];
   for (const group of groups) {
     for (const command of group.commands) rows.push([command.spec.path, command.spec.summary]);
   }
@@ -117,7 +119,7 @@ export function mainHelp(groups: readonly CommandGroup[]): string {
   const lines = [
     'Usage: revocable <command> [options]',
     '',
-    'Key rings and tokens for revocable: JWT sessions the server can revoke.',
+    'The auth server, key rings and tokens of revocable: JWT sessions the server can revoke.',
     '',
     'Commands:',
     ...table(rows),
@@ -130,12 +132,12 @@ export function mainHelp(groups: readonly CommandGroup[]): string {
     '',
     'Run revocable <command> --help for the options of a command.',
     '',
-    // `npm start -- ...` runs tsc and prints npm's banner on stdout, which would end up in the file.
+    // npm prints its own banner on stdout, which would end up in the file.
     ...wrap(
       'To capture what a command prints (revocable token sign ... > token.txt), run revocable ' +
         'directly, or npx revocable ... (in a project that depends on revocable, or in a clone of ' +
-        'its repository after npm ci && npm run build), not through npm start, which adds ' +
-        "npm's own lines to the output.",
+        'its repository after npm ci), not through an npm script, which adds ' +
+        "npm's own lines to the output. npm start runs the auth server (revocable serve).",
     ),
     '',
     ...exitStatus('token verify refused the token, or token decode could not read it'),

@@ -1,7 +1,9 @@
 import { type Command, parseCommandArgs } from './args.js';
 import { CliError, EXIT_OK, EXIT_USAGE, formatError } from './cli-error.js';
 import { KEY_COMMANDS } from './commands/keys.js';
+import { runServe } from './commands/serve.js';
 import { TOKEN_COMMANDS } from './commands/token.js';
+import { USER_COMMANDS } from './commands/users.js';
 import { DEMO_SUMMARY, runDemo } from './demo.js';
 import { type CommandGroup, commandHelp, groupHelp, mainHelp } from './help.js';
 import type { CliIo } from './io.js';
@@ -19,6 +21,11 @@ export const GROUPS: readonly CommandGroup[] = [
     name: 'token',
     summary: 'Sign, verify and decode tokens.',
     commands: TOKEN_COMMANDS,
+  },
+  {
+    name: 'users',
+    summary: "Manage the auth server's users.",
+    commands: USER_COMMANDS,
   },
 ];
 
@@ -80,6 +87,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     }
     return runDemo(io);
   }
+  if (first === 'serve') return runServe(rest, io);
   if (first.startsWith('-')) {
     const name = first.split('=')[0] ?? '';
     const shown = /^--?[A-Za-z][A-Za-z0-9-]{0,31}$/.test(name) ? name : '(not shown)';

@@ -12,6 +12,7 @@ export type { SessionManagerOptions } from './options.js';
 export type { Revocations } from './revocations.js';
 export { createSessionManager, type SessionManager } from './session-manager.js';
 export type {
+  AccessTokenGrant,
   LoginInput,
   RefreshInput,
   SessionAuditEvent,

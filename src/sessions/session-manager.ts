@@ -9,6 +9,7 @@ import { assertClaims, assertOptionalText, assertSubject } from './input.js';
 import { resolveOptions, type SessionManagerOptions } from './options.js';
 import {
   hashRefreshToken,
+  isSessionId,
   newRefreshToken,
   newSessionId,
   sameHash,
@@ -17,6 +18,7 @@ import {
 } from './refresh-token.js';
 import { createRevocations, type Revocations } from './revocations.js';
 import {
+  type AccessTokenGrant,
   type LoginInput,
   type RefreshInput,
   type SessionAuditEvent,
@@ -37,6 +39,12 @@ export interface SessionManager extends Revocations {
   refresh(refreshToken: string, input?: RefreshInput): Promise<TokenPair>;
   /** Every live session of a subject, newest first. */
   listSessions(sub: string): Promise<SessionInfo[]>;
+  /**
+   * A new access token for a live session, its refresh token untouched: for a session whose
+   * current access token a cut-off just ended while the session itself lives on (the session kept
+   * by `passwordChanged(sub, { keep })`). Errors as `refresh` for a dead session.
+   */
+  issueAccessToken(sid: string): Promise<AccessTokenGrant>;
   /**
    * Throws `ERR_REAUTH_REQUIRED` unless the verified claims show an authentication within
    * `maxAge` (seconds or `5m`): the `max_age` check of a sensitive route.
@@ -101,6 +109,21 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     return { accessToken, refreshToken, expiresIn: config.accessTokenTtl, sid: session.sid, jti };
   }
 
+  // The global cut-off refuses every token issued before its time plus the clock skew, so a token
+  // signed in the seconds after an emergency cut-off would be born dead. Login and refresh wait
+  // those seconds out instead (at most the skew, and only right after a cut-off).
+  let globalCutoffAt = 0;
+  index.onApply((event) => {
+    if (event.kind === 'global' && event.at > globalCutoffAt) globalCutoffAt = event.at;
+  });
+  async function pastGlobalCutoff(): Promise<boolean> {
+    if (globalCutoffAt === 0) return false;
+    const wait = Math.ceil(globalCutoffAt + index.clockSkew) - now();
+    if (wait <= 0 || wait > index.clockSkew + 1) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait * 1000)));
+    return true;
+  }
+
   const revocations = createRevocations(config, audit);
   // A key retired anywhere (an event from another process, a loaded snapshot) is retired in this
   // manager's ring too, so it stops signing with it and its verifiers refuse it by the ring as well.
@@ -116,6 +139,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     const device = assertOptionalText(input.device, 'device');
     const ip = assertOptionalText(input.ip, 'ip');
     const userAgent = assertOptionalText(input.userAgent, 'userAgent');
+    await pastGlobalCutoff();
     const at = now();
     const authTime = input.authTime ?? Math.floor(at);
     if (
@@ -205,6 +229,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       }
       const at = now();
       checkAlive(session, at);
+      // Only a refresh that will sign waits, and it reads the session again after the wait.
+      if (await pastGlobalCutoff()) continue;
       const successor = successorOf(refreshToken, sid, config.refreshSecret);
       if (previous && session.rotatedAt !== null && at - session.rotatedAt <= config.refreshGrace) {
         // A concurrent request of the same client already rotated this token: hand out the same
@@ -279,6 +305,20 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       .map(toSessionInfo);
   }
 
+  async function issueAccessToken(sid: string): Promise<AccessTokenGrant> {
+    if (!isSessionId(sid))
+      throw new RevocableError('ERR_SESSION_UNKNOWN', 'No session has this id.');
+    const session = await store.getSession(sid);
+    if (session === null)
+      throw new RevocableError('ERR_SESSION_UNKNOWN', 'No session has this id.');
+    checkAlive(session, now());
+    await pastGlobalCutoff();
+    // No write: the token carries the generation read with the session, so a cut-off that lands
+    // after this read still ends it, like any other token of the session.
+    const { accessToken, expiresIn, jti } = issue(session, session.gen, '');
+    return { accessToken, expiresIn, sid, jti };
+  }
+
   function requireRecentAuth(claims: JwtClaims, maxAge: number | string): void {
     const limit = parseDuration(maxAge, 'maxAge');
     const authTime = claims?.auth_time;
@@ -291,6 +331,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     login,
     refresh,
     listSessions,
+    issueAccessToken,
     requireRecentAuth,
     onAudit(listener) {
       if (typeof listener !== 'function') {

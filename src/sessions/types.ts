@@ -33,6 +33,14 @@ export interface TokenPair {
   readonly jti: string;
 }
 
+/** An access token issued for a session without a refresh (see `issueAccessToken`). */
+export interface AccessTokenGrant {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly sid: string;
+  readonly jti: string;
+}
+
 /** A live session as `listSessions` shows it. No token or hash is included. */
 export interface SessionInfo {
   readonly sid: string;

@@ -20,7 +20,7 @@ describe('help', () => {
   it('tells how to capture output: npx revocable, not npm start', async () => {
     const help = (await new Workspace().ok('--help')).replace(/\s+/g, ' ');
     assert.match(help, /> token\.txt\), run revocable directly, or npx revocable \.\.\./);
-    assert.match(help, /not through npm start, which adds npm's own lines to the output/);
+    assert.match(help, /not through an npm script, which adds npm's own lines to the output/);
   });
 
   for (const group of GROUPS) {

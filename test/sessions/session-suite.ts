@@ -333,6 +333,29 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
       assert.equal(w.codeOf(next.accessToken), null);
     });
 
+    it('issueAccessToken gives the kept session a live token at once, and nothing to a dead one', async () => {
+      const w = world();
+      const sub = subject();
+      const kept = await w.manager.login(sub, { claims: { role: 'player' } });
+      const other = await w.manager.login(sub);
+      await w.manager.passwordChanged(sub, { keep: kept.sid });
+      const grant = await w.manager.issueAccessToken(kept.sid);
+      assert.equal(grant.sid, kept.sid);
+      assert.equal(w.codeOf(grant.accessToken), null);
+      assert.equal(w.verify(grant.accessToken).role, 'player');
+      // The refresh token is untouched: it still rotates.
+      await w.manager.refresh(kept.refreshToken);
+      await assert.rejects(
+        w.manager.issueAccessToken(other.sid),
+        expectCode('ERR_SESSION_REVOKED'),
+      );
+      await assert.rejects(
+        w.manager.issueAccessToken('AAAAAAAAAAAAAAAAAAAAAA'),
+        expectCode('ERR_SESSION_UNKNOWN'),
+      );
+      await assert.rejects(w.manager.issueAccessToken('nope'), expectCode('ERR_SESSION_UNKNOWN'));
+    });
+
     it('claimsChanged kills old tokens; the session lives and the next refresh carries the new claims', async () => {
       const w = world();
       const sub = subject();

@@ -1,0 +1,93 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServerRuntime } from '../runtime/runtime.js';
+import { cookieNames } from './cookies.js';
+import { handleError, handleNotFound } from './errors.js';
+import { createAuthenticator } from './request-auth.js';
+import type { RouteContext } from './route-context.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { oauthRoutes } from './routes/oauth-routes.js';
+import { serviceRoutes } from './routes/service-routes.js';
+import { revocationStreamRoute } from './routes/stream-route.js';
+
+/** Options of {@link buildApp} besides the runtime. */
+export interface BuildAppOptions {
+  /** The version the OpenAPI document states. */
+  readonly version: string;
+}
+
+/**
+ * The auth server's Fastify app on a runtime: every route, the error answers, cookies and the
+ * OpenAPI document. It does not listen; `startServer` does, and tests may `inject` instead.
+ */
+export async function buildApp(
+  runtime: ServerRuntime,
+  options: BuildAppOptions,
+): Promise<FastifyInstance> {
+  const { config } = runtime;
+  const app = Fastify({
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : {
+            level: config.logLevel,
+            // Fastify logs no headers or bodies by default; should a handler log a request, its
+            // credentials stay out of the log.
+            redact: [
+              'req.headers.authorization',
+              'req.headers.cookie',
+              'req.headers["x-csrf-token"]',
+            ],
+          },
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // Validation refuses what it does not know instead of repairing it: an unknown member or a
+    // number given as a string is the client's mistake, and must not be silently dropped or cast.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  // JSON only (the /oauth routes add form data in their own scope): a form or text body posted
+  // from another site's page is refused before any handler runs.
+  app.removeContentTypeParser('text/plain');
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'revocable auth server',
+        description: 'JWT sessions that the server can end at once.',
+        version: options.version,
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+  app.addHook('onResponse', async (_request, reply) => {
+    runtime.metrics.request(reply.statusCode);
+  });
+
+  const names = cookieNames(config.cookieSecure);
+  const auth = createAuthenticator(runtime, names);
+  const context: RouteContext = {
+    runtime,
+    auth,
+    names,
+    tokens: { names, secure: config.cookieSecure, refreshTtl: config.sessionLifetime, auth },
+  };
+  authRoutes(app, context);
+  adminRoutes(app, context);
+  serviceRoutes(app, context);
+  revocationStreamRoute(app, context);
+  await app.register(async (scope) => oauthRoutes(scope, context));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,108 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../errors/codes.js';
+import { isRevocableError, RevocableError } from '../../errors/revocable-error.js';
+import { HTTP_STATUS } from './status.js';
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  readonly error: ErrorCode;
+  readonly message: string;
+}
+
+// Codes of a credential that was presented and refused: RFC 6750 wants a WWW-Authenticate
+// challenge with `invalid_token` for those, and a bare challenge when none was presented.
+function challenge(code: ErrorCode, status: number): string | null {
+  if (code === 'ERR_FORBIDDEN') return 'Bearer realm="revocable", error="insufficient_scope"';
+  if (status !== 401) return null;
+  if (code === 'ERR_AUTH_REQUIRED') return 'Bearer realm="revocable"';
+  if (code === 'ERR_AUTH_HEADER_INVALID') {
+    return 'Bearer realm="revocable", error="invalid_request"';
+  }
+  // Every code of a token that was read and refused: its JWT checks, a revocation, its fingerprint.
+  if (
+    /^ERR_JWT[A-Z_]*$/.test(code) ||
+    code === 'ERR_TOKEN_REVOKED' ||
+    code === 'ERR_FINGERPRINT_MISMATCH'
+  ) {
+    return `Bearer realm="revocable", error="invalid_token", error_description="${code}"`;
+  }
+  return null;
+}
+
+// Fastify's own errors (parsing, validation, limits) are the client's fault: each becomes one of
+// ours, so the answer's `error` is always a code from the table.
+function fromFastify(error: FastifyError): RevocableError | null {
+  if (error.validation !== undefined) {
+    return new RevocableError('ERR_HTTP_BODY_INVALID', `Invalid request: ${error.message}.`);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new RevocableError(
+        'ERR_HTTP_MEDIA_TYPE',
+        'This route takes application/json (the /oauth routes also take form data).',
+      );
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new RevocableError('ERR_HTTP_BODY_TOO_LARGE', 'The request body is too large.');
+    case 'FST_ERR_NOT_FOUND':
+      return new RevocableError('ERR_HTTP_NOT_FOUND', 'No route has this method and path.');
+    default:
+      break;
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 404) return new RevocableError('ERR_HTTP_NOT_FOUND', 'Not found.');
+  if (status === 413) return new RevocableError('ERR_HTTP_BODY_TOO_LARGE', 'Too large.');
+  if (status === 415) return new RevocableError('ERR_HTTP_MEDIA_TYPE', 'Unsupported media type.');
+  if (status >= 400 && status < 500) {
+    // Malformed JSON, an empty JSON body, a bad Content-Length, a poisoned prototype key.
+    return new RevocableError('ERR_HTTP_BODY_INVALID', `Invalid request body: ${error.message}`);
+  }
+  return null;
+}
+
+/** The status and body of an error, and the challenge header of a refused credential. */
+export function describeError(error: unknown): {
+  status: number;
+  body: ErrorBody;
+  challenge: string | null;
+} {
+  let known: RevocableError | null = null;
+  if (isRevocableError(error)) known = error;
+  else if (error instanceof Error) known = fromFastify(error as FastifyError);
+  if (known === null) {
+    return {
+      status: 500,
+      body: {
+        error: 'ERR_SERVER_INTERNAL',
+        message: 'The server met an unexpected error and logged it.',
+      },
+      challenge: null,
+    };
+  }
+  const status = HTTP_STATUS[known.code];
+  return {
+    status,
+    body: { error: known.code, message: known.message },
+    challenge: challenge(known.code, status),
+  };
+}
+
+/** Fastify's error handler: every error answers `{ error, message }` with its status. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, challenge: header } = describeError(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (header !== null) void reply.header('www-authenticate', header);
+  const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+  if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) {
+    void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
+  }
+  if (status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '1');
+  void reply.code(status).header('cache-control', 'no-store').send(body);
+}
+
+/** Fastify's not-found handler. */
+export function handleNotFound(_request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send({
+    error: 'ERR_HTTP_NOT_FOUND',
+    message: 'No route has this method and path.',
+  } satisfies ErrorBody);
+}

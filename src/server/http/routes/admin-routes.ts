@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { RevocableError } from '../../../errors/revocable-error.js';
+import type { RouteContext } from '../route-context.js';
+import { sessionView } from '../session-view.js';
+
+type UserRequest = FastifyRequest<{ Params: { sub: string } }>;
+
+/**
+ * The administrator's routes (role `admin`): ban, unban, end a user's sessions, the emergency
+ * cut-off of everything, and key rotation and retirement.
+ */
+export function adminRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { runtime, auth } = context;
+  const { sessions, accounts } = runtime;
+
+  async function admin(request: FastifyRequest): Promise<void> {
+    auth.requireRole(await auth.authenticate(request), 'admin');
+  }
+
+  // Admin actions name users by id; an unknown one is a typo worth reporting, not a silent no-op.
+  async function knownUser(request: UserRequest): Promise<string> {
+    await admin(request);
+    const { sub } = request.params;
+    if ((await accounts.get(sub)) === null) {
+      throw new RevocableError('ERR_USER_UNKNOWN', 'No user has this id.');
+    }
+    return sub;
+  }
+
+  app.post<{ Params: { sub: string } }>('/admin/users/:sub/ban', async (request) => {
+    const sub = await knownUser(request);
+    const ended = await sessions.ban(sub);
+    return { sub, banned: true, sessions_ended: ended.length };
+  });
+
+  app.post<{ Params: { sub: string } }>('/admin/users/:sub/unban', async (request) => {
+    const sub = await knownUser(request);
+    await sessions.unban(sub);
+    return { sub, banned: false };
+  });
+
+  app.post<{ Params: { sub: string } }>('/admin/users/:sub/logout-all', async (request) => {
+    const sub = await knownUser(request);
+    const ended = await sessions.logoutAll(sub);
+    return { sub, sessions_ended: ended.length };
+  });
+
+  app.get<{ Params: { sub: string } }>('/admin/users/:sub/sessions', async (request) => {
+    const sub = await knownUser(request);
+    const list = await sessions.listSessions(sub);
+    return {
+      sub,
+      sessions: list.map(sessionView),
+    };
+  });
+
+  app.post('/admin/revoke-all', async (request) => {
+    await admin(request);
+    // The emergency: every access token issued until now dies by the global cut-off, every
+    // session (and so every refresh token) in the store, in one step. The admin's own too.
+    await sessions.revokeEverything();
+    return { revoked: 'everything', at: Math.floor(runtime.index.now()) };
+  });
+
+  app.post('/admin/keys/rotate', async (request) => {
+    await admin(request);
+    const key = await runtime.keys.rotate();
+    return { kid: key.kid, alg: key.alg };
+  });
+
+  app.post<{ Params: { kid: string } }>('/admin/keys/:kid/retire', async (request) => {
+    await admin(request);
+    const { kid } = request.params;
+    await sessions.retireKey(kid);
+    return { retired: kid, active_kid: runtime.keys.ring.active.kid };
+  });
+}

@@ -1,0 +1,219 @@
+import type { FastifyInstance } from 'fastify';
+import { RevocableError } from '../../../errors/revocable-error.js';
+import { sessionIdOf } from '../../../sessions/refresh-token.js';
+import { clearSessionCookies } from '../cookies.js';
+import { clientOf, type RouteContext } from '../route-context.js';
+import { sessionView } from '../session-view.js';
+import { newFingerprint, sendTokens, type TokenMode } from '../token-response.js';
+
+const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+const mode = { type: 'string', enum: ['bearer', 'cookie'] } as const;
+
+const credentials = {
+  type: 'object',
+  required: ['username', 'password'],
+  additionalProperties: false,
+  properties: { username: text(256), password: text(1024), device: text(128), mode },
+} as const;
+
+interface LoginBody {
+  username: string;
+  password: string;
+  device?: string;
+  mode?: TokenMode;
+}
+
+/** The routes of a signed-in user: register, login, refresh, logout, sessions, password, me. */
+export function authRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { runtime, auth, names, tokens } = context;
+  const { sessions, accounts, config } = runtime;
+
+  app.post<{ Body: { username: string; password: string } }>(
+    '/auth/register',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          additionalProperties: false,
+          properties: { username: text(256), password: text(1024) },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (config.registration === 'closed') {
+        throw new RevocableError(
+          'ERR_REGISTRATION_CLOSED',
+          'This server does not accept registrations; an administrator creates users.',
+        );
+      }
+      const user = await accounts.register(request.body.username, request.body.password);
+      void reply.code(201);
+      return { id: user.id, username: user.username, roles: user.roles };
+    },
+  );
+
+  app.post<{ Body: LoginBody }>(
+    '/auth/login',
+    { schema: { body: credentials } },
+    async (request, reply) => {
+      const { username, password, device } = request.body;
+      const client = clientOf(request);
+      let user: Awaited<ReturnType<typeof accounts.authenticate>>;
+      try {
+        user = await accounts.authenticate(username, password, client.ip);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        runtime.metrics.login(code === 'ERR_LOGIN_THROTTLED' ? 'throttled' : 'failed');
+        throw error;
+      }
+      const fingerprint = config.fingerprint ? newFingerprint(auth) : undefined;
+      const pair = await sessions.login(user.id, {
+        ...client,
+        ...(device === undefined ? {} : { device }),
+        claims: {
+          roles: [...user.roles],
+          preferred_username: user.username,
+          ...(fingerprint === undefined ? {} : { fgp: fingerprint.claim }),
+        },
+      });
+      return sendTokens(reply, pair, request.body.mode ?? 'bearer', tokens, fingerprint?.cookie);
+    },
+  );
+
+  app.post<{ Body: { refresh_token?: string } | undefined }>(
+    '/auth/refresh',
+    {
+      schema: {
+        body: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { refresh_token: text(256) },
+        },
+      },
+    },
+    async (request, reply) => {
+      const fromBody = request.body?.refresh_token;
+      const cookie = request.cookies[names.refresh];
+      const presented = fromBody ?? cookie;
+      if (presented === undefined) {
+        throw new RevocableError(
+          'ERR_HTTP_BODY_INVALID',
+          'Give the refresh token as {"refresh_token": "..."}, or send the refresh cookie of cookie mode.',
+        );
+      }
+      const via: TokenMode = fromBody === undefined ? 'cookie' : 'bearer';
+      // A refresh by cookie is a state change a cross-site page could otherwise trigger.
+      if (via === 'cookie') auth.checkCsrf(request, sessionIdOf(presented) ?? '');
+      let pair: Awaited<ReturnType<typeof sessions.refresh>>;
+      try {
+        pair = await sessions.refresh(presented, clientOf(request));
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        runtime.metrics.refresh(
+          code === 'ERR_REFRESH_REUSED'
+            ? 'reused'
+            : code === 'ERR_SESSION_EXPIRED'
+              ? 'expired'
+              : code === 'ERR_SESSION_REVOKED' || code === 'ERR_SUBJECT_BANNED'
+                ? 'revoked'
+                : 'invalid',
+        );
+        throw error;
+      }
+      return sendTokens(reply, pair, via, tokens);
+    },
+  );
+
+  app.post('/auth/logout', async (request, reply) => {
+    const who = await auth.authenticate(request);
+    const ended = await sessions.logout(who.sid);
+    if (who.via === 'cookie') clearSessionCookies(reply, names, config.cookieSecure);
+    return { session_id: who.sid, ended };
+  });
+
+  app.post('/auth/logout-all', async (request, reply) => {
+    const who = await auth.authenticate(request);
+    const ended = await sessions.logoutAll(who.sub);
+    if (who.via === 'cookie') clearSessionCookies(reply, names, config.cookieSecure);
+    return { sessions_ended: ended.length };
+  });
+
+  app.get('/auth/sessions', async (request) => {
+    const who = await auth.authenticate(request);
+    const list = await sessions.listSessions(who.sub);
+    return {
+      sessions: list.map((session) => ({
+        ...sessionView(session),
+        current: session.sid === who.sid,
+      })),
+    };
+  });
+
+  app.delete<{ Params: { sid: string } }>('/auth/sessions/:sid', async (request, reply) => {
+    const who = await auth.authenticate(request);
+    const { sid } = request.params;
+    // Only the caller's own sessions: another user's session answers as if it did not exist.
+    const own = await sessions.listSessions(who.sub);
+    if (!own.some((session) => session.sid === sid)) {
+      throw new RevocableError('ERR_SESSION_UNKNOWN', 'You have no live session with this id.');
+    }
+    const ended = await sessions.logout(sid);
+    if (sid === who.sid && who.via === 'cookie') {
+      clearSessionCookies(reply, names, config.cookieSecure);
+    }
+    return { session_id: sid, ended };
+  });
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/auth/password',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
+          properties: { current_password: text(1024), new_password: text(1024) },
+        },
+      },
+    },
+    async (request, reply) => {
+      const who = await auth.authenticate(request);
+      await accounts.changePassword(
+        who.sub,
+        request.body.current_password,
+        request.body.new_password,
+        clientOf(request).ip,
+      );
+      // Every other session ends; this one lives on with a new access token, since the cut-off
+      // also ends the access token that made this request.
+      const ended = await sessions.passwordChanged(who.sub, { keep: who.sid });
+      const grant = await sessions.issueAccessToken(who.sid);
+      void reply.header('cache-control', 'no-store');
+      if (who.via === 'cookie') {
+        void reply.setCookie(names.access, grant.accessToken, {
+          path: '/',
+          secure: config.cookieSecure,
+          sameSite: 'strict',
+          httpOnly: true,
+          maxAge: grant.expiresIn,
+        });
+        return {
+          token_type: 'cookie',
+          expires_in: grant.expiresIn,
+          session_id: grant.sid,
+          sessions_ended: ended.length,
+        };
+      }
+      return {
+        access_token: grant.accessToken,
+        token_type: 'Bearer',
+        expires_in: grant.expiresIn,
+        session_id: grant.sid,
+        sessions_ended: ended.length,
+      };
+    },
+  );
+
+  app.get('/auth/me', async (request) => (await auth.authenticate(request)).claims);
+}

@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isRevocableError, RevocableError } from '../../../errors/revocable-error.js';
+import type { JwtClaims } from '../../../jwt/types.js';
+import { createVerifier } from '../../../jwt/verify.js';
+import { hashRefreshToken, sameHash, sessionIdOf } from '../../../sessions/refresh-token.js';
+import type { StoredSession } from '../../../stores/types.js';
+import type { RouteContext } from '../route-context.js';
+
+const tokenBody = {
+  type: 'object',
+  required: ['token'],
+  additionalProperties: false,
+  properties: {
+    token: { type: 'string', minLength: 1, maxLength: 8192 },
+    token_type_hint: { type: 'string', maxLength: 64 },
+  },
+} as const;
+
+interface TokenBody {
+  token: string;
+  token_type_hint?: string;
+}
+
+/** The roles that may call the introspection endpoint. */
+export const INTROSPECTION_ROLES = ['admin', 'introspect'] as const;
+
+// RFC 6749, appendix B: form bodies. A parameter given twice is an error (RFC 6749, section 3.1),
+// never silently the first or the last.
+function parseForm(text: string): Record<string, string> {
+  const result: Record<string, string> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (name in result) {
+      throw new RevocableError(
+        'ERR_HTTP_BODY_INVALID',
+        `The parameter ${JSON.stringify(name.slice(0, 64))} is given more than once.`,
+      );
+    }
+    result[name] = value;
+  }
+  return result;
+}
+
+function liveSession(session: StoredSession | null, at: number): session is StoredSession {
+  return (
+    session !== null &&
+    session.revokedAt === null &&
+    !session.banned &&
+    at < session.idleExpiresAt &&
+    at < session.absoluteExpiresAt
+  );
+}
+
+/**
+ * RFC 7009 token revocation and RFC 7662 introspection. Both take the token as form data (or
+ * JSON). Revocation needs no other credential: holding a token is the right to end it, and the
+ * answer is 200 whatever the token was, so it tells nothing. Introspection needs an access token
+ * with the `admin` or `introspect` role, since it reveals whose a token is.
+ */
+export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { runtime, auth } = context;
+  const { sessions, config, backend } = runtime;
+  // Signature and claims without the index: a token the index already refuses may still be
+  // revoked (again) by its holder, harmlessly, and a stale index must not block a revocation.
+  const signatureOnly = createVerifier({
+    keys: runtime.keys.ring,
+    issuer: config.issuer,
+    audience: [...config.audience],
+  });
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: config.bodyLimit },
+    (_request, body, done) => {
+      try {
+        done(null, parseForm(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
+
+  async function revokeRefresh(token: string, sid: string): Promise<void> {
+    const session = await backend.store.getSession(sid);
+    if (session === null || session.revokedAt !== null) return;
+    const presented = hashRefreshToken(token);
+    const known =
+      sameHash(presented, session.refreshHash) ||
+      sameHash(presented, session.previousHash) ||
+      session.spentHashes.some((hash) => sameHash(presented, hash));
+    // RFC 7009, section 2.1: revoking a refresh token also ends the access tokens of its grant:
+    // the session's revocation does both.
+    if (known) await sessions.logout(sid);
+  }
+
+  async function revokeAccess(token: string): Promise<void> {
+    let claims: JwtClaims;
+    try {
+      claims = signatureOnly.verify(token);
+    } catch (error) {
+      if (isRevocableError(error)) return;
+      throw error;
+    }
+    if (typeof claims.jti === 'string' && typeof claims.exp === 'number') {
+      await sessions.revokeToken(claims.jti, claims.exp);
+    }
+  }
+
+  app.post<{ Body: TokenBody }>(
+    '/oauth/revoke',
+    { schema: { body: tokenBody } },
+    async (request, reply) => {
+      const { token } = request.body;
+      const sid = sessionIdOf(token);
+      if (sid !== null) await revokeRefresh(token, sid);
+      else await revokeAccess(token);
+      void reply.header('cache-control', 'no-store');
+      return {};
+    },
+  );
+
+  function introspectAccess(token: string): Record<string, unknown> {
+    let claims: JwtClaims;
+    try {
+      claims = runtime.verifier.verify(token);
+    } catch (error) {
+      // A stale index cannot vouch for any token: that is the server's trouble, not an answer.
+      if (isRevocableError(error) && error.code !== 'ERR_REVOCATION_STALE')
+        return { active: false };
+      throw error;
+    }
+    return {
+      active: true,
+      token_type: 'access_token',
+      username: claims.preferred_username,
+      ...claims,
+    };
+  }
+
+  async function introspectRefresh(token: string, sid: string): Promise<Record<string, unknown>> {
+    const session = await backend.store.getSession(sid);
+    const at = runtime.index.now();
+    if (!liveSession(session, at) || !sameHash(hashRefreshToken(token), session.refreshHash)) {
+      return { active: false };
+    }
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      sub: session.sub,
+      sid: session.sid,
+      iss: config.issuer,
+      iat: session.lastSeenAt,
+      exp: Math.min(session.idleExpiresAt, session.absoluteExpiresAt),
+    };
+  }
+
+  app.post<{ Body: TokenBody }>(
+    '/oauth/introspect',
+    { schema: { body: tokenBody } },
+    async (request: FastifyRequest<{ Body: TokenBody }>, reply) => {
+      const caller = await auth.authenticate(request);
+      if (!INTROSPECTION_ROLES.some((role) => caller.roles.includes(role))) {
+        throw new RevocableError(
+          'ERR_FORBIDDEN',
+          'Introspection needs the role "admin" or "introspect".',
+        );
+      }
+      void reply.header('cache-control', 'no-store');
+      const { token } = request.body;
+      const sid = sessionIdOf(token);
+      return sid !== null ? introspectRefresh(token, sid) : introspectAccess(token);
+    },
+  );
+}

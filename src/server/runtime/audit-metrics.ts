@@ -1,0 +1,30 @@
+import type { SessionManager } from '../../sessions/session-manager.js';
+import type { ServerMetrics } from '../metrics/index.js';
+
+/**
+ * Counts what the session manager reports: its audit events are the one place every login,
+ * refresh, theft and revocation of this process passes, whichever route caused it.
+ */
+export function watchAudit(sessions: SessionManager, metrics: ServerMetrics): () => void {
+  return sessions.onAudit((event) => {
+    switch (event.type) {
+      case 'login':
+        metrics.login('success');
+        break;
+      case 'login-refused':
+        metrics.login('banned');
+        break;
+      case 'refresh':
+        metrics.refresh('success');
+        break;
+      case 'reuse-detected':
+        metrics.reuseDetected();
+        break;
+      case 'revoked':
+        metrics.revocation(event.event.kind);
+        break;
+      default:
+        break;
+    }
+  });
+}

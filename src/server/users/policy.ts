@@ -1,0 +1,108 @@
+import { RevocableError } from '../../errors/revocable-error.js';
+import { hasControlCharacter, isWellFormedText } from '../../lib/text.js';
+import { invalidArgument } from '../../stores/internal/validate.js';
+
+/**
+ * What the server accepts as a username, a password and a list of roles. Messages say what is
+ * wrong and never repeat the value: a password must not reach a log, nor a username full of
+ * terminal escapes.
+ *
+ * @module
+ */
+
+/** The shortest and longest password, in code points (NIST SP 800-63B asks at least 8). */
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 256;
+/** The longest username. */
+export const MAX_USERNAME_LENGTH = 64;
+/** The most roles a user has. */
+export const MAX_ROLES = 16;
+
+const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+function policy(message: string): RevocableError {
+  return new RevocableError('ERR_PASSWORD_POLICY', message);
+}
+
+/**
+ * A password the server accepts: a string of 8 to 256 characters (code points, so an emoji counts
+ * once), without control characters (C0, DEL, C1: what a paste or a terminal slips in unseen, and
+ * what no keyboard types on purpose) and without lone surrogates (text with no UTF-8 form, which
+ * the hash would take as U+FFFD, so two passwords would be one). Anything else throws
+ * `ERR_PASSWORD_POLICY`.
+ *
+ * @example
+ * ```ts
+ * checkPassword('correct horse battery staple'); // passes
+ * checkPassword('short'); // throws ERR_PASSWORD_POLICY
+ * ```
+ */
+export function checkPassword(value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw policy('The password must be a string.');
+  // A code point is one or two UTF-16 units: bounds on units first, so that a huge string is
+  // refused before it is walked.
+  if (value.length > 2 * MAX_PASSWORD_LENGTH) throw tooLong();
+  if (!isWellFormedText(value)) {
+    throw policy('The password is not well-formed text (it has a lone surrogate).');
+  }
+  const length = [...value].length;
+  if (length < MIN_PASSWORD_LENGTH) {
+    throw policy(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
+  }
+  if (length > MAX_PASSWORD_LENGTH) throw tooLong();
+  if (hasControlCharacter(value)) throw policy('The password must not have control characters.');
+}
+
+function tooLong(): RevocableError {
+  return policy(`The password must be at most ${MAX_PASSWORD_LENGTH} characters long.`);
+}
+
+/**
+ * A username the server accepts: 1 to 64 of `A-Z a-z 0-9 . _ @ -` (an e-mail address fits).
+ * ASCII only, so that no two names look alike and lower-casing means one thing everywhere.
+ * Anything else throws `ERR_USERNAME_INVALID`.
+ *
+ * @example
+ * ```ts
+ * checkUsername('alice@example.com'); // passes
+ * checkUsername('al ice'); // throws ERR_USERNAME_INVALID
+ * ```
+ */
+export function checkUsername(value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !USERNAME.test(value)) {
+    throw new RevocableError(
+      'ERR_USERNAME_INVALID',
+      `A username is 1 to ${MAX_USERNAME_LENGTH} characters among letters, digits and . _ - @.`,
+    );
+  }
+}
+
+/** Whether `value` is a username {@link checkUsername} accepts, without throwing. */
+export function isUsername(value: unknown): value is string {
+  return typeof value === 'string' && USERNAME.test(value);
+}
+
+/**
+ * Roles the server accepts: an array of at most 16 distinct names, each a lowercase letter then
+ * up to 31 lowercase letters, digits, `_` or `-`. Anything else throws `ERR_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * checkRoles(['admin', 'support']); // passes
+ * checkRoles(['Admin']); // throws ERR_INVALID_ARGUMENT
+ * ```
+ */
+export function checkRoles(value: unknown): asserts value is readonly string[] {
+  if (!Array.isArray(value) || value.length > MAX_ROLES) {
+    throw invalidArgument(`roles must be an array of at most ${MAX_ROLES} role names.`);
+  }
+  for (const role of value) {
+    if (typeof role !== 'string' || !ROLE.test(role)) {
+      throw invalidArgument(
+        'A role name is a lowercase letter followed by up to 31 lowercase letters, digits, _ or -.',
+      );
+    }
+  }
+  if (new Set(value).size !== value.length) throw invalidArgument('roles must not repeat a role.');
+}

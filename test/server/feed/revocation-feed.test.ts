@@ -1,0 +1,501 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
+import { isRevocableError } from '../../../src/errors/index.js';
+import { createSessionRevocation } from '../../../src/revocation/index.js';
+import { createRevocationFeed } from '../../../src/server/feed/index.js';
+import { createMemoryStore } from '../../../src/stores/index.js';
+import {
+  cleanUp,
+  controlledStore,
+  manualFeed,
+  recorder,
+  STORE_KINDS,
+  T0,
+  TIMING,
+  tokenEvents,
+  unexpectedErrors,
+  waitUntil,
+  world,
+} from './feed-support.js';
+import { range } from './sse-client.js';
+
+function invalidArgument(error: unknown): boolean {
+  return isRevocableError(error, 'ERR_INVALID_ARGUMENT');
+}
+
+/** A small deterministic generator, so that a failing interleaving can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+afterEach(cleanUp);
+after(() => assert.deepEqual(unexpectedErrors, []));
+
+for (const kind of STORE_KINDS) {
+  describe(`revocation feed on the ${kind.name}`, () => {
+    it('delivers every event after the position, in order, once, then the new ones', async () => {
+      const { store, close } = kind.open();
+      const { index } = world();
+      await store.appendEvents(tokenEvents(5, T0));
+      const feed = manualFeed({ store, index });
+      await feed.poll();
+      const from0 = recorder();
+      const from3 = recorder();
+      feed.subscribe(0, from0.subscriber);
+      feed.subscribe(3, from3.subscriber);
+      await waitUntil(
+        'both caught up',
+        () => from0.events.length === 5 && from3.events.length === 2,
+      );
+      await store.appendEvents(tokenEvents(3, T0));
+      await feed.poll();
+      assert.deepEqual(from0.seqs(), range(1, 8));
+      assert.deepEqual(from3.seqs(), range(4, 8));
+      const appended = (await store.readEvents(0, 100)).map((stored) => stored.event);
+      assert.deepEqual(
+        from0.events.map((stored) => stored.event),
+        appended,
+      );
+      feed.close();
+      close();
+    });
+
+    it('serves a backlog in pages, then joins the fan-out', async () => {
+      const { store, close } = kind.open();
+      const { index } = world();
+      const controlled = controlledStore(store);
+      await store.appendEvents(tokenEvents(50, T0));
+      const feed = manualFeed({ store: controlled.store, index, pageSize: 7 });
+      await feed.poll();
+      const record = recorder();
+      feed.subscribe(0, record.subscriber);
+      await waitUntil('caught up', () => record.heartbeats.length === 1);
+      assert.deepEqual(record.seqs(), range(1, 50));
+      // Eight pages of seven (the last one short), each from where the last ended.
+      assert.deepEqual(
+        controlled.control.reads.filter((position) => position < 50),
+        [0, 7, 14, 21, 28, 35, 42, 49],
+      );
+      await store.appendEvents(tokenEvents(20, T0));
+      await feed.poll();
+      assert.deepEqual(record.seqs(), range(1, 70));
+      feed.close();
+      close();
+    });
+
+    for (const mode of ['before', 'after'] as const) {
+      it(`hands a backlog over with no gap and no duplicate (events appended while a backlog read is held ${mode} it reads)`, async () => {
+        const { store, close } = kind.open();
+        const { index } = world();
+        const controlled = controlledStore(store);
+        await store.appendEvents(tokenEvents(10, T0));
+        const feed = manualFeed({ store: controlled.store, index });
+        await feed.poll();
+        const live = recorder();
+        feed.subscribe(10, live.subscriber);
+        await waitUntil('the first is live', () => live.heartbeats.length === 1);
+        controlled.control.hold = { after: 3, mode };
+        const record = recorder();
+        feed.subscribe(3, record.subscriber);
+        await waitUntil('the backlog read is held', () => controlled.control.held() === 1);
+        await store.appendEvents(tokenEvents(5, T0));
+        // 'before': the reader hands 11-15 out while the held page stops at 10. 'after': the
+        // held read sees 11-15 before the reader does.
+        if (mode === 'before') await feed.poll();
+        controlled.control.release();
+        await waitUntil('caught up', () => record.seqs().at(-1) === 15);
+        await feed.poll();
+        await store.appendEvents(tokenEvents(2, T0));
+        await feed.poll();
+        assert.deepEqual(record.seqs(), range(4, 17));
+        // 4 to 15 from its own reads, then the fan-out's.
+        assert.deepEqual(record.backlog, [...range(4, 15).map(() => true), false, false]);
+        assert.deepEqual(live.seqs(), range(11, 17));
+        feed.close();
+        close();
+      });
+    }
+
+    for (const seed of [1, 2, 3, 4, 5]) {
+      it(`stays exact whatever the interleaving of appends, reads and subscriptions (seed ${seed})`, async () => {
+        const { store, close } = kind.open();
+        const { index } = world();
+        const next = random(seed * 7919 + kind.name.length);
+        const feed = manualFeed({ store, index, pageSize: 1 + Math.floor(next() * 20) });
+        const subscribers: Array<{ after: number; record: ReturnType<typeof recorder> }> = [];
+        let appended = 0;
+        for (let step = 0; step < 300; step++) {
+          const roll = next();
+          if (roll < 0.35) {
+            const count = 1 + Math.floor(next() * 30);
+            await store.appendEvents(tokenEvents(count, T0));
+            appended += count;
+          } else if (roll < 0.5) {
+            void feed.poll();
+          } else if (roll < 0.55) {
+            await feed.poll();
+          } else if (roll < 0.67) {
+            // Now and then a position a little past what is in the log yet.
+            const position = Math.floor(next() * (appended + 4));
+            const record = recorder();
+            feed.subscribe(position, record.subscriber);
+            subscribers.push({ after: position, record });
+          }
+          await tick();
+        }
+        await waitUntil('every subscriber has every event or was reset', async () => {
+          await feed.poll();
+          return subscribers.every(
+            ({ record }) => record.resets.length > 0 || record.seqs().at(-1) === appended,
+          );
+        });
+        let served = 0;
+        for (const { after: position, record } of subscribers) {
+          if (record.resets.length > 0) {
+            // Reset only when the log really had not reached the position.
+            assert.equal(record.resets.length, 1);
+            assert.ok(record.resets[0]! < position);
+            assert.deepEqual(record.events, []);
+            continue;
+          }
+          served++;
+          assert.deepEqual(record.seqs(), range(position + 1, appended));
+        }
+        assert.ok(served > 10);
+        feed.close();
+        close();
+      });
+    }
+
+    it('lets a backlog over a pruned stretch of the log join', async () => {
+      const { store, close } = kind.open();
+      const { index, clock } = world();
+      await store.appendEvents(tokenEvents(5, T0 + 10_000));
+      await store.appendEvents(tokenEvents(5, T0));
+      const feed = manualFeed({ store, index, pageSize: 3 });
+      await feed.poll();
+      // Events 6 to 10 expire and are pruned: the reader had read up to 10.
+      clock.t = T0 + 2000;
+      await store.prune(index.horizon(), 0);
+      assert.deepEqual(
+        (await store.readEvents(0, 100)).map((stored) => stored.seq),
+        range(1, 5),
+      );
+      const record = recorder();
+      feed.subscribe(3, record.subscriber);
+      await waitUntil('caught up', () => record.heartbeats.length === 1);
+      assert.deepEqual(record.seqs(), [4, 5]);
+      assert.equal(record.heartbeats[0]!.position, 10);
+      await store.appendEvents(tokenEvents(1, T0 + 10_000));
+      await feed.poll();
+      assert.deepEqual(record.seqs(), [4, 5, 11]);
+      feed.close();
+      close();
+    });
+
+    it('sends heartbeats with the position and when the last complete read started', async () => {
+      const { store, close } = kind.open();
+      const { index, clock } = world();
+      await store.appendEvents(tokenEvents(3, T0));
+      const feed = manualFeed({ store, index });
+      await feed.poll();
+      const record = recorder();
+      const order: string[] = [];
+      feed.subscribe(0, {
+        event: (stored, backlog) => {
+          record.subscriber.event(stored, backlog);
+          order.push(`event ${stored.seq}`);
+        },
+        heartbeat: (beat) => {
+          record.subscriber.heartbeat(beat);
+          order.push(`heartbeat ${beat.position}`);
+        },
+        reset: record.subscriber.reset,
+        end: record.subscriber.end,
+      });
+      await waitUntil('caught up', () => record.heartbeats.length === 1);
+      // One heartbeat at once when it catches up.
+      assert.deepEqual(record.heartbeats, [{ position: 3, freshAt: T0 }]);
+      clock.t = T0 + 1.2345;
+      await feed.poll();
+      assert.deepEqual(record.heartbeats.at(-1), { position: 3, freshAt: T0 + 1.234 });
+      await store.appendEvents(tokenEvents(2, T0));
+      clock.t = T0 + 3;
+      await feed.poll();
+      assert.deepEqual(record.heartbeats.at(-1), { position: 5, freshAt: T0 + 3 });
+      assert.deepEqual(order, [
+        'event 1',
+        'event 2',
+        'event 3',
+        'heartbeat 3',
+        'heartbeat 3',
+        'event 4',
+        'event 5',
+        'heartbeat 5',
+      ]);
+      assert.deepEqual(feed.status(), {
+        position: 5,
+        freshAt: T0 + 3,
+        subscribers: 1,
+        readFailures: 0,
+      });
+      feed.close();
+      close();
+    });
+
+    it('keeps freshAt while the store cannot be read, and catches up when it can', async () => {
+      const { store, close } = kind.open();
+      const { index, clock } = world();
+      const controlled = controlledStore(store);
+      const errors: unknown[] = [];
+      await store.appendEvents(tokenEvents(2, T0));
+      const feed = manualFeed({ store: controlled.store, index, errors });
+      await feed.poll();
+      const record = recorder();
+      feed.subscribe(0, record.subscriber);
+      await waitUntil('caught up', () => record.heartbeats.length === 1);
+
+      controlled.control.failing = true;
+      await store.appendEvents(tokenEvents(3, T0));
+      clock.t = T0 + 10;
+      await feed.poll();
+      clock.t = T0 + 20;
+      await feed.poll();
+      assert.equal(errors.length, 2);
+      assert.equal(feed.status().readFailures, 2);
+      assert.deepEqual(record.heartbeats.slice(1), [
+        { position: 2, freshAt: T0 },
+        { position: 2, freshAt: T0 },
+      ]);
+      // A subscriber that comes meanwhile waits for the store too.
+      const late = recorder();
+      feed.subscribe(1, late.subscriber);
+      await waitUntil('its backlog read failed', () => errors.length === 3);
+      assert.deepEqual(late.events, []);
+
+      controlled.control.failing = false;
+      clock.t = T0 + 30;
+      await feed.poll();
+      assert.deepEqual(record.seqs(), range(1, 5));
+      assert.deepEqual(record.heartbeats.at(-1), { position: 5, freshAt: T0 + 30 });
+      await waitUntil('the late one caught up', () => late.heartbeats.length === 1);
+      assert.deepEqual(late.seqs(), range(2, 5));
+      assert.equal(errors.length, 3);
+      feed.close();
+      close();
+    });
+
+    it('resets a position past the head, after a read that started after it asked', async () => {
+      const { store, close } = kind.open();
+      const { index } = world();
+      await store.appendEvents(tokenEvents(5, T0));
+      const feed = manualFeed({ store, index });
+      await feed.poll();
+      const ahead = recorder();
+      feed.subscribe(9, ahead.subscriber);
+      await waitUntil('reset', () => ahead.resets.length === 1);
+      assert.deepEqual(ahead.resets, [5]);
+      assert.equal(ahead.ended, 0);
+      assert.equal(feed.status().subscribers, 0);
+      // Past what the reader has read, but not past the log: it is served, not reset.
+      await store.appendEvents(tokenEvents(3, T0));
+      const justAhead = recorder();
+      feed.subscribe(7, justAhead.subscriber);
+      await waitUntil('caught up', () => justAhead.heartbeats.length === 1);
+      assert.deepEqual(justAhead.resets, []);
+      assert.deepEqual(justAhead.seqs(), [8]);
+      feed.close();
+      close();
+    });
+
+    it('gives the live events and their position as the snapshot', async () => {
+      const { store, close } = kind.open();
+      const { index, clock } = world();
+      const dead = createSessionRevocation({ sid: 'old', at: T0 - 10_000 }, TIMING);
+      const live = tokenEvents(2, T0);
+      await store.appendEvents([dead, ...live]);
+      const feed = manualFeed({ store, index });
+      clock.t = T0 + 1;
+      assert.deepEqual(await feed.snapshot(), { position: 3, events: live });
+      feed.close();
+      close();
+    });
+  });
+}
+
+describe('revocation feed', () => {
+  it('serves subscribers that came before its first read', async () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    await store.appendEvents(tokenEvents(4, T0));
+    const feed = manualFeed({ store, index });
+    const record = recorder();
+    feed.subscribe(1, record.subscriber);
+    await waitUntil('caught up', () => record.heartbeats.length === 1);
+    assert.deepEqual(record.seqs(), [2, 3, 4]);
+    feed.close();
+  });
+
+  it('reads the log as soon as the index applies an event, without waiting for the interval', async () => {
+    const memory = createMemoryStore();
+    const { store, control } = controlledStore(memory);
+    const { index } = world();
+    const feed = manualFeed({ store, index });
+    await feed.poll();
+    const record = recorder();
+    feed.subscribe(0, record.subscriber);
+    await waitUntil('caught up', () => record.heartbeats.length === 1);
+    const events = tokenEvents(100, T0);
+    await store.appendEvents(events);
+    control.reads.length = 0;
+    // A burst of applies wakes the reader once.
+    for (const event of events) index.apply(event);
+    await waitUntil('delivered', () => record.events.length === 100);
+    assert.deepEqual(record.seqs(), range(1, 100));
+    assert.deepEqual(control.reads, [0]);
+    feed.close();
+  });
+
+  it('polls on its interval', async () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    let callback: (() => void) | null = null;
+    let interval = 0;
+    let stopped = false;
+    const feed = createRevocationFeed({
+      store,
+      index,
+      pollInterval: '2s',
+      schedule(milliseconds, run) {
+        interval = milliseconds;
+        callback = run;
+        return () => {
+          stopped = true;
+        };
+      },
+    });
+    assert.equal(interval, 2000);
+    const record = recorder();
+    feed.subscribe(0, record.subscriber);
+    await waitUntil('caught up', () => record.heartbeats.length === 1);
+    await store.appendEvents(tokenEvents(1, T0));
+    callback!();
+    await waitUntil('delivered with a heartbeat', () => record.heartbeats.length === 2);
+    assert.deepEqual(record.seqs(), [1]);
+    feed.close();
+    assert.ok(stopped);
+  });
+
+  it('ends every subscription on close, and any that comes after', async () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    await store.appendEvents(tokenEvents(3, T0));
+    const controlled = controlledStore(store);
+    const errors: unknown[] = [];
+    const feed = manualFeed({ store: controlled.store, index, errors });
+    await feed.poll();
+    const live = recorder();
+    feed.subscribe(3, live.subscriber);
+    await waitUntil('live', () => live.heartbeats.length === 1);
+    controlled.control.hold = { after: 0, mode: 'after' };
+    const reading = recorder();
+    feed.subscribe(0, reading.subscriber);
+    await waitUntil('held', () => controlled.control.held() === 1);
+    const ahead = recorder();
+    controlled.control.failing = true;
+    feed.subscribe(10, ahead.subscriber);
+    await tick();
+    feed.close();
+    feed.close();
+    controlled.control.failing = false;
+    controlled.control.release();
+    await tick();
+    await tick();
+    assert.deepEqual([live.ended, reading.ended, ahead.ended], [1, 1, 1]);
+    assert.deepEqual(reading.events, []);
+    assert.equal(feed.status().subscribers, 0);
+    const late = recorder();
+    feed.subscribe(0, late.subscriber);
+    await waitUntil('ended', () => late.ended === 1);
+    assert.deepEqual(late.events, []);
+  });
+
+  it('drops a subscriber that throws, and serves the others', async () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    const errors: unknown[] = [];
+    const feed = manualFeed({ store, index, errors });
+    await feed.poll();
+    const good = recorder();
+    const bad = recorder();
+    feed.subscribe(0, good.subscriber);
+    feed.subscribe(0, {
+      ...bad.subscriber,
+      event() {
+        throw new Error('cannot take it');
+      },
+    });
+    await waitUntil('both live', () => good.heartbeats.length === 1 && bad.heartbeats.length === 1);
+    await store.appendEvents(tokenEvents(2, T0));
+    await feed.poll();
+    assert.deepEqual(good.seqs(), [1, 2]);
+    assert.equal(bad.ended, 1);
+    assert.equal(errors.length, 1);
+    assert.equal(feed.status().subscribers, 1);
+    feed.close();
+  });
+
+  it('frees a subscription when it is ended, and ending it again does nothing', async () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    const feed = manualFeed({ store, index });
+    await feed.poll();
+    const record = recorder();
+    const stop = feed.subscribe(0, record.subscriber);
+    assert.equal(feed.status().subscribers, 1);
+    stop();
+    stop();
+    assert.equal(feed.status().subscribers, 0);
+    await store.appendEvents(tokenEvents(1, T0));
+    await feed.poll();
+    assert.deepEqual(record.events, []);
+    assert.deepEqual(record.heartbeats, []);
+    assert.equal(record.ended, 0);
+    feed.close();
+  });
+
+  it('refuses a bad position, subscriber or option', () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    const feed = manualFeed({ store, index });
+    const { subscriber } = recorder();
+    for (const position of [-1, 1.5, Number.NaN, 2 ** 53, '3' as unknown as number]) {
+      assert.throws(() => feed.subscribe(position, subscriber), invalidArgument);
+    }
+    assert.throws(
+      () => feed.subscribe(0, { event() {} } as unknown as typeof subscriber),
+      invalidArgument,
+    );
+    feed.close();
+    for (const options of [
+      { pageSize: 0 },
+      { pageSize: 1.5 },
+      { pollInterval: 0 },
+      { pollInterval: 'soon' },
+    ]) {
+      assert.throws(() => createRevocationFeed({ store, index, ...options }), invalidArgument);
+    }
+    assert.throws(
+      () => createRevocationFeed({ store: {} as typeof store, index }),
+      invalidArgument,
+    );
+  });
+});

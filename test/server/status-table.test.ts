@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ERROR_CODES } from '../../src/errors/codes.js';
+import { RevocableError } from '../../src/errors/revocable-error.js';
+import { describeError } from '../../src/server/http/errors.js';
+import { HTTP_STATUS } from '../../src/server/http/status.js';
+
+const docs = readFileSync(new URL('../../../docs/server.md', import.meta.url), 'utf8');
+
+describe('the HTTP status of every error code', () => {
+  it('docs/server.md lists every code with its status, in the order of src/errors/codes.ts', () => {
+    const documented = [...docs.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \| (\d{3}) \|$/gm)].map(
+      (match) => [match[1], Number(match[2])],
+    );
+    assert.deepEqual(
+      documented,
+      Object.keys(ERROR_CODES).map((code) => [code, HTTP_STATUS[code as keyof typeof ERROR_CODES]]),
+    );
+  });
+
+  it('every status is an error status', () => {
+    for (const [code, status] of Object.entries(HTTP_STATUS)) {
+      assert.ok(status >= 400 && status <= 599, code);
+    }
+  });
+
+  it('an unknown error is a 500 that tells nothing of itself', () => {
+    const answer = describeError(new Error('secret detail'));
+    assert.equal(answer.status, 500);
+    assert.equal(answer.body.error, 'ERR_SERVER_INTERNAL');
+    assert.ok(!answer.body.message.includes('secret detail'));
+  });
+
+  it('a refused token gets an RFC 6750 challenge; a missing one a bare challenge', () => {
+    const expired = describeError(new RevocableError('ERR_JWT_EXPIRED', 'expired'));
+    assert.equal(expired.status, 401);
+    assert.match(expired.challenge ?? '', /^Bearer .*error="invalid_token"/);
+    const missing = describeError(new RevocableError('ERR_AUTH_REQUIRED', 'none'));
+    assert.equal(missing.challenge, 'Bearer realm="revocable"');
+    const forbidden = describeError(new RevocableError('ERR_FORBIDDEN', 'no'));
+    assert.match(forbidden.challenge ?? '', /error="insufficient_scope"/);
+    assert.equal(describeError(new RevocableError('ERR_LOGIN_FAILED', 'no')).challenge, null);
+  });
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  checkPassword,
+  checkRoles,
+  checkUsername,
+  isUsername,
+} from '../../../src/server/users/index.js';
+import { expectCode } from './support.js';
+
+const POLICY = expectCode('ERR_PASSWORD_POLICY');
+
+describe('password policy', () => {
+  it('accepts 8 to 256 characters, counted in code points', () => {
+    for (const ok of [
+      '12345678',
+      'correct horse battery staple',
+      'x'.repeat(256),
+      '😀'.repeat(8), // 16 UTF-16 units, 8 characters
+      '😀'.repeat(256), // 512 units, 256 characters
+      'pässwörd',
+      'tab-less but spaced out ',
+      '\u00a0nbsp is not a control',
+    ]) {
+      assert.doesNotThrow(() => checkPassword(ok), ok.slice(0, 20));
+    }
+  });
+
+  it('refuses what is too short, too long, not a string or not text, never quoting it', () => {
+    const secret = 'hunter2';
+    assert.throws(
+      () => checkPassword(secret),
+      (error: unknown) => {
+        POLICY(error);
+        assert.ok(!(error as Error).message.includes(secret));
+        assert.match((error as Error).message, /at least 8/);
+        return true;
+      },
+    );
+    assert.throws(() => checkPassword('😀'.repeat(7)), POLICY);
+    assert.throws(() => checkPassword('x'.repeat(257)), /at most 256/);
+    assert.throws(() => checkPassword('😀'.repeat(257)), POLICY);
+    assert.throws(() => checkPassword('x'.repeat(10_000_000)), POLICY);
+    for (const bad of [undefined, null, 12345678, {}, ['12345678']]) {
+      assert.throws(() => checkPassword(bad), POLICY);
+    }
+  });
+
+  it('refuses control characters (C0, DEL, C1) and lone surrogates', () => {
+    for (const bad of [
+      'password\u0000',
+      'pass\tword1',
+      'password\n',
+      'password\u001b[31m',
+      'password\u007f',
+      'password\u0085',
+      'password\u009f',
+      'password\ud800',
+      '\udc00password',
+    ]) {
+      assert.throws(() => checkPassword(bad), POLICY, JSON.stringify(bad));
+    }
+  });
+});
+
+describe('username policy', () => {
+  it('accepts 1 to 64 letters, digits and . _ - @', () => {
+    for (const ok of ['a', 'Alice', 'alice@example.com', 'a.b_c-d', '0', 'x'.repeat(64)]) {
+      assert.ok(isUsername(ok));
+      assert.doesNotThrow(() => checkUsername(ok));
+    }
+  });
+
+  it('refuses anything else with ERR_USERNAME_INVALID', () => {
+    for (const bad of [
+      '',
+      'x'.repeat(65),
+      'al ice',
+      'ålice',
+      'alice\n',
+      'a/b',
+      'a+b',
+      'ａlice', // fullwidth
+      'alice\u200b',
+      42,
+      null,
+      undefined,
+      ['alice'],
+    ]) {
+      assert.equal(isUsername(bad), false);
+      assert.throws(() => checkUsername(bad), expectCode('ERR_USERNAME_INVALID'), String(bad));
+    }
+  });
+});
+
+describe('roles', () => {
+  it('accepts up to 16 distinct lowercase names', () => {
+    for (const ok of [
+      [],
+      ['admin'],
+      ['a', 'b-c', 'd_e', 'x9'],
+      Array.from({ length: 16 }, (_, i) => `r${i}`),
+    ]) {
+      assert.doesNotThrow(() => checkRoles(ok));
+    }
+    assert.doesNotThrow(() => checkRoles([`a${'b'.repeat(31)}`]));
+  });
+
+  it('refuses anything else with ERR_INVALID_ARGUMENT', () => {
+    for (const bad of [
+      'admin',
+      null,
+      [42],
+      ['Admin'],
+      ['1admin'],
+      ['-admin'],
+      [''],
+      ['ad min'],
+      [`a${'b'.repeat(32)}`],
+      ['admin', 'admin'],
+      Array.from({ length: 17 }, (_, i) => `r${i}`),
+    ]) {
+      assert.throws(() => checkRoles(bad), expectCode('ERR_INVALID_ARGUMENT'), String(bad));
+    }
+  });
+});
