@@ -56,7 +56,7 @@ import {
   type SuiteResult,
 } from './harness.js';
 import { abortLoad, type LoadResult, type LoadSpec, measureLoad } from './server/load.js';
-import { type ServerProcess, startProcess } from './server/processes.js';
+import { type ServerProcess, settle, startProcess } from './server/processes.js';
 import {
   cleanEnv,
   dropSchema,
@@ -313,6 +313,7 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
     progress(
       `server: ${group}, ${label}: ${spec.connections} connections, ${spec.warmupSeconds} s warm-up + ${spec.seconds} s`,
     );
+    await settle(server);
     const result = await measureLoad(server, spec);
     if (result.ok === 0) throw new Error(`${group}, ${label}: no 2xx answer; ${summary(result)}`);
     return result;

@@ -73,6 +73,21 @@ export function processCpuSeconds(pid: number): number | null {
   }
 }
 
+/**
+ * Waits until a server is idle (under 5% of a core over half a second), at most `maxMs`: what it
+ * does after it starts listening (a snapshot written, the heap settling) stays out of the runs.
+ */
+export async function settle(server: ServerProcess, maxMs = 10_000): Promise<void> {
+  const until = Date.now() + maxMs;
+  let before = server.cpuSeconds();
+  while (before !== null && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = server.cpuSeconds();
+    if (after === null || after - before < 0.025) return;
+    before = after;
+  }
+}
+
 /** CPU time of the whole machine so far, in seconds: busy (not idle nor waiting) and total. */
 export function machineCpuSeconds(): { busy: number; total: number } | null {
   try {
