@@ -480,7 +480,7 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
             label: CACHED,
             spec: () => meSpec({ authorization: `Bearer ${token}` }),
             note: (result) =>
-              `${CACHED}: the server's EdDSA access token, the same on every request (verification cache hits); ${revocations()}. ${summary(result)}.`,
+              `${CACHED}: the server's EdDSA access token, the same on every request (so a verification cache, if the server has one, always hits); ${revocations()}. ${summary(result)}.`,
           });
         }
         if (wantUncached) {
