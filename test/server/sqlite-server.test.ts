@@ -418,7 +418,16 @@ describe('the auth server alone on SQLite', () => {
     assert.match(metrics.body, /revocable_logins_total\{result="success"\} \d+/);
     const openapi = await call(url, 'GET', '/openapi.json');
     assert.equal(openapi.status, 200);
-    assert.ok(openapi.body.paths['/auth/login']);
+    assert.equal(openapi.body.paths['/auth/login'].post.summary.length > 0, true);
+    // Every route is documented, with a summary.
+    for (const [path, methods] of Object.entries(openapi.body.paths)) {
+      for (const [method, operation] of Object.entries(
+        methods as Record<string, { summary?: string }>,
+      )) {
+        assert.ok(operation.summary, `${method} ${path} has a summary`);
+      }
+    }
+    assert.ok(openapi.body.paths['/admin/revoke-all'].post.security);
   });
 
   it('bad input: a typed 4xx, never a 5xx', async () => {

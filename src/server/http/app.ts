@@ -6,6 +6,7 @@ import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
 import { createAuthenticator } from './request-auth.js';
 import type { RouteContext } from './route-context.js';
+import { documentRoute } from './route-docs.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
@@ -67,6 +68,7 @@ export async function buildApp(
       },
     },
   });
+  app.addHook('onRoute', documentRoute);
   app.addHook('onSend', async (_request, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     return payload;
