@@ -67,7 +67,7 @@ export async function startServer(
     if (config.admin === null && (await runtime.backend.users.count()) === 0) {
       print(
         'No users yet. Create the first admin with `npx revocable users add <name> --admin` ' +
-          '(it asks for the password on stdin), or start with REVOCABLE_ADMIN_USER and REVOCABLE_ADMIN_PASSWORD set.',
+          '(it reads the password from stdin), or start with REVOCABLE_ADMIN_USER and REVOCABLE_ADMIN_PASSWORD set.',
       );
     }
     let closing: Promise<void> | undefined;

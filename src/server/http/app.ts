@@ -6,6 +6,7 @@ import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
 import { createAuthenticator } from './request-auth.js';
 import type { RouteContext } from './route-context.js';
+import { documentRoute } from './route-docs.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
@@ -54,6 +55,14 @@ export async function buildApp(
   // JSON only (the /oauth routes add form data in their own scope): a form or text body posted
   // from another site's page is refused before any handler runs.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body is no body (a client's POST /auth/logout with the JSON content type and
+  // nothing else): routes that need one refuse it by their schema, with the field named.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -67,6 +76,7 @@ export async function buildApp(
       },
     },
   });
+  app.addHook('onRoute', documentRoute);
   app.addHook('onSend', async (_request, reply, payload) => {
     void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     return payload;

@@ -113,6 +113,12 @@ export async function openRuntime(config: ServerConfig): Promise<ServerRuntime> 
     watchAudit(sessions, metrics);
     const feed = createRevocationFeed({ store: backend.store, index, onError: warn });
     closers.push(() => feed.close());
+    metrics.registry.gauge(
+      'revocable_feed_subscribers',
+      'Open revocation streams (GET /revocations/stream) of this process.',
+      [],
+      () => feed.status().subscribers,
+    );
     const accounts = createAccounts({ users: backend.users, throttle: backend.throttle });
     const pruner = setInterval(() => {
       backend.store.prune(index.horizon(), SESSION_RETENTION).catch(warn);

@@ -8,7 +8,7 @@ import type { RouteContext } from '../route-context.js';
  * ends it on shutdown, when the client goes, or when the client reads too slowly to keep up.
  */
 export function revocationStreamRoute(app: FastifyInstance, context: RouteContext): void {
-  app.get('/revocations/stream', { schema: { hide: true } }, (request, reply) => {
+  app.get('/revocations/stream', (request, reply) => {
     // A malformed Last-Event-ID is refused before anything is written: an ordinary error answer.
     writeRevocationStream(request.raw, reply.raw, context.runtime.feed);
     reply.hijack();

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { call, removeDataDirs, type ServerProcess, startServerProcess } from './server-process.js';
+
+const ADMIN = { username: 'root', password: 'admin password 1' };
+
+describe('the auth server with registration closed, fingerprints and a tight login limit', () => {
+  let server: ServerProcess;
+  let url: string;
+
+  before(async () => {
+    server = await startServerProcess({
+      env: { REVOCABLE_ADMIN_USER: ADMIN.username, REVOCABLE_ADMIN_PASSWORD: ADMIN.password },
+      args: ['--registration', 'closed', '--fingerprint', '--login-account-limit', '3'],
+    });
+    url = server.url;
+  });
+
+  after(async () => {
+    await server?.stop();
+    removeDataDirs();
+  });
+
+  it('refuses registrations', async () => {
+    const answer = await call(url, 'POST', '/auth/register', {
+      json: { username: 'alice', password: 'correct horse' },
+    });
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body.error, 'ERR_REGISTRATION_CLOSED');
+  });
+
+  it('binds tokens to a fingerprint cookie: without it, a stolen token is refused', async () => {
+    const login = await call(url, 'POST', '/auth/login', { json: ADMIN });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith('revocable-fgp='));
+    assert.ok(cookie !== undefined && /HttpOnly/i.test(cookie), 'an HttpOnly fingerprint cookie');
+    const token = login.body.access_token as string;
+    const stolen = await call(url, 'GET', '/auth/me', { token });
+    assert.equal(stolen.status, 401);
+    assert.equal(stolen.body.error, 'ERR_FINGERPRINT_MISMATCH');
+    const forged = await call(url, 'GET', '/auth/me', { token, cookies: 'revocable-fgp=guess' });
+    assert.equal(forged.body.error, 'ERR_FINGERPRINT_MISMATCH');
+    const owner = await call(url, 'GET', '/auth/me', {
+      token,
+      cookies: (cookie as string).split(';')[0] as string,
+    });
+    assert.equal(owner.status, 200);
+    assert.equal(typeof owner.body.fgp, 'string');
+  });
+
+  it('throttles failed logins per account, with Retry-After, even for the right password', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const wrong = await call(url, 'POST', '/auth/login', {
+        json: { username: ADMIN.username, password: 'wrong password' },
+      });
+      assert.equal(wrong.body.error, 'ERR_LOGIN_FAILED');
+    }
+    const blocked = await call(url, 'POST', '/auth/login', { json: ADMIN });
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.body.error, 'ERR_LOGIN_THROTTLED');
+    assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+  });
+});
