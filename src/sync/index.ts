@@ -6,6 +6,11 @@
  *
  * @module
  */
+export {
+  createHttpRevocationSource,
+  type HttpRevocationSource,
+  type HttpRevocationSourceOptions,
+} from './http-source/index.js';
 export { createLogFollower, type LogFollowerOptions } from './log-follower.js';
 export {
   openSharedKeyRing,

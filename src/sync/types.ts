@@ -10,8 +10,12 @@ import type { RevocationEvent } from '../revocation/events.js';
  */
 export type SyncState = 'starting' | 'recovering' | 'fresh' | 'stale' | 'stopped';
 
-/** How a follower hears of new events besides reading the log: `polling` reads the log only. */
-export type SyncTransportKind = 'redis' | 'postgres' | 'polling';
+/**
+ * How a follower hears of new events besides reading the log: `polling` reads the log only;
+ * `http` is a source that follows an auth server's revocation feed over HTTP
+ * (`createHttpRevocationSource`).
+ */
+export type SyncTransportKind = 'redis' | 'postgres' | 'polling' | 'http';
 
 /**
  * A follower's health, as plain data for a health endpoint or metrics. Times are epoch seconds
@@ -113,7 +117,7 @@ export interface TransportHandlers {
  * trusted for completeness: the follower reads the log after every (re)connect and periodically.
  */
 export interface SyncTransport {
-  readonly kind: Exclude<SyncTransportKind, 'polling'>;
+  readonly kind: Exclude<SyncTransportKind, 'polling' | 'http'>;
   /** Subscribes; resolves once subscribed. Reconnects by itself until `close`. */
   open(handlers: TransportHandlers): Promise<void>;
   /** Sends a heartbeat that every subscriber (this process too) receives. */

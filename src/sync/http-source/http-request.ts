@@ -1,0 +1,159 @@
+import { RevocableError } from '../../errors/revocable-error.js';
+import { requestAbort } from './abort.js';
+import { shownUrl } from './endpoints.js';
+
+/** The fetch a source uses: the global one, or one a test or a proxy set-up injects. */
+export type FetchFunction = typeof globalThis.fetch;
+
+/** What every request of one source shares. */
+export interface HttpContext {
+  readonly fetch: FetchFunction;
+  /** Sent with every request (an Authorization header for a proxy, say); never shown. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Aborted by the source's `stop()`. */
+  readonly signal: AbortSignal;
+}
+
+/** The reason a request is aborted with when the source stops: not an error of the request. */
+export const STOPPED: unique symbol = Symbol('revocable: source stopped');
+
+/** Makes the error for a body that is too large or not what was expected. */
+export type ContentError = (message: string, cause?: unknown) => RevocableError;
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The message of a failed fetch, with the network cause (`connect ECONNREFUSED ...`) undici hides. */
+export function networkCause(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const inner = cause instanceof Error ? `: ${cause.message}` : '';
+  return `${error instanceof Error ? error.message : String(error)}${inner}`;
+}
+
+export function connectionError(message: string, cause?: unknown): RevocableError {
+  return new RevocableError('ERR_SYNC_CONNECTION', message, { cause });
+}
+
+/**
+ * Reads a body's bytes, at most `maxBytes` of them: null past that, the rest left unread (and the
+ * request cancelled), so a misconfigured or hostile server cannot make a source buffer without
+ * bound.
+ */
+export async function readBoundedBytes(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Buffer | null> {
+  if (body === null) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, bytes);
+}
+
+/** UTF-8 text, or null for bytes that are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+const ERROR_CODE = /^ERR_[A-Z0-9_]{1,60}$/;
+
+/** The `error` code of an auth server's error answer, if the body is one (read only a little). */
+async function errorCodeOf(response: Response): Promise<string | null> {
+  try {
+    const bytes = await readBoundedBytes(response.body, 4096);
+    const text = bytes === null ? null : decodeUtf8(bytes);
+    const value: unknown = text === null ? null : JSON.parse(text);
+    const code =
+      typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : null;
+    return typeof code === 'string' && ERROR_CODE.test(code) ? code : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `GET url answered HTTP 503 (ERR_STORE_UNAVAILABLE)`, for any answer but the one expected. */
+export async function statusError(url: URL, response: Response): Promise<RevocableError> {
+  const code = await errorCodeOf(response);
+  return connectionError(
+    `GET ${shownUrl(url)} answered HTTP ${response.status}${code === null ? '' : ` (${code})`}.`,
+  );
+}
+
+/** Options of {@link getJson}. */
+export interface GetJsonOptions {
+  /** Milliseconds the whole request (answer and body) may take. */
+  readonly timeoutMs: number;
+  /** The largest body read, in bytes. */
+  readonly maxBytes: number;
+  /** The error for a body that is too large or not JSON. */
+  readonly invalid: ContentError;
+}
+
+/**
+ * `GET url` and its JSON body. A failure to connect, a timeout or an answer other than 200 is
+ * `ERR_SYNC_CONNECTION`; a body too large or not JSON is `options.invalid`'s error. Every message
+ * names the URL (origin and path: the source refuses URLs with credentials or a query), never a
+ * header. Rejects with {@link STOPPED} when the source stops meanwhile.
+ */
+export async function getJson(
+  http: HttpContext,
+  url: URL,
+  options: GetJsonOptions,
+): Promise<unknown> {
+  const shown = shownUrl(url);
+  const abort = requestAbort(http.signal);
+  const timeout = connectionError(
+    `GET ${shown}: no complete answer within ${options.timeoutMs / 1000} s.`,
+  );
+  abort.deadline(options.timeoutMs, () => timeout);
+  const failed = (error: unknown): unknown => {
+    const reason = abort.reason();
+    if (reason === STOPPED || reason === timeout) return reason;
+    return connectionError(`GET ${shown} failed: ${networkCause(error)}`, error);
+  };
+  try {
+    let response: Response;
+    try {
+      response = await http.fetch(url, {
+        headers: { ...http.headers, accept: 'application/json' },
+        signal: abort.signal,
+      });
+    } catch (error) {
+      throw failed(error);
+    }
+    if (response.status !== 200) throw await statusError(url, response);
+    let bytes: Buffer | null;
+    try {
+      bytes = await readBoundedBytes(response.body, options.maxBytes);
+    } catch (error) {
+      throw failed(error);
+    }
+    if (bytes === null) {
+      throw options.invalid(`GET ${shown}: the answer is larger than ${options.maxBytes} bytes.`);
+    }
+    const text = decodeUtf8(bytes);
+    if (text === null) throw options.invalid(`GET ${shown}: the answer is not UTF-8 text.`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw options.invalid(`GET ${shown}: the answer is not JSON.`, error);
+    }
+  } finally {
+    abort.dispose();
+  }
+}

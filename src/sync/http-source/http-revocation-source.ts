@@ -1,0 +1,350 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { RevocableError } from '../../errors/revocable-error.js';
+import type { RevocationEvent } from '../../revocation/events.js';
+import { bindKeyRing } from '../../revocation/key-ring-binding.js';
+import type { SyncHealth, SyncState } from '../types.js';
+import { pause, reconnectDelay } from './backoff.js';
+import { shownUrl, streamUrl } from './endpoints.js';
+import type { FeedMessage } from './feed-messages.js';
+import { fetchJwks, fetchSnapshot } from './fetch-documents.js';
+import { type FirstHeartbeat, waitForFirstHeartbeat } from './first-heartbeat.js';
+import { connectionError, describeError, type HttpContext, STOPPED } from './http-request.js';
+import { applyJwks } from './jwks.js';
+import { createKeyRefresher } from './key-refresher.js';
+import { resolveOptions } from './options.js';
+import { runStream, type StreamEnd } from './stream-connection.js';
+import type { HttpRevocationSource, HttpRevocationSourceOptions } from './types.js';
+
+// Events of a snapshot applied between two yields to the event loop (a few milliseconds' worth).
+const APPLY_CHUNK = 2000;
+// Whatever asks for the JWKS, fetches start at least this far apart.
+const KEY_FETCH_INTERVAL_MS = 1000;
+
+function invalid(message: string): RevocableError {
+  return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
+/**
+ * Creates the source that keeps a resource server's revocation index and key ring in step with
+ * an auth server it knows only by URL (`revocable serve`; see docs/server.md, "The revocation
+ * feed"):
+ *
+ * - at `start()` it fetches the JWKS into `keys` and the snapshot (`GET /revocations`) into the
+ *   index, then follows `GET /revocations/stream?after=<position>`, applying each revocation the
+ *   moment its message is parsed;
+ * - only the server marks the index fresh: each heartbeat, as of `min(freshAt, now)` (its
+ *   `freshAt` stops moving while the server cannot read its log, so staleness here is the
+ *   server's, plus the way; and a server clock ahead of this one does not hide staleness). A
+ *   snapshot does not: it says nothing of how fresh the server's own view is. So `start()`
+ *   resolves at the first heartbeat, which the server sends as soon as the stream has caught up;
+ * - a stream that drops, goes silent past `heartbeatTimeout`, or sends a message it cannot
+ *   understand whole is reopened with `Last-Event-ID` (the last revocation or heartbeat id), after
+ *   `reconnectDelay`, doubling on each failure in a row up to `maxReconnectDelay`, back to the
+ *   first delay once a heartbeat arrives: nothing is lost or applied twice, and meanwhile the
+ *   index grows stale and the verifiers apply their stale policy;
+ * - a `reset` (the server's log no longer reaches the position) or a 400 (the position was
+ *   refused) loads the snapshot again and streams after it; applying is idempotent, so nothing is
+ *   cleared first;
+ * - the key ring is bound to the index (`bindKeyRing`: a key revocation retires the key at once)
+ *   and the JWKS is fetched again after every key revocation applied (its replacement), every
+ *   `keyRefreshInterval`, and on `refreshKeys()` (a kid the ring lacks), at most once a second.
+ *
+ * A running source keeps the process alive, as its open connection would; `stop()` releases
+ * everything.
+ *
+ * @example
+ * ```ts
+ * const index = createRevocationIndex({ maxAccessTokenLifetime: '10m' });
+ * const source = createHttpRevocationSource({ url: 'https://auth.example', index });
+ * await source.start();
+ * const verifier = createRevocableVerifier({
+ *   keys: source.keys,
+ *   index,
+ *   issuer: 'https://auth.example',
+ *   audience: 'api',
+ *   maxStaleness: 5,
+ * });
+ * ```
+ */
+export function createHttpRevocationSource(
+  options: HttpRevocationSourceOptions,
+): HttpRevocationSource {
+  const config = resolveOptions(options);
+  const { endpoints, index, keys } = config;
+  const stopController = new AbortController();
+  const http: HttpContext = {
+    fetch: config.fetch,
+    headers: config.headers,
+    signal: stopController.signal,
+  };
+  const shownStream = shownUrl(endpoints.stream);
+
+  let started = false;
+  let stopped = false;
+  let ready = false;
+  let stopping: Promise<void> | null = null;
+  let loop: Promise<void> | null = null;
+  let position = 0;
+  let head = 0;
+  // What the next connection sends as Last-Event-ID; null right after a snapshot (`after` only).
+  let lastEventId: string | null = null;
+  let connected = false;
+  let everConnected = false;
+  let reloading = false;
+  let failuresInRow = 0;
+  let eventsApplied = 0;
+  let eventsReceived = 0;
+  let reconnects = 0;
+  let readFailures = 0;
+  let lagMs: number | null = null;
+  let lastHeartbeatAt: number | null = null;
+  let lastError: string | null = null;
+  let lastErrorCause: unknown = null;
+  let keyTimer: ReturnType<typeof setInterval> | null = null;
+  const cleanups: Array<() => void> = [];
+  let firstHeartbeat: FirstHeartbeat | null = null;
+
+  function note(error: unknown): void {
+    lastError = describeError(error);
+    lastErrorCause = error;
+  }
+
+  function report(error: unknown): void {
+    note(error);
+    try {
+      config.onError(error);
+    } catch {
+      // A reporter that throws must not stop the source.
+    }
+  }
+
+  async function loadKeys(): Promise<boolean> {
+    try {
+      const loaded = await fetchJwks(http, endpoints.jwks, config.requestTimeoutMs);
+      return applyJwks(keys, loaded, shownUrl(endpoints.jwks));
+    } catch (error) {
+      if (error === STOPPED) return false;
+      readFailures++;
+      note(error);
+      throw error;
+    }
+  }
+
+  const refresher = createKeyRefresher({ load: loadKeys, minIntervalMs: KEY_FETCH_INTERVAL_MS });
+
+  function refreshQuietly(afterNow: boolean): void {
+    if (stopped) return;
+    (afterNow ? refresher.refreshAfterNow() : refresher.refresh()).catch((error: unknown) => {
+      if (!stopped) report(error);
+    });
+  }
+
+  function applyEvent(event: RevocationEvent): void {
+    eventsReceived++;
+    if (index.apply(event)) eventsApplied++;
+  }
+
+  async function loadSnapshot(): Promise<void> {
+    reloading = true;
+    try {
+      const snapshot = await fetchSnapshot(http, endpoints.snapshot, config.requestTimeoutMs);
+      // Every event was checked above: the snapshot is applied whole, in slices so that a large
+      // one never holds the event loop for long.
+      const { events } = snapshot;
+      for (let i = 0; i < events.length; i++) {
+        applyEvent(events[i]!);
+        if ((i + 1) % APPLY_CHUNK === 0) await yieldToEventLoop();
+      }
+      position = snapshot.position;
+      head = snapshot.position;
+      lastEventId = null;
+    } catch (error) {
+      if (error !== STOPPED) readFailures++;
+      throw error;
+    } finally {
+      reloading = false;
+    }
+  }
+
+  function onMessage(message: FeedMessage): void {
+    if (stopped) return;
+    const now = index.now();
+    if (message.type === 'revocation') {
+      applyEvent(message.event);
+      lagMs = Math.max(0, (now - message.event.at) * 1000);
+    } else if (message.type === 'heartbeat') {
+      // The server's clock may run ahead of this one: never fresher than now.
+      index.markFresh(Math.min(message.freshAt, now));
+      lastHeartbeatAt = now;
+      failuresInRow = 0;
+      firstHeartbeat?.heard();
+    }
+    position = message.position;
+    if (position > head) head = position;
+    lastEventId = String(position);
+  }
+
+  function waitAfterFailure(): Promise<void> {
+    failuresInRow++;
+    return pause(
+      reconnectDelay(failuresInRow, config.reconnectDelayMs, config.maxReconnectDelayMs),
+      stopController.signal,
+    );
+  }
+
+  function connect(): Promise<StreamEnd> {
+    return runStream({
+      http,
+      url: streamUrl(endpoints.stream, position),
+      lastEventId,
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      maxMessageLength: config.maxMessageLength,
+      opened() {
+        connected = true;
+        if (everConnected) reconnects++;
+        everConnected = true;
+      },
+      message: onMessage,
+    });
+  }
+
+  async function follow(): Promise<void> {
+    let needSnapshot = false;
+    while (!stopped) {
+      if (needSnapshot) {
+        try {
+          await loadSnapshot();
+          needSnapshot = false;
+        } catch (error) {
+          if (stopped) return;
+          report(error);
+          await waitAfterFailure();
+          continue;
+        }
+      }
+      const end = await connect();
+      connected = false;
+      if (end.kind === 'stopped' || stopped) return;
+      if (end.kind === 'failed' && !end.heard) readFailures++;
+      if (end.error !== null) report(end.error);
+      if (end.kind === 'reset') {
+        needSnapshot = true;
+        // The server said what to do: at once, unless it keeps saying it.
+        if (failuresInRow === 0) {
+          failuresInRow++;
+          continue;
+        }
+      }
+      await waitAfterFailure();
+    }
+  }
+
+  async function halt(): Promise<void> {
+    stopped = true;
+    stopController.abort(STOPPED);
+    refresher.close();
+    if (keyTimer !== null) clearInterval(keyTimer);
+    keyTimer = null;
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    firstHeartbeat?.fail(stoppedEarly());
+    await loop?.catch(() => undefined);
+    connected = false;
+  }
+
+  function stopOnce(): Promise<void> {
+    stopping ??= halt();
+    return stopping;
+  }
+
+  function state(): SyncState {
+    if (stopped) return 'stopped';
+    if (!ready) return 'starting';
+    const stale = index.staleness() > config.maxStaleness;
+    if (stale) return 'stale';
+    return connected && !reloading ? 'fresh' : 'recovering';
+  }
+
+  function stoppedEarly(): RevocableError {
+    return connectionError(
+      `The HTTP revocation source of ${shownStream} stopped before it started.`,
+    );
+  }
+
+  function noHeartbeat(): RevocableError {
+    const last = lastError === null ? '' : ` (last error: ${lastError})`;
+    return connectionError(
+      `No heartbeat from ${shownStream} within ${config.startTimeoutMs / 1000} s${last}.`,
+      lastErrorCause,
+    );
+  }
+
+  return {
+    keys,
+
+    get position() {
+      return position;
+    },
+
+    async start() {
+      if (started || stopped) throw invalid('An HTTP revocation source starts once.');
+      started = true;
+      cleanups.push(bindKeyRing(index, keys));
+      // The key of a revocation is retired at once by the binding; its replacement comes with
+      // the JWKS read after it.
+      cleanups.push(
+        index.onApply((event) => {
+          if (event.kind === 'key') refreshQuietly(true);
+        }),
+      );
+      try {
+        await Promise.all([refresher.refresh(), loadSnapshot()]);
+        if (stopped) throw STOPPED;
+        firstHeartbeat = waitForFirstHeartbeat(config.startTimeoutMs, noHeartbeat);
+        loop = follow();
+        await firstHeartbeat.promise;
+        firstHeartbeat = null;
+      } catch (error) {
+        firstHeartbeat = null;
+        const reason = error === STOPPED ? stoppedEarly() : error;
+        if (!stopped) note(reason);
+        await stopOnce();
+        throw reason;
+      }
+      ready = true;
+      keyTimer = setInterval(() => refreshQuietly(false), config.keyRefreshIntervalMs);
+      // The stream holds the process; the periodic fetch need not.
+      keyTimer.unref();
+    },
+
+    stop: stopOnce,
+
+    refreshKeys() {
+      if (stopped) return Promise.resolve(false);
+      return refresher.refresh().catch((error: unknown) => {
+        if (stopped) return false;
+        throw error;
+      });
+    },
+
+    health(): SyncHealth {
+      return {
+        transport: 'http',
+        state: state(),
+        position,
+        head,
+        lagEvents: Math.max(0, head - position),
+        lagMs,
+        freshAt: index.freshAt,
+        staleness: index.staleness(),
+        maxStaleness: config.maxStaleness,
+        lastHeartbeatAt,
+        connected,
+        eventsApplied,
+        eventsReceived,
+        reconnects,
+        readFailures,
+        lastError,
+      };
+    },
+  };
+}

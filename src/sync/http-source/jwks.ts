@@ -1,0 +1,59 @@
+import { RevocableError } from '../../errors/revocable-error.js';
+import { KeyRing } from '../../jwt/key-ring.js';
+import { applyKeyRing } from '../internal/apply-key-ring.js';
+
+function invalid(message: string, cause?: unknown): RevocableError {
+  return new RevocableError('ERR_KEYRING_INVALID', message, { cause });
+}
+
+/**
+ * Reads the auth server's public JWKS as a ring of verify-only keys. A JWK with private or secret
+ * parts (`d`, or an `oct` key) is refused, whatever else it holds: a key anyone who can read the
+ * JWKS also holds would let anyone sign tokens this ring accepts. Any other problem (`KeyRing.
+ * fromJSON`'s checks) is `ERR_KEYRING_INVALID` too, with the original error as `cause`.
+ */
+export function readJwks(document: unknown, shown: string): KeyRing {
+  const keys =
+    typeof document === 'object' && document !== null
+      ? (document as { keys?: unknown }).keys
+      : undefined;
+  if (Array.isArray(keys)) {
+    for (const jwk of keys) {
+      if (typeof jwk !== 'object' || jwk === null) continue;
+      const member = jwk as Record<string, unknown>;
+      if (member.d !== undefined || member.k !== undefined || member.kty === 'oct') {
+        throw invalid(
+          `The JWKS at ${shown} holds a private or secret key: a JWKS must hold public keys only.`,
+        );
+      }
+    }
+  }
+  try {
+    return KeyRing.fromJSON(document);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalid(`The JWKS at ${shown} is invalid: ${reason}`, error);
+  }
+}
+
+/**
+ * Brings `live` in line with a JWKS just read, in place (verifiers hold it): keys added, keys the
+ * JWKS no longer lists retired, a key retired here kept retired (see `applyKeyRing`). A kid whose
+ * key or algorithm changed from what `live` holds is refused before anything changes: a kid names
+ * one key for good, and trusting a swapped one would be trusting whoever swapped it. Returns
+ * whether the ring changed.
+ */
+export function applyJwks(live: KeyRing, loaded: KeyRing, shown: string): boolean {
+  for (const key of loaded.keys()) {
+    const local = live.get(key.kid);
+    if (local === undefined) continue;
+    if (local.alg !== key.alg || !local.verifyKey.equals(key.verifyKey)) {
+      throw invalid(
+        `The JWKS at ${shown} gives another key for a kid this ring already holds; the ring is kept as it was.`,
+      );
+    }
+  }
+  const before = live.revision;
+  applyKeyRing(live, loaded);
+  return live.revision !== before;
+}
