@@ -1,6 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { RevocableError } from '../../errors/revocable-error.js';
 import type { ServerRuntime } from '../runtime/runtime.js';
 import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
@@ -49,6 +50,17 @@ export async function buildApp(
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // The router's own refusals (a malformed percent-escape, a path parameter longer than
+    // maxParamLength) bypass the error handler and would answer in Fastify's shape.
+    frameworkErrors: (error, request, reply) => {
+      const refused =
+        error.code === 'FST_ERR_BAD_URL'
+          ? new RevocableError('ERR_INVALID_ARGUMENT', 'The path has a malformed percent-escape.')
+          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? new RevocableError('ERR_INVALID_ARGUMENT', 'A path parameter is longer than any id.')
+            : error;
+      handleError(refused, request, reply);
+    },
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);

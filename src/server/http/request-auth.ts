@@ -46,6 +46,14 @@ export interface Authenticator {
 export function bearerToken(request: FastifyRequest): string | null {
   const header = headerValue(request.headers.authorization);
   if (header === undefined) return null;
+  // Node keeps the first of two Authorization headers and drops the other, which a proxy in front
+  // may have read instead: a repeated credential is invalid_request (RFC 6750, section 3.1).
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'authorization') count++;
+  if (count > 1) {
+    throw new RevocableError('ERR_AUTH_HEADER_INVALID', 'Give one Authorization header, not two.');
+  }
   if (header.length > MAX_AUTHORIZATION_LENGTH) {
     throw new RevocableError('ERR_AUTH_HEADER_INVALID', 'The Authorization header is too long.');
   }

@@ -8,7 +8,9 @@ import type { RouteContext } from '../route-context.js';
  * ends it on shutdown, when the client goes, or when the client reads too slowly to keep up.
  */
 export function revocationStreamRoute(app: FastifyInstance, context: RouteContext): void {
-  app.get('/revocations/stream', (request, reply) => {
+  // No HEAD twin: a HEAD answer has no body, so Node would hold back the headers of a stream that
+  // never ends, and the request would hang with a subscription open.
+  app.get('/revocations/stream', { exposeHeadRoute: false }, (request, reply) => {
     // A malformed Last-Event-ID is refused before anything is written: an ordinary error answer.
     writeRevocationStream(request.raw, reply.raw, context.runtime.feed);
     reply.hijack();
