@@ -1,6 +1,7 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ServerConfig } from './config/index.js';
+import { defaultIssuer, type ServerConfig } from './config/index.js';
 import { buildApp } from './http/app.js';
 import { DATABASE_FILE } from './runtime/backend.js';
 import { openRuntime, type ServerRuntime } from './runtime/runtime.js';
@@ -31,10 +32,11 @@ export interface StartServerOptions {
  * start), makes sure the configured admin exists, catches up with the revocation log, and listens.
  */
 export async function startServer(
-  config: ServerConfig,
+  given: ServerConfig,
   options: StartServerOptions,
 ): Promise<RunningServer> {
   const print = options.print ?? (() => undefined);
+  const config = await withPort(given);
   const runtime = await openRuntime(config);
   let app: FastifyInstance | undefined;
   try {
@@ -85,4 +87,29 @@ export async function startServer(
     await runtime.close().catch(() => undefined);
     throw error;
   }
+}
+
+// A free port the system picks for --port 0.
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() =>
+        resolve(typeof address === 'object' && address !== null ? address.port : 0),
+      );
+    });
+  });
+}
+
+// The default issuer names the port the server listens on, and every token is signed with it
+// before the server listens: with --port 0 the port is chosen first, so the issuer is the real one.
+// (A cluster's default issuer names the deployment, not a port.)
+async function withPort(config: ServerConfig): Promise<ServerConfig> {
+  if (config.port !== 0 || config.sources.issuer !== 'default' || config.mode === 'cluster') {
+    return config;
+  }
+  const port = await freePort(config.host);
+  return { ...config, port, issuer: defaultIssuer(config.host, port) };
 }

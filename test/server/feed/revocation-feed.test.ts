@@ -112,6 +112,8 @@ for (const kind of STORE_KINDS) {
         if (mode === 'before') await feed.poll();
         controlled.control.release();
         await waitUntil('caught up', () => record.seqs().at(-1) === 15);
+        // Its catch-up heartbeat: from here it is fed by the fan-out, not by its own reads.
+        await waitUntil('live', () => record.heartbeats.length >= 1);
         await feed.poll();
         await store.appendEvents(tokenEvents(2, T0));
         await feed.poll();
