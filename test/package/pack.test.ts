@@ -16,6 +16,9 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   exports: Record<string, string | { types: string; default: string }>;
 };
 const DRIVERS = ['better-sqlite3', 'pg', 'ioredis'];
+// What a user of revocable/express or revocable/fastify has installed already: the framework (and
+// for Express its types, which the middleware's declarations name).
+const FRAMEWORKS = ['express', '@types/express', 'fastify', 'fastify-plugin'];
 const specifiers = Object.keys(manifest.exports)
   .filter((subpath) => subpath !== './package.json')
   .map((subpath) => (subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`));
@@ -49,9 +52,11 @@ describe('the packed package, installed into an empty project', () => {
       JSON.stringify({ name: 'app', private: true, type: 'module' }),
     );
     run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], project);
-    // The optional drivers, as a user would install them next to revocable.
-    for (const driver of DRIVERS) {
-      symlinkSync(join(root, 'node_modules', driver), join(project, 'node_modules', driver), 'dir');
+    // The optional drivers and frameworks, as a user would install them next to revocable.
+    for (const driver of [...DRIVERS, ...FRAMEWORKS]) {
+      const target = join(project, 'node_modules', driver);
+      mkdirSync(dirname(target), { recursive: true });
+      symlinkSync(join(root, 'node_modules', driver), target, 'dir');
     }
   });
 

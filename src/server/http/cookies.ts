@@ -1,27 +1,8 @@
 import type { FastifyReply } from 'fastify';
+import type { CookieNames } from '../../http/cookies.js';
 
-/** The cookies of cookie mode, by role. */
-export interface CookieNames {
-  readonly access: string;
-  readonly refresh: string;
-  readonly csrf: string;
-  readonly fingerprint: string;
-}
-
-/**
- * With Secure cookies the names carry the `__Host-` prefix, which browsers honour only for a
- * cookie that is Secure, host-only and for the whole path: no subdomain or other path can set or
- * shadow it. Without Secure (plain-http development) the prefix would make browsers drop them.
- */
-export function cookieNames(secure: boolean): CookieNames {
-  const prefix = secure ? '__Host-' : '';
-  return {
-    access: `${prefix}revocable-access`,
-    refresh: `${prefix}revocable-refresh`,
-    csrf: `${prefix}revocable-csrf`,
-    fingerprint: `${prefix}revocable-fgp`,
-  };
-}
+// The names are shared with the resource-server middleware, which reads the same cookies.
+export { type CookieNames, cookieNames } from '../../http/cookies.js';
 
 /** What a cookie-mode answer sets. */
 export interface CookieGrant {

@@ -1,33 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorCode } from '../../errors/codes.js';
 import { isRevocableError, RevocableError } from '../../errors/revocable-error.js';
-import { HTTP_STATUS } from './status.js';
+import { bearerChallenge } from '../../http/challenge.js';
+import type { ErrorBody } from '../../http/error-answer.js';
+import { HTTP_STATUS } from '../../http/status.js';
 
-/** The body of every error answer. */
-export interface ErrorBody {
-  readonly error: ErrorCode;
-  readonly message: string;
-}
-
-// Codes of a credential that was presented and refused: RFC 6750 wants a WWW-Authenticate
-// challenge with `invalid_token` for those, and a bare challenge when none was presented.
-function challenge(code: ErrorCode, status: number): string | null {
-  if (code === 'ERR_FORBIDDEN') return 'Bearer realm="revocable", error="insufficient_scope"';
-  if (status !== 401) return null;
-  if (code === 'ERR_AUTH_REQUIRED') return 'Bearer realm="revocable"';
-  if (code === 'ERR_AUTH_HEADER_INVALID') {
-    return 'Bearer realm="revocable", error="invalid_request"';
-  }
-  // Every code of a token that was read and refused: its JWT checks, a revocation, its fingerprint.
-  if (
-    /^ERR_JWT[A-Z_]*$/.test(code) ||
-    code === 'ERR_TOKEN_REVOKED' ||
-    code === 'ERR_FINGERPRINT_MISMATCH'
-  ) {
-    return `Bearer realm="revocable", error="invalid_token", error_description="${code}"`;
-  }
-  return null;
-}
+export type { ErrorBody };
 
 // Fastify's own errors (parsing, validation, limits) are the client's fault: each becomes one of
 // ours, so the answer's `error` is always a code from the table.
@@ -82,7 +59,7 @@ export function describeError(error: unknown): {
   return {
     status,
     body: { error: known.code, message: known.message },
-    challenge: challenge(known.code, status),
+    challenge: bearerChallenge(known.code, status),
   };
 }
 

@@ -1,0 +1,44 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { createTokenGuard } from './token-guard.js';
+import type { TokenGuard, TokenGuardOptions } from './types.js';
+
+/** What both adapters take besides the guard. */
+export interface AdapterOptions {
+  /** The realm of the `WWW-Authenticate` challenges (default `revocable`). */
+  realm?: string;
+}
+
+/** A guard made elsewhere (by `createTokenGuard`), shared by several apps or adapters. */
+export interface WithGuard {
+  guard: TokenGuard;
+}
+
+/** Whether a value is a token guard. @internal */
+export function isGuard(value: unknown): value is TokenGuard {
+  return (
+    typeof (value as TokenGuard | null)?.checkFast === 'function' &&
+    typeof (value as TokenGuard).route === 'function'
+  );
+}
+
+/**
+ * The guard of an adapter: the one given as `{ guard }`, or one made of guard options (from
+ * which the adapter took its own). @internal
+ */
+export function guardFrom(options: TokenGuardOptions | WithGuard): TokenGuard {
+  if (typeof options !== 'object' || options === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'Give a token guard, or its options.');
+  }
+  if (!('guard' in options)) return createTokenGuard(options);
+  const { guard, ...others } = options;
+  if (!isGuard(guard))
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'guard must be a TokenGuard.');
+  const extra = Object.keys(others);
+  if (extra.length > 0) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      `Give a guard or guard options, not both (${extra.join(', ')}).`,
+    );
+  }
+  return guard;
+}

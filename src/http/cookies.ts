@@ -1,0 +1,84 @@
+/** The cookies of the auth server's cookie mode (see docs/server.md), by role. */
+export interface CookieNames {
+  /** The access token (HttpOnly). */
+  readonly access: string;
+  /** The refresh token (HttpOnly); the auth server's business only. */
+  readonly refresh: string;
+  /** The CSRF token a page copies into the X-CSRF-Token header (readable by its script). */
+  readonly csrf: string;
+  /** The fingerprint whose SHA-256 a token's `fgp` claim carries (HttpOnly). */
+  readonly fingerprint: string;
+}
+
+/**
+ * The names the auth server gives its cookies, which a resource server reads too. With Secure
+ * cookies (the default) they carry the `__Host-` prefix, which browsers honour only for a cookie
+ * that is Secure, host-only and for the whole path: no subdomain or other path can set or shadow
+ * it. Without Secure (`--cookie-secure=false`, plain-http development) the prefix would make
+ * browsers drop them.
+ */
+export function cookieNames(secure: boolean): CookieNames {
+  const prefix = secure ? '__Host-' : '';
+  return {
+    access: `${prefix}revocable-access`,
+    refresh: `${prefix}revocable-refresh`,
+    csrf: `${prefix}revocable-csrf`,
+    fingerprint: `${prefix}revocable-fgp`,
+  };
+}
+
+// RFC 6265's cookie-name is an RFC 9110 token.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Whether a string may be a cookie name. */
+export function isCookieName(name: unknown): name is string {
+  return typeof name === 'string' && COOKIE_NAME.test(name);
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+
+/**
+ * The value of the first cookie called `name` in a Cookie header, or undefined (also for an empty
+ * value). Only that cookie is looked for: the header is scanned, not parsed into an object, since
+ * this runs on requests that carry no Authorization header. Values are returned as sent (without
+ * the double quotes RFC 6265 allows around them), not percent-decoded: the tokens and the CSRF
+ * token of cookie mode are base64url, which needs no encoding.
+ */
+export function cookieValue(
+  header: string | readonly string[] | undefined,
+  name: string,
+): string | undefined {
+  if (header === undefined) return undefined;
+  const text = typeof header === 'string' ? header : header.join('; ');
+  const length = text.length;
+  let at = 0;
+  while (at < length) {
+    while (text.charCodeAt(at) === SPACE || text.charCodeAt(at) === TAB) at++;
+    let end = text.indexOf(';', at);
+    if (end === -1) end = length;
+    if (text.startsWith(name, at)) {
+      let cursor = at + name.length;
+      while (text.charCodeAt(cursor) === SPACE) cursor++;
+      if (cursor < end && text.charCodeAt(cursor) === EQUALS) {
+        let start = cursor + 1;
+        let stop = end;
+        while (start < stop && text.charCodeAt(start) === SPACE) start++;
+        while (stop > start && text.charCodeAt(stop - 1) === SPACE) stop--;
+        if (
+          stop - start >= 2 &&
+          text.charCodeAt(start) === QUOTE &&
+          text.charCodeAt(stop - 1) === QUOTE
+        ) {
+          start++;
+          stop--;
+        }
+        return stop > start ? text.slice(start, stop) : undefined;
+      }
+    }
+    at = end + 1;
+  }
+  return undefined;
+}

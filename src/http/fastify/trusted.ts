@@ -1,0 +1,39 @@
+import type { RevocationIndex } from '../../revocation/types.js';
+import { createRevocationCheck, type RevocationCheckOptions } from '../revocation-check.js';
+
+function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * A `trusted` option for @fastify/jwt that asks revocable's index: `trusted` returns true to
+ * accept a verified token, false to refuse it (`FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED`, 401), so
+ * this returns true for a token the index does not revoke. @fastify/jwt hands it the payload, or
+ * `{ header, payload, signature }` with `verify: { complete: true }`: only then is the header's
+ * `kid` known, so give that option for a retired key to count. What counts as revoked (tokens the
+ * index cannot vouch for, a stale index): see `createRevocationCheck`.
+ *
+ * @example
+ * ```ts
+ * await app.register(fastifyJwt, {
+ *   secret,
+ *   verify: { complete: true },
+ *   trusted: fastifyJwtTrusted(index, { maxStaleness: '5s' }),
+ * });
+ * ```
+ */
+export function fastifyJwtTrusted(
+  index: RevocationIndex,
+  options?: RevocationCheckOptions,
+): (request: unknown, decodedToken: object) => boolean {
+  const isRevoked = createRevocationCheck(index, options);
+  return (_request, decodedToken) => {
+    if (!isObject(decodedToken)) return false;
+    const { header, payload } = decodedToken;
+    if (isObject(header) && typeof header.alg === 'string' && isObject(payload)) {
+      const kid = header.kid;
+      return !isRevoked(payload, typeof kid === 'string' ? kid : undefined);
+    }
+    return !isRevoked(decodedToken);
+  };
+}

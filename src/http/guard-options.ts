@@ -1,0 +1,151 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import type { Verifier } from '../jwt/verify.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import { createRevocableVerifier } from '../revocation/verifier.js';
+import { cookieNames, isCookieName } from './cookies.js';
+import type {
+  GuardStalePolicy,
+  SessionReader,
+  TokenGuardKeyOptions,
+  TokenGuardOptions,
+} from './types.js';
+
+/** The options of a guard, checked, with their defaults. @internal */
+export interface ResolvedGuardOptions {
+  readonly verifier: Verifier;
+  /** The verifier of the `'check-store'` policy, or null under `'fail-closed'`. */
+  readonly staleVerifier: Verifier | null;
+  readonly accessCookie: string | null;
+  readonly csrfCookie: string | null;
+  readonly fingerprintCookie: string;
+  readonly store: SessionReader | null;
+  readonly refreshKeys: (() => Promise<boolean>) | null;
+  readonly now: Clock;
+}
+
+function invalid(message: string): RevocableError {
+  return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
+function cookieOption(value: unknown, name: string): string | null | undefined {
+  if (value === undefined || value === false) return value === false ? null : undefined;
+  if (!isCookieName(value)) throw invalid(`${name} must be a cookie name or false.`);
+  return value;
+}
+
+// The auth server names its cookies alike (`<prefix>revocable-access`, `-csrf`, `-fgp`), so the
+// others follow from the access cookie's name; another name falls back to the server's default.
+function sibling(access: string | null, role: 'csrf' | 'fgp'): string {
+  const defaults = cookieNames(true);
+  if (access?.endsWith('-access')) return `${access.slice(0, -6)}${role}`;
+  return role === 'csrf' ? defaults.csrf : defaults.fingerprint;
+}
+
+function isVerifier(value: unknown): value is Verifier {
+  return typeof (value as Verifier | null)?.verify === 'function';
+}
+
+function verifiersFromKeys(
+  options: TokenGuardKeyOptions,
+  policy: GuardStalePolicy,
+): { verifier: Verifier; staleVerifier: Verifier | null } {
+  const {
+    cookie: _cookie,
+    csrfCookie: _csrf,
+    fingerprintCookie: _fingerprint,
+    onStale: _onStale,
+    store: _store,
+    refreshKeys: _refreshKeys,
+    verifier: _verifier,
+    staleVerifier: _staleVerifier,
+    now,
+    ...verifierOptions
+  } = options;
+  const clock = now === undefined ? {} : { now };
+  const verifier = createRevocableVerifier({
+    ...verifierOptions,
+    ...clock,
+    cache: verifierOptions.cache ?? true,
+  });
+  if (policy !== 'check-store') return { verifier, staleVerifier: null };
+  // The same checks without the staleness bound: what the index knows is still refused. An
+  // issuer or audience left out was warned about once already; null means the same, silently.
+  const { maxStaleness: _bound, issuer, audience, ...rest } = verifierOptions;
+  const staleVerifier = createRevocableVerifier({
+    ...rest,
+    ...clock,
+    issuer: issuer ?? null,
+    audience: audience ?? null,
+    cache: rest.cache ?? true,
+  });
+  return { verifier, staleVerifier };
+}
+
+/** Checks the options of `createTokenGuard`; `ERR_INVALID_ARGUMENT` names the bad one. @internal */
+export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw invalid('createTokenGuard needs options: a verifier, or keys and an index.');
+  }
+  const policy = options.onStale ?? 'fail-closed';
+  if (policy !== 'fail-closed' && policy !== 'check-store') {
+    throw invalid("onStale must be 'fail-closed' or 'check-store'.");
+  }
+  const store = options.store ?? null;
+  if (store !== null && typeof store.getSession !== 'function') {
+    throw invalid('store must be a Store (it needs getSession).');
+  }
+  if (policy === 'check-store' && store === null) {
+    throw invalid("onStale: 'check-store' needs a store to ask.");
+  }
+  const refreshKeys = options.refreshKeys ?? null;
+  if (refreshKeys !== null && typeof refreshKeys !== 'function') {
+    throw invalid('refreshKeys must be a function resolving to a boolean.');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw invalid('now must be a function returning epoch seconds.');
+  }
+  const access = cookieOption(options.cookie, 'cookie');
+  const accessCookie = access === undefined ? cookieNames(true).access : access;
+  const csrf = cookieOption(options.csrfCookie, 'csrfCookie');
+  const csrfCookie =
+    accessCookie === null ? null : csrf === undefined ? sibling(accessCookie, 'csrf') : csrf;
+  const fingerprint = options.fingerprintCookie;
+  if (fingerprint !== undefined && !isCookieName(fingerprint)) {
+    throw invalid('fingerprintCookie must be a cookie name.');
+  }
+  const fingerprintCookie = fingerprint ?? sibling(accessCookie, 'fgp');
+
+  let verifier: Verifier;
+  let staleVerifier: Verifier | null;
+  let now: Clock;
+  if (options.verifier !== undefined) {
+    if (!isVerifier(options.verifier)) throw invalid('verifier must be a Verifier.');
+    if ('keys' in options || 'index' in options) {
+      throw invalid('Give either a verifier or keys and an index, not both.');
+    }
+    verifier = options.verifier;
+    staleVerifier = options.staleVerifier ?? null;
+    if (policy === 'check-store' && !isVerifier(staleVerifier)) {
+      throw invalid(
+        "onStale: 'check-store' with a verifier of your own needs staleVerifier: the same verifier without maxStaleness.",
+      );
+    }
+    if (policy !== 'check-store' && staleVerifier !== null) {
+      throw invalid("staleVerifier is used by onStale: 'check-store' only.");
+    }
+    now = options.now ?? systemClock;
+  } else {
+    ({ verifier, staleVerifier } = verifiersFromKeys(options, policy));
+    now = options.now ?? options.index.now;
+  }
+  return {
+    verifier,
+    staleVerifier,
+    accessCookie,
+    csrfCookie,
+    fingerprintCookie,
+    store,
+    refreshKeys,
+    now,
+  };
+}

@@ -1,0 +1,41 @@
+import type { Clock } from '../lib/clock.js';
+
+/** Seconds between two reloads of the key ring for unknown `kid`s. */
+const RELOAD_INTERVAL = 1;
+
+/**
+ * Wraps `refreshKeys` for the guard: concurrent requests share one reload, a reload starts at most
+ * once a second (a stream of tokens with forged `kid`s must not become a stream of fetches from
+ * the auth server), and a reload that fails counts as "nothing changed", so the token is refused
+ * as it was: a forged `kid` while the auth server is unreachable stays a 401, not a 503 that tells
+ * clients to retry. @internal
+ */
+export function createKeyReloader(
+  refreshKeys: () => Promise<boolean>,
+  now: Clock,
+): () => Promise<boolean> {
+  let running: Promise<boolean> | null = null;
+  let lastStart = Number.NEGATIVE_INFINITY;
+
+  async function reload(): Promise<boolean> {
+    try {
+      return (await refreshKeys()) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  return () => {
+    if (running !== null) return running;
+    const at = now();
+    if (at - lastStart < RELOAD_INTERVAL) return Promise.resolve(false);
+    lastStart = at;
+    const attempt = reload();
+    running = attempt;
+    // reload never rejects, so neither does this.
+    void attempt.then(() => {
+      if (running === attempt) running = null;
+    });
+    return attempt;
+  };
+}

@@ -1,0 +1,79 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { parseDuration } from '../lib/duration.js';
+import type { RevocationIndex } from '../revocation/types.js';
+
+/** The claims a revocation check reads, as any JWT library hands over a verified payload. */
+export interface CheckedClaims {
+  readonly jti?: unknown;
+  readonly sid?: unknown;
+  readonly sub?: unknown;
+  readonly iat?: unknown;
+  readonly exp?: unknown;
+  readonly sgen?: unknown;
+}
+
+/** Options of {@link createRevocationCheck}. */
+export interface RevocationCheckOptions {
+  /**
+   * How long the index may go without hearing from its source (seconds, or a string like `5s`)
+   * before the stale policy applies. Default: no bound (a single process with no bus).
+   */
+  maxStaleness?: number | string;
+  /**
+   * Past `maxStaleness`: `'fail-closed'` (the default) counts every token as revoked, since the
+   * index can no longer promise it has heard of every revocation; `'allow'` lets tokens the index
+   * does not know to be revoked through (availability over revocation, for the length of the
+   * outage: say so to whoever owns the risk).
+   */
+  onStale?: 'fail-closed' | 'allow';
+}
+
+/**
+ * Says whether a token another JWT library has verified is revoked: `true` means refuse it. For
+ * existing `express-jwt` or `@fastify/jwt` set-ups that want revocable's index without changing
+ * verifiers (see `expressJwtIsRevoked` and `fastifyJwtTrusted`); the signature, `exp`, `iss` and
+ * `aud` remain that library's job.
+ */
+export type RevocationCheck = (
+  claims: CheckedClaims | string | null | undefined,
+  kid?: string,
+) => boolean;
+
+/**
+ * Makes a {@link RevocationCheck} on an index. Counted as revoked, besides what `index.check`
+ * matches (a `kid` given, the key rule included): claims that are not an object; a token without a
+ * numeric `iat` and `exp`, or living longer (`exp - iat`) than the index's
+ * `maxAccessTokenLifetime`, because the index forgets a revocation once every token it could
+ * affect has expired, so such a token would come back to life (revocable's verifier refuses it as
+ * `ERR_JWT_LIFETIME`; other libraries do not know the rule); and, under `'fail-closed'`, every
+ * token while the index is staler than `maxStaleness`.
+ *
+ * @example
+ * ```ts
+ * const isRevoked = createRevocationCheck(index, { maxStaleness: '5s' });
+ * if (isRevoked(payload, header.kid)) throw new Error('revoked');
+ * ```
+ */
+export function createRevocationCheck(
+  index: RevocationIndex,
+  options: RevocationCheckOptions = {},
+): RevocationCheck {
+  if (typeof index?.check !== 'function' || typeof index.staleness !== 'function') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'index must be a RevocationIndex.');
+  }
+  const policy = options.onStale ?? 'fail-closed';
+  if (policy !== 'fail-closed' && policy !== 'allow') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', "onStale must be 'fail-closed' or 'allow'.");
+  }
+  const bound =
+    options.maxStaleness === undefined ? null : parseDuration(options.maxStaleness, 'maxStaleness');
+  const failClosed = bound !== null && policy === 'fail-closed';
+  const lifetime = index.maxAccessTokenLifetime;
+  return (claims, kid) => {
+    if (typeof claims !== 'object' || claims === null) return true;
+    const { iat, exp } = claims;
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !(exp - iat <= lifetime)) return true;
+    if (index.check(claims, typeof kid === 'string' ? kid : undefined) !== null) return true;
+    return failClosed && index.staleness() > (bound as number);
+  };
+}

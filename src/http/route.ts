@@ -1,0 +1,92 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { parseDuration } from '../lib/duration.js';
+import { ReauthRequiredError } from './reauth-error.js';
+import type { AuthContext, RouteRequirements } from './types.js';
+
+/** Route requirements, checked once: what a request is held to. @internal */
+export interface CompiledRoute {
+  readonly roles: readonly string[] | null;
+  readonly scopes: readonly string[] | null;
+  readonly maxAge: number | null;
+  readonly checkStore: boolean;
+}
+
+function invalid(message: string): RevocableError {
+  return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
+function names(value: unknown, what: string): readonly string[] | null {
+  if (value === undefined) return null;
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((item) => typeof item === 'string' && item.length > 0)
+  ) {
+    throw invalid(`${what} must be a non-empty array of non-empty strings.`);
+  }
+  return Object.freeze([...value]);
+}
+
+/** Checks route requirements: `ERR_INVALID_ARGUMENT` names the bad one. @internal */
+export function compileRoute(requirements: RouteRequirements): CompiledRoute {
+  if (typeof requirements !== 'object' || requirements === null) {
+    throw invalid('Route requirements must be an object.');
+  }
+  const { roles, scopes, maxAge, checkStore, ...rest } = requirements;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) {
+    throw invalid(`Unknown route requirement ${unknown.map((key) => `"${key}"`).join(', ')}.`);
+  }
+  if (checkStore !== undefined && typeof checkStore !== 'boolean') {
+    throw invalid('checkStore must be a boolean.');
+  }
+  return Object.freeze({
+    roles: names(roles, 'roles'),
+    scopes: names(scopes, 'scopes'),
+    maxAge: maxAge === undefined ? null : parseDuration(maxAge, 'maxAge'),
+    checkStore: checkStore === true,
+  });
+}
+
+/** The requirements a compiled route was made from, frozen (for `guard.route`). @internal */
+export function requirementsOf(route: CompiledRoute): RouteRequirements {
+  return Object.freeze({
+    ...(route.roles === null ? {} : { roles: route.roles }),
+    ...(route.scopes === null ? {} : { scopes: route.scopes }),
+    ...(route.maxAge === null ? {} : { maxAge: route.maxAge }),
+    ...(route.checkStore ? { checkStore: true } : {}),
+  });
+}
+
+/**
+ * Holds an authenticated request to a route's `maxAge`, `roles` and `scopes` (the store check,
+ * asynchronous, is the guard's). @internal
+ */
+export function checkRoute(route: CompiledRoute, auth: AuthContext, now: number): void {
+  if (route.maxAge !== null) {
+    const authTime = auth.claims.auth_time;
+    // A token without auth_time cannot show a recent login, so it is refused like an old one.
+    if (typeof authTime !== 'number' || !(now - authTime <= route.maxAge)) {
+      throw new ReauthRequiredError(route.maxAge);
+    }
+  }
+  // Loops, not some/every with arrow functions: this runs on every request of the route.
+  const roles = route.roles;
+  if (roles !== null && !holdsAny(auth.roles, roles)) {
+    throw new RevocableError('ERR_FORBIDDEN', 'This route needs a role the token does not have.');
+  }
+  const scopes = route.scopes;
+  if (scopes !== null && !holdsAll(auth.scopes, scopes)) {
+    throw new RevocableError('ERR_FORBIDDEN', 'This route needs a scope the token does not have.');
+  }
+}
+
+function holdsAny(held: readonly string[], wanted: readonly string[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (held.includes(wanted[i]!)) return true;
+  return false;
+}
+
+function holdsAll(held: readonly string[], wanted: readonly string[]): boolean {
+  for (let i = 0; i < wanted.length; i++) if (!held.includes(wanted[i]!)) return false;
+  return true;
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ERROR_CODES, type ErrorCode } from '../../src/errors/codes.js';
+import { RevocableError, TokenRevokedError } from '../../src/errors/index.js';
+import {
+  createRevocationCheck,
+  errorAnswer,
+  HTTP_STATUS,
+  ReauthRequiredError,
+} from '../../src/http/index.js';
+import {
+  createKeyRevocation,
+  createRevocationIndex,
+  createSessionRevocation,
+} from '../../src/revocation/index.js';
+
+function answer(code: ErrorCode) {
+  return errorAnswer(new RevocableError(code, `because ${code}`));
+}
+
+describe('errorAnswer', () => {
+  it('answers every code with its status and { error, message }, never cached', () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const { status, headers, body } = answer(code);
+      assert.equal(status, HTTP_STATUS[code]);
+      assert.deepEqual(body, { error: code, message: `because ${code}` });
+      assert.equal(headers['cache-control'], 'no-store');
+      if (status === 401)
+        assert.match(headers['www-authenticate'] ?? '', /^Bearer realm="revocable"/, code);
+    }
+  });
+
+  it('challenges as RFC 6750 says', () => {
+    assert.equal(
+      answer('ERR_AUTH_REQUIRED').headers['www-authenticate'],
+      'Bearer realm="revocable"',
+    );
+    assert.equal(
+      answer('ERR_AUTH_HEADER_INVALID').headers['www-authenticate'],
+      'Bearer realm="revocable", error="invalid_request"',
+    );
+    assert.equal(
+      errorAnswer(new TokenRevokedError('session')).headers['www-authenticate'],
+      'Bearer realm="revocable", error="invalid_token", error_description="ERR_TOKEN_REVOKED"',
+    );
+    assert.equal(
+      answer('ERR_SESSION_REVOKED').headers['www-authenticate'],
+      'Bearer realm="revocable", error="invalid_token", error_description="ERR_SESSION_REVOKED"',
+    );
+    const forbidden = errorAnswer(new RevocableError('ERR_FORBIDDEN', 'no'), { realm: 'api' });
+    assert.equal(forbidden.status, 403);
+    assert.equal(
+      forbidden.headers['www-authenticate'],
+      'Bearer realm="api", error="insufficient_scope"',
+    );
+    const reauth = errorAnswer(new ReauthRequiredError(900));
+    assert.equal(reauth.status, 401);
+    assert.equal(
+      reauth.headers['www-authenticate'],
+      'Bearer realm="revocable", error="insufficient_user_authentication", error_description="ERR_REAUTH_REQUIRED", max_age="900"',
+    );
+  });
+
+  it('answers 503 with Retry-After for a stale index or a store that is down', () => {
+    for (const code of ['ERR_REVOCATION_STALE', 'ERR_STORE_UNAVAILABLE'] as const) {
+      const { status, headers } = answer(code);
+      assert.equal(status, 503);
+      assert.equal(headers['retry-after'], '1');
+      assert.equal(headers['www-authenticate'], undefined);
+    }
+  });
+
+  it('tells nothing of an error that is not revocable, and refuses a bad realm', () => {
+    const { status, body } = errorAnswer(new Error('secret detail'));
+    assert.equal(status, 500);
+    assert.equal(body.error, 'ERR_SERVER_INTERNAL');
+    assert.ok(!body.message.includes('secret'));
+    assert.throws(() => errorAnswer(new Error('x'), { realm: 'a"b' }), /realm/);
+  });
+});
+
+describe('createRevocationCheck', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const timing = { maxAccessTokenLifetime: '10m' };
+  const claims = { sub: 'u', sid: 's1', jti: 'j1', iat: now, exp: now + 600 };
+
+  it('says true for what the index revokes, with the key rule when a kid is given', () => {
+    const index = createRevocationIndex(timing);
+    const isRevoked = createRevocationCheck(index);
+    assert.equal(isRevoked(claims, 'k1'), false);
+    index.apply(createSessionRevocation({ sid: 's1' }, timing));
+    assert.equal(isRevoked(claims), true);
+    assert.equal(isRevoked({ ...claims, sid: 's2' }, 'k1'), false);
+    index.apply(createKeyRevocation({ kid: 'k1' }, timing));
+    assert.equal(isRevoked({ ...claims, sid: 's2' }, 'k1'), true);
+  });
+
+  it('says true for what the index cannot vouch for', () => {
+    const isRevoked = createRevocationCheck(createRevocationIndex(timing));
+    assert.equal(isRevoked({ ...claims, exp: now + 3600 }), true);
+    assert.equal(isRevoked({ sub: 'u', exp: now + 60 }), true);
+    assert.equal(isRevoked({ sub: 'u', iat: now }), true);
+    assert.equal(isRevoked('a string payload'), true);
+    assert.equal(isRevoked(null), true);
+  });
+
+  it('counts a stale index as revoking everything, unless told to allow', () => {
+    const index = createRevocationIndex(timing);
+    assert.equal(createRevocationCheck(index, { maxStaleness: 1 })(claims), true);
+    assert.equal(
+      createRevocationCheck(index, { maxStaleness: 1, onStale: 'allow' })(claims),
+      false,
+    );
+    assert.equal(createRevocationCheck(index)(claims), false);
+    index.markFresh();
+    assert.equal(createRevocationCheck(index, { maxStaleness: 1 })(claims), false);
+  });
+});

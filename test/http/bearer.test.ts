@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { isRevocableError } from '../../src/errors/index.js';
+import { bearerToken, MAX_AUTHORIZATION_LENGTH } from '../../src/http/bearer.js';
+import { cookieValue } from '../../src/http/cookies.js';
+
+// The rule the scan implements, as the auth server first wrote it.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+function byRegex(header: string): string | 'invalid' {
+  if (header.length > MAX_AUTHORIZATION_LENGTH) return 'invalid';
+  const match = BEARER.exec(header);
+  return match === null ? 'invalid' : (match[1] as string);
+}
+
+function byScan(header: string): string | 'invalid' {
+  try {
+    return bearerToken(header) as string;
+  } catch (error) {
+    assert.ok(isRevocableError(error, 'ERR_AUTH_HEADER_INVALID'), String(error));
+    return 'invalid';
+  }
+}
+
+describe('the Authorization header', () => {
+  it('is absent: null', () => {
+    assert.equal(bearerToken(undefined), null);
+  });
+
+  it('takes one bearer token, any case of the scheme, spaces around', () => {
+    assert.equal(bearerToken('Bearer abc.def-_~+/=='), 'abc.def-_~+/==');
+    assert.equal(bearerToken('bearer   abc  '), 'abc');
+    assert.equal(bearerToken('BEARER abc'), 'abc');
+  });
+
+  it('refuses everything else', () => {
+    for (const header of [
+      '',
+      'abc',
+      'Bearer',
+      'Bearer ',
+      'Bearer a b',
+      'Bearer a,Bearer b',
+      'Basic YWxhZGRpbjpvcGVuc2VzYW1l',
+      'Bearer\tabc',
+      'Bearerabc',
+      'Bearer abc=def',
+      'Bearer é',
+      'Bearer abc\n',
+      ` Bearer abc`,
+      `Bearer ${'a'.repeat(MAX_AUTHORIZATION_LENGTH)}`,
+    ]) {
+      assert.equal(byScan(header), 'invalid', JSON.stringify(header));
+    }
+    assert.equal(byScan(['Bearer a', 'Bearer b'] as unknown as string), 'invalid');
+  });
+
+  it('follows the regular expression on any input (fast-check)', () => {
+    const alphabet = fc.constantFrom(...'Bearb eR=.-_~+/,\t\né\u0000aZ9');
+    const headers = fc.oneof(
+      fc.string(),
+      fc.array(alphabet, { maxLength: 30 }).map((chars) => chars.join('')),
+      fc
+        .tuple(
+          fc.constantFrom('Bearer ', 'bEaReR  ', 'Bearer', 'Bearer a'),
+          fc.array(alphabet, { maxLength: 30 }),
+        )
+        .map(([scheme, chars]) => `${scheme}${chars.join('')}`),
+    );
+    fc.assert(
+      fc.property(headers, (header) => {
+        assert.deepEqual(byScan(header), byRegex(header));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('the Cookie header', () => {
+  it('finds the first cookie of a name, as sent', () => {
+    const header = 'a=1; __Host-revocable-access=tok.en; b="quoted"; __Host-revocable-access=two';
+    assert.equal(cookieValue(header, '__Host-revocable-access'), 'tok.en');
+    assert.equal(cookieValue(header, 'b'), 'quoted');
+    assert.equal(cookieValue(header, 'a'), '1');
+    assert.equal(cookieValue(header, 'revocable-access'), undefined);
+    assert.equal(cookieValue('x=; y = 2 ', 'x'), undefined);
+    assert.equal(cookieValue('x=; y = 2 ', 'y'), '2');
+    assert.equal(cookieValue(['a=1', 'b=2'], 'b'), '2');
+    assert.equal(cookieValue(undefined, 'b'), undefined);
+    assert.equal(cookieValue('ab=1', 'a'), undefined);
+  });
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { describe, it } from 'node:test';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { createTokenGuard, revocablePlugin } from '../../src/http/fastify/index.js';
+import { describeMiddlewareSuite } from './middleware-suite.js';
+import { keyOptions, newWorld } from './support.js';
+
+function authJson(request: FastifyRequest) {
+  const auth = request.auth;
+  return auth === null
+    ? null
+    : { sub: auth.sub, sid: auth.sid, roles: auth.roles, scopes: auth.scopes, via: auth.via };
+}
+
+describeMiddlewareSuite('Fastify', async (mounts) => {
+  const app = Fastify({
+    // Big enough for the 20 KB header test; repeated Authorization headers joined (see listen()).
+    serverFactory: (handler) =>
+      createServer({ maxHeaderSize: 64 * 1024, joinDuplicateHeaders: true }, handler),
+  });
+  for (const [prefix, options] of Object.entries(mounts)) {
+    await app.register(
+      async (scope) => {
+        await scope.register(revocablePlugin, options);
+        const { authenticate } = scope.revocable;
+        scope.get('/me', { onRequest: authenticate() }, authJson);
+        scope.post('/me', { onRequest: authenticate() }, authJson);
+        scope.get('/admin', { onRequest: authenticate({ roles: ['admin', 'root'] }) }, authJson);
+        scope.get('/write', { preHandler: authenticate({ scopes: ['write'] }) }, authJson);
+        scope.get('/recent', { onRequest: authenticate({ maxAge: '15m' }) }, authJson);
+        scope.get('/strict', { onRequest: authenticate({ checkStore: true }) }, authJson);
+      },
+      { prefix: `/${prefix}` },
+    );
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return { base: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+});
+
+describe('revocablePlugin', () => {
+  it('decorates every request with auth, null until a hook accepts a token', async () => {
+    const world = newWorld();
+    const app = Fastify();
+    await app.register(revocablePlugin, { guard: createTokenGuard(keyOptions(world)) });
+    app.get('/open', async (request) => ({ auth: request.auth }));
+    app.get('/me', { onRequest: app.revocable.authenticate() }, async (request) => ({
+      sub: request.auth?.sub,
+    }));
+    const { token } = await world.login('user-1');
+    const open = await app.inject({ url: '/open', headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(open.json(), { auth: null });
+    const me = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+    assert.deepEqual(me.json(), { sub: 'user-1' });
+    await app.close();
+  });
+
+  it("hands an error that is not revocable's to Fastify's error handler", async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const app = Fastify();
+    await app.register(revocablePlugin, {
+      guard: {
+        ...guard,
+        checkFast: () => {
+          throw new TypeError('a bug');
+        },
+      },
+    });
+    app.get('/me', { onRequest: app.revocable.authenticate() }, async () => 'never');
+    const answer = await app.inject({ url: '/me' });
+    assert.equal(answer.statusCode, 500);
+    await app.close();
+  });
+
+  it('refuses bad options when registered', async () => {
+    const world = newWorld();
+    const app = Fastify();
+    await assert.rejects(
+      async () => {
+        await app.register(revocablePlugin, { ...keyOptions(world), realm: 'a\\b' });
+        await app.ready();
+      },
+      (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_ARGUMENT',
+    );
+  });
+});

@@ -1,0 +1,311 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ErrorCode, isRevocableError } from '../../src/errors/index.js';
+import {
+  type AuthContext,
+  createTokenGuard,
+  ReauthRequiredError,
+  type TokenGuard,
+} from '../../src/http/index.js';
+import { createRevocableVerifier, createVerifier, KeyRing } from '../../src/index.js';
+import { AUDIENCE, bearer, fingerprintHash, ISSUER, keyOptions, newWorld } from './support.js';
+
+async function refusal(promise: unknown, code: ErrorCode): Promise<unknown> {
+  let caught: unknown = null;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(isRevocableError(caught, code), `expected ${code}, got ${String(caught)}`);
+  return caught;
+}
+
+function rejects(guard: TokenGuard, headers: object, code: ErrorCode): Promise<unknown> {
+  return refusal(guard.check(headers), code);
+}
+
+describe('createTokenGuard', () => {
+  it('accepts a valid token, synchronously, and says who it is', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const { token, sid } = await world.login('user-1', {
+      roles: ['admin', 7],
+      scope: 'read  write',
+    });
+    const auth = guard.checkFast(bearer(token));
+    assert.ok(!(auth instanceof Promise));
+    assert.equal(auth.sub, 'user-1');
+    assert.equal(auth.sid, sid);
+    assert.deepEqual(auth.roles, ['admin']);
+    assert.deepEqual(auth.scopes, ['read', 'write']);
+    assert.equal(auth.token, token);
+    assert.equal(auth.via, 'bearer');
+    assert.equal(auth.claims.iss, ISSUER);
+    assert.deepEqual((await guard.check(bearer(token))).sub, 'user-1');
+  });
+
+  it('refuses no token, a malformed header, and a revoked token', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    await rejects(guard, {}, 'ERR_AUTH_REQUIRED');
+    await rejects(guard, { authorization: 'Token abc' }, 'ERR_AUTH_HEADER_INVALID');
+    await rejects(guard, bearer('abc'), 'ERR_JWT_MALFORMED');
+    const { token, sid } = await world.login('user-1');
+    await world.sessions.logout(sid);
+    await rejects(guard, bearer(token), 'ERR_TOKEN_REVOKED');
+    const other = await world.login('user-2');
+    await world.sessions.ban('user-2');
+    await rejects(guard, bearer(other.token), 'ERR_TOKEN_REVOKED');
+  });
+
+  it('holds a route to its roles (any of them) and scopes (all of them)', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const { token } = await world.login('user-1', { roles: ['editor'], scope: 'read write' });
+    const headers = bearer(token);
+    assert.equal((await guard.check(headers, { roles: ['admin', 'editor'] })).sub, 'user-1');
+    await refusal(guard.check(headers, { roles: ['admin'] }), 'ERR_FORBIDDEN');
+    assert.equal((await guard.check(headers, { scopes: ['read', 'write'] })).sub, 'user-1');
+    await refusal(guard.check(headers, { scopes: ['read', 'delete'] }), 'ERR_FORBIDDEN');
+    const prepared = guard.route({ roles: ['editor'], scopes: ['read'] });
+    assert.ok(Object.isFrozen(prepared));
+    assert.equal((await guard.check(headers, prepared)).sub, 'user-1');
+  });
+
+  it('refuses a token whose login is older than maxAge: ERR_REAUTH_REQUIRED with the limit', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const old = await world.login('user-1', {}, Math.floor(Date.now() / 1000) - 3600);
+    const error = await refusal(
+      guard.check(bearer(old.token), { maxAge: '15m' }),
+      'ERR_REAUTH_REQUIRED',
+    );
+    assert.ok(error instanceof ReauthRequiredError);
+    assert.equal(error.maxAge, 900);
+    assert.equal((await guard.check(bearer(old.token), { maxAge: '2h' })).sub, 'user-1');
+  });
+
+  it('checks bad route requirements when the route is prepared', () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    for (const route of [
+      { roles: [] },
+      { roles: 'admin' },
+      { scopes: [''] },
+      { maxAge: 'soon' },
+      { checkStore: 'yes' },
+      { role: ['admin'] },
+      { checkStore: true },
+    ]) {
+      assert.throws(
+        () => guard.route(route as never),
+        (error: unknown) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
+        JSON.stringify(route),
+      );
+    }
+  });
+
+  it('asks the store on a checkStore route: what the index has not heard of is refused', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard({ ...keyOptions(world), store: world.store });
+    const route = guard.route({ checkStore: true });
+    const { token, sid } = await world.login('user-1');
+    const pending = guard.checkFast(bearer(token), route);
+    assert.ok(pending instanceof Promise);
+    assert.equal((await pending).sid, sid);
+    // Written to the store alone: no event, so this process's index never hears of it.
+    await world.store.revokeSessions([sid], Math.floor(Date.now() / 1000), 'logout', []);
+    assert.equal((guard.checkFast(bearer(token)) as AuthContext).sid, sid);
+    await refusal(guard.check(bearer(token), route), 'ERR_SESSION_REVOKED');
+
+    const banned = await world.login('user-2');
+    await world.store.setBanned('user-2', true, Math.floor(Date.now() / 1000));
+    await refusal(guard.check(bearer(banned.token), route), 'ERR_SESSION_REVOKED');
+
+    const cut = await world.login('user-3');
+    await world.store.bumpGeneration('user-3');
+    await refusal(guard.check(bearer(cut.token), route), 'ERR_SESSION_REVOKED');
+  });
+
+  it('refuses a checkStore route for an expired session, and answers 503 for a store that fails', async () => {
+    const world = newWorld({ absoluteLifetime: 60 });
+    let now = Date.now() / 1000;
+    const guard = createTokenGuard({ ...keyOptions(world), store: world.store, now: () => now });
+    const { token } = await world.login('user-1');
+    now += 120;
+    await refusal(guard.check(bearer(token), { checkStore: true }), 'ERR_SESSION_EXPIRED');
+
+    const failing = createTokenGuard({
+      ...keyOptions(world),
+      store: {
+        getSession: async () => {
+          throw new Error('connection refused');
+        },
+      },
+    });
+    const live = await world.login('user-2');
+    const error = await refusal(
+      failing.check(bearer(live.token), { checkStore: true }),
+      'ERR_STORE_UNAVAILABLE',
+    );
+    assert.equal((error as Error).cause instanceof Error, true);
+  });
+
+  it('fails closed on a stale index: ERR_REVOCATION_STALE', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard({ ...keyOptions(world), maxStaleness: 1 });
+    const { token } = await world.login('user-1');
+    await rejects(guard, bearer(token), 'ERR_REVOCATION_STALE');
+    world.index.markFresh();
+    assert.equal((await guard.check(bearer(token))).sub, 'user-1');
+  });
+
+  it("under 'check-store', asks the store while the index is stale", async () => {
+    const world = newWorld();
+    const guard = createTokenGuard({
+      ...keyOptions(world),
+      maxStaleness: 1,
+      onStale: 'check-store',
+      store: world.store,
+    });
+    const { token, sid } = await world.login('user-1');
+    const pending = guard.checkFast(bearer(token));
+    assert.ok(pending instanceof Promise);
+    assert.equal((await pending).sid, sid);
+    await world.store.revokeSessions([sid], Math.floor(Date.now() / 1000), 'logout', []);
+    await rejects(guard, bearer(token), 'ERR_SESSION_REVOKED');
+    // What the index knows is still refused by it.
+    const other = await world.login('user-2');
+    await world.sessions.logout(other.sid);
+    await rejects(guard, bearer(other.token), 'ERR_TOKEN_REVOKED');
+    // Fresh again: no store read.
+    world.index.markFresh();
+    const third = await world.login('user-3');
+    assert.ok(!(guard.checkFast(bearer(third.token)) instanceof Promise));
+  });
+
+  it("refuses 'check-store' without a store, and a verifier of its own without a staleVerifier", () => {
+    const world = newWorld();
+    const invalid = (error: unknown) => isRevocableError(error, 'ERR_INVALID_ARGUMENT');
+    assert.throws(
+      () => createTokenGuard({ ...keyOptions(world), onStale: 'check-store' }),
+      invalid,
+    );
+    const verifier = createRevocableVerifier({ ...keyOptions(world), maxStaleness: 1 });
+    assert.throws(
+      () => createTokenGuard({ verifier, onStale: 'check-store', store: world.store }),
+      invalid,
+    );
+    assert.throws(() => createTokenGuard({ verifier, cookie: 'bad name' }), invalid);
+    assert.throws(() => createTokenGuard({ verifier, keys: world.ring } as never), invalid);
+  });
+
+  it("takes a verifier of its own, with a staleVerifier for 'check-store'", async () => {
+    const world = newWorld();
+    const verifier = createRevocableVerifier({ ...keyOptions(world), maxStaleness: 1 });
+    const staleVerifier = createVerifier({ keys: world.ring, issuer: ISSUER, audience: AUDIENCE });
+    const guard = createTokenGuard({
+      verifier,
+      staleVerifier,
+      onStale: 'check-store',
+      store: world.store,
+    });
+    const { token, sid } = await world.login('user-1');
+    assert.equal((await guard.check(bearer(token))).sid, sid);
+    await world.store.revokeSessions([sid], Math.floor(Date.now() / 1000), 'logout', []);
+    await rejects(guard, bearer(token), 'ERR_SESSION_REVOKED');
+  });
+
+  it('reads the access cookie when there is no Authorization header, with the CSRF check', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const { token } = await world.login('user-1');
+    const cookie = `theme=dark; __Host-revocable-access=${token}; __Host-revocable-csrf=c5rf`;
+    const auth = await guard.check({ cookie }, undefined, 'GET');
+    assert.equal(auth.via, 'cookie');
+    assert.equal(auth.token, token);
+    await refusal(guard.check({ cookie }, undefined, 'POST'), 'ERR_CSRF');
+    await refusal(guard.check({ cookie, 'x-csrf-token': 'other' }, undefined, 'POST'), 'ERR_CSRF');
+    await refusal(guard.check({ cookie }), 'ERR_CSRF');
+    assert.equal(
+      (await guard.check({ cookie, 'x-csrf-token': 'c5rf' }, undefined, 'POST')).sub,
+      'user-1',
+    );
+    // The header wins: a bad one is refused, whatever the cookie.
+    await refusal(
+      guard.check({ cookie, authorization: 'Bearer' }, undefined, 'GET'),
+      'ERR_AUTH_HEADER_INVALID',
+    );
+    // Plain-http development names, and the cookie turned off.
+    const insecure = createTokenGuard({ ...keyOptions(world), cookie: 'revocable-access' });
+    const plain = `revocable-access=${token}; revocable-csrf=x`;
+    assert.equal(
+      (await insecure.check({ cookie: plain, 'x-csrf-token': 'x' }, undefined, 'PUT')).via,
+      'cookie',
+    );
+    const bearerOnly = createTokenGuard({ ...keyOptions(world), cookie: false });
+    await refusal(bearerOnly.check({ cookie }, undefined, 'GET'), 'ERR_AUTH_REQUIRED');
+    const noCsrf = createTokenGuard({ ...keyOptions(world), csrfCookie: false });
+    assert.equal((await noCsrf.check({ cookie }, undefined, 'POST')).via, 'cookie');
+  });
+
+  it('holds a token with an fgp claim to its fingerprint cookie', async () => {
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const { token } = await world.login('user-1', { fgp: fingerprintHash('finger') });
+    await refusal(guard.check(bearer(token)), 'ERR_FINGERPRINT_MISMATCH');
+    await refusal(
+      guard.check({ ...bearer(token), cookie: '__Host-revocable-fgp=thumb' }),
+      'ERR_FINGERPRINT_MISMATCH',
+    );
+    const auth = await guard.check({ ...bearer(token), cookie: '__Host-revocable-fgp=finger' });
+    assert.equal(auth.sub, 'user-1');
+  });
+
+  it('reloads the keys once for an unknown kid, shared by concurrent requests and throttled', async () => {
+    const world = newWorld();
+    let now = Date.now() / 1000;
+    let calls = 0;
+    let fail = false;
+    const guard = createTokenGuard({
+      ...keyOptions(world),
+      now: () => now,
+      refreshKeys: async () => {
+        calls++;
+        if (fail) throw new Error('auth server down');
+        const published = KeyRing.fromJSON(world.authRing.jwks());
+        let changed = false;
+        for (const key of published.keys()) {
+          if (world.ring.get(key.kid) === undefined) {
+            world.ring.add(key);
+            changed = true;
+          }
+        }
+        return changed;
+      },
+    });
+    world.authRing.rotate();
+    const { token } = await world.login('user-1');
+    const [first, second] = await Promise.all([
+      guard.check(bearer(token)),
+      guard.check(bearer(token)),
+    ]);
+    assert.equal(first.sub, 'user-1');
+    assert.equal(second.sub, 'user-1');
+    assert.equal(calls, 1);
+
+    // A forged kid: one reload, then none within the second.
+    world.authRing.rotate();
+    const next = await world.login('user-2');
+    fail = true;
+    now += 2;
+    await rejects(guard, bearer(next.token), 'ERR_JWT_KID_UNKNOWN');
+    await rejects(guard, bearer(next.token), 'ERR_JWT_KID_UNKNOWN');
+    assert.equal(calls, 2);
+    fail = false;
+    now += 2;
+    assert.equal((await guard.check(bearer(next.token))).sub, 'user-2');
+    assert.equal(calls, 3);
+  });
+});

@@ -1,0 +1,106 @@
+// Existing express-jwt and @fastify/jwt set-ups keep their verifiers and add revocable's index.
+// HS256 with a shared secret is enough here: the check is on claims, after their verify.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fastifyJwt from '@fastify/jwt';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { expressjwt } from 'express-jwt';
+import Fastify from 'fastify';
+import jwt from 'jsonwebtoken';
+import { expressJwtIsRevoked } from '../../src/http/express/index.js';
+import { fastifyJwtTrusted } from '../../src/http/fastify/index.js';
+import {
+  createKeyRevocation,
+  createRevocationIndex,
+  createSessionRevocation,
+  type RevocationIndex,
+} from '../../src/revocation/index.js';
+import { listen, send } from './support.js';
+
+const SECRET = 'a shared secret of the HS256 peers, long enough';
+const timing = { maxAccessTokenLifetime: '10m' };
+
+function sign(claims: Record<string, unknown>, keyid = 'k1', expiresIn: number = 600): string {
+  return jwt.sign({ jti: `j-${Math.random()}`, ...claims }, SECRET, {
+    algorithm: 'HS256',
+    expiresIn,
+    keyid,
+  });
+}
+
+describe('expressJwtIsRevoked: express-jwt 8 with the index', () => {
+  let index: RevocationIndex;
+  let base = '';
+  let close = async () => {};
+
+  before(async () => {
+    index = createRevocationIndex(timing);
+    const app = express();
+    app.get(
+      '/me',
+      expressjwt({ secret: SECRET, algorithms: ['HS256'], isRevoked: expressJwtIsRevoked(index) }),
+      (req: Request, res: Response) => {
+        res.json({ sub: (req as unknown as { auth: { sub: string } }).auth.sub });
+      },
+    );
+    app.use(
+      (
+        error: { status?: number; code?: string },
+        _req: Request,
+        res: Response,
+        _next: NextFunction,
+      ) => {
+        res.status(error.status ?? 500).json({ code: error.code });
+      },
+    );
+    ({ base, close } = await listen(app));
+  });
+
+  after(() => close());
+
+  const get = (token: string) => send(base, '/me', { authorization: `Bearer ${token}` });
+
+  it('lets a live token through and refuses one whose session was revoked', async () => {
+    const token = sign({ sub: 'user-1', sid: 'session-1' });
+    assert.deepEqual((await get(token)).body, { sub: 'user-1' });
+    index.apply(createSessionRevocation({ sid: 'session-1' }, timing));
+    const refused = await get(token);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.code, 'revoked_token');
+  });
+
+  it("refuses a retired key's tokens, and tokens the index cannot vouch for", async () => {
+    index.apply(createKeyRevocation({ kid: 'k-old' }, timing));
+    assert.equal((await get(sign({ sub: 'user-2' }, 'k-old'))).status, 401);
+    assert.equal((await get(sign({ sub: 'user-2' }, 'k1'))).status, 200);
+    // Longer-lived than the index remembers a revocation: it could come back to life.
+    assert.equal((await get(sign({ sub: 'user-2' }, 'k1', 3600))).body.code, 'revoked_token');
+  });
+});
+
+describe('fastifyJwtTrusted: @fastify/jwt with the index', () => {
+  for (const complete of [false, true]) {
+    it(`refuses a revoked token (verify.complete: ${complete})`, async () => {
+      const index = createRevocationIndex(timing);
+      const app = Fastify();
+      await app.register(fastifyJwt, {
+        secret: SECRET,
+        ...(complete ? { verify: { complete: true } } : {}),
+        trusted: fastifyJwtTrusted(index),
+      });
+      app.get('/me', { onRequest: (request) => request.jwtVerify() }, async () => ({ ok: true }));
+      const get = (token: string) =>
+        app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } });
+      const token = sign({ sub: 'user-1', sid: 'session-1' });
+      assert.equal((await get(token)).statusCode, 200);
+      index.apply(createSessionRevocation({ sid: 'session-1' }, timing));
+      const refused = await get(token);
+      assert.equal(refused.statusCode, 401);
+      assert.equal(refused.json().code, 'FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED');
+      // The key rule needs the header: only with verify.complete.
+      index.apply(createKeyRevocation({ kid: 'k-old' }, timing));
+      assert.equal((await get(sign({ sub: 'user-2' }, 'k-old'))).statusCode, complete ? 401 : 200);
+      await app.close();
+    });
+  }
+});
