@@ -4,6 +4,11 @@
  * @module
  */
 export { bearerToken, MAX_AUTHORIZATION_LENGTH } from './bearer.js';
+export {
+  type AuthServerConnection,
+  type ConnectToAuthServerOptions,
+  connectToAuthServer,
+} from './connect-auth-server.js';
 export { type CookieNames, cookieNames } from './cookies.js';
 export {
   type ErrorAnswer,

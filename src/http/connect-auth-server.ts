@@ -1,0 +1,91 @@
+import { RevocableError } from '../errors/revocable-error.js';
+import { createRevocationIndex } from '../revocation/revocation-index.js';
+import type { RevocationIndex } from '../revocation/types.js';
+import {
+  createHttpRevocationSource,
+  type HttpRevocationSource,
+} from '../sync/http-source/index.js';
+
+import { createTokenGuard } from './token-guard.js';
+import type { TokenGuard, TokenGuardBaseOptions } from './types.js';
+
+/** Options of {@link connectToAuthServer}. */
+export interface ConnectToAuthServerOptions
+  extends Omit<TokenGuardBaseOptions, 'refreshKeys' | 'onStale' | 'store'> {
+  /** The auth server's base URL, like `https://auth.example.com` (no credentials, no query). */
+  url: string | URL;
+  /** The issuer its tokens carry (its `--issuer`). */
+  issuer: string | readonly string[];
+  /** The audience this resource server accepts (one of the auth server's `--audience`). */
+  audience: string | readonly string[];
+  /**
+   * The longest life of an access token (the auth server's `--access-ttl`, default `10m`): a
+   * revocation is remembered this long, and a token living longer is refused.
+   */
+  maxAccessTokenLifetime?: number | string;
+  /** How long without a heartbeat from the feed before requests fail closed (default `5s`). */
+  maxStaleness?: number | string;
+  /** Extra headers for the feed and JWKS requests (a proxy's credentials). */
+  headers?: Readonly<Record<string, string>>;
+  /** Receives the feed's errors it recovers from (default: a process warning). */
+  onError?: (error: unknown) => void;
+}
+
+/** A resource server's link to its auth server. */
+export interface AuthServerConnection {
+  /** Checks requests: give it to `revocableExpress` or the Fastify plugin. */
+  readonly guard: TokenGuard;
+  /** The index the feed keeps. */
+  readonly index: RevocationIndex;
+  /** The feed itself (its `health()` for a health endpoint). */
+  readonly source: HttpRevocationSource;
+  /** Closes the feed; the process can then exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything a resource server that knows only its auth server's URL needs: an index kept by the
+ * server's revocation feed (`GET /revocations` and its stream), the public keys from its JWKS
+ * (fetched again on a key event or an unknown kid), and a guard that verifies each request
+ * locally and fails closed once the feed has been silent past `maxStaleness`. Resolves once the
+ * index is fresh.
+ *
+ * @example
+ * ```ts
+ * const auth = await connectToAuthServer({ url: 'https://auth.example.com', issuer: 'https://auth.example.com', audience: 'api' });
+ * app.get('/me', revocableExpress(auth.guard).authenticate(), (req, res) => res.json(req.auth?.claims));
+ * ```
+ */
+export async function connectToAuthServer(
+  options: ConnectToAuthServerOptions,
+): Promise<AuthServerConnection> {
+  if (typeof options !== 'object' || options === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'connectToAuthServer needs options.');
+  }
+  const { url, issuer, audience, headers, onError, maxStaleness = 5, ...guardOptions } = options;
+  const { maxAccessTokenLifetime = '10m', ...rest } = guardOptions;
+  const index = createRevocationIndex({ maxAccessTokenLifetime });
+  const source = createHttpRevocationSource({
+    url,
+    index,
+    maxStaleness,
+    ...(headers === undefined ? {} : { headers }),
+    ...(onError === undefined ? {} : { onError }),
+  });
+  await source.start();
+  try {
+    const guard = createTokenGuard({
+      ...rest,
+      keys: source.keys,
+      index,
+      issuer,
+      audience,
+      maxStaleness,
+      refreshKeys: () => source.refreshKeys(),
+    });
+    return { guard, index, source, stop: () => source.stop() };
+  } catch (error) {
+    await source.stop();
+    throw error;
+  }
+}
