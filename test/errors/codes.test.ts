@@ -34,6 +34,7 @@ describe('error codes', () => {
       ...Object.keys(ERROR_CODES),
       'ERR_MODULE_NOT_FOUND',
       'ERR_ENCODING_INVALID_ENCODED_DATA',
+      'ERR_HTTP_REQUEST_TIMEOUT',
     ]);
     for (const file of sourceFiles(join(root, 'src'))) {
       const source = readFileSync(file, 'utf8');

@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { RevocableError } from '../../errors/revocable-error.js';
 import type { ServerRuntime } from '../runtime/runtime.js';
+import { answerClientError } from './client-errors.js';
 import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
 import { createAuthenticator } from './request-auth.js';
@@ -49,6 +50,7 @@ export async function buildApp(
     // number given as a string is the client's mistake, and must not be silently dropped or cast.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
     return503OnClosing: true,
     // The router's own refusals (a malformed percent-escape, a path parameter longer than
     // maxParamLength) bypass the error handler and would answer in Fastify's shape.
