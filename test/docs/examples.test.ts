@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type ServerProcess, startServerProcess } from '../server/server-process.js';
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
 
 // Documentation is code: every TypeScript block of the README and of docs/ is extracted as a
@@ -59,10 +60,21 @@ function examplesOf(file: string): Example[] {
 
 const examples = documents().flatMap(examplesOf);
 
+// The examples of resource servers (docs/http.md) talk to a real auth server, as they would in an
+// application: one runs for them, alone on SQLite, with an admin.
+const EXAMPLE_ADMIN = { username: 'root', password: 'an example admin password' };
+
 describe('documentation examples', () => {
   let compiled: { status: number | null; output: string } = { status: null, output: '' };
+  let authServer: ServerProcess | undefined;
 
-  before(() => {
+  before(async () => {
+    authServer = await startServerProcess({
+      env: {
+        REVOCABLE_ADMIN_USER: EXAMPLE_ADMIN.username,
+        REVOCABLE_ADMIN_PASSWORD: EXAMPLE_ADMIN.password,
+      },
+    });
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
     for (const example of examples) {
@@ -84,7 +96,8 @@ describe('documentation examples', () => {
     compiled = { status: tsc.status, output: tsc.stdout + tsc.stderr };
   });
 
-  after(() => {
+  after(async () => {
+    await authServer?.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -121,6 +134,10 @@ describe('documentation examples', () => {
             REDIS_URL,
             REFRESH_SECRET: 'an example refresh secret of 32 bytes or more',
             REVOCABLE_KEYS_SECRET: 'an example key ring secret of 32 bytes or more',
+            AUTH_SERVER_URL: authServer?.url ?? '',
+            AUTH_ISSUER: `http://localhost:${new URL(authServer?.url ?? 'http://x:1').port}`,
+            ADMIN_USER: EXAMPLE_ADMIN.username,
+            ADMIN_PASSWORD: EXAMPLE_ADMIN.password,
           },
         });
         assert.equal(
