@@ -6,7 +6,9 @@ const RELOAD_INTERVAL = 1;
 /**
  * Wraps `refreshKeys` for the guard: concurrent requests share one reload, a reload starts at most
  * once a second (a stream of tokens with forged `kid`s must not become a stream of fetches from
- * the auth server), and a reload that fails counts as "nothing changed", so the token is refused
+ * the auth server; a request within that second waits for the next reload rather than being
+ * refused, since a key rotated just after a reload must still be learnt at once), and a reload
+ * that fails counts as "nothing changed", so the token is refused
  * as it was: a forged `kid` while the auth server is unreachable stays a 401, not a 503 that tells
  * clients to retry. @internal
  */
@@ -28,9 +30,12 @@ export function createKeyReloader(
   return () => {
     if (running !== null) return running;
     const at = now();
-    if (at - lastStart < RELOAD_INTERVAL) return Promise.resolve(false);
-    lastStart = at;
-    const attempt = reload();
+    const wait = lastStart + RELOAD_INTERVAL - at;
+    lastStart = wait > 0 ? lastStart + RELOAD_INTERVAL : at;
+    const attempt =
+      wait > 0
+        ? new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(wait * 1000))).then(reload)
+        : reload();
     running = attempt;
     // reload never rejects, so neither does this.
     void attempt.then(() => {

@@ -156,7 +156,10 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     method: string | undefined,
   ): Promise<AuthContext> {
     let error = first;
-    if (reload !== null && isRevocableError(error, 'ERR_JWT_KID_UNKNOWN') && (await reload())) {
+    if (reload !== null && isRevocableError(error, 'ERR_JWT_KID_UNKNOWN')) {
+      // Checked again whatever the reload says: the key may have come meanwhile by another way
+      // (the fetch a key event started, the periodic one) and this reload found nothing new.
+      await reload();
       try {
         return await accept(verifier.verify(token), token, via, headers, plan, method, false);
       } catch (again) {

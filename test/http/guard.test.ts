@@ -295,17 +295,19 @@ describe('createTokenGuard', () => {
     assert.equal(second.sub, 'user-1');
     assert.equal(calls, 1);
 
-    // A forged kid: one reload, then none within the second.
+    // The auth server down: each reload fails and the token is refused; a second request within
+    // the second waits for the next allowed reload instead of being refused without one.
     world.authRing.rotate();
     const next = await world.login('user-2');
     fail = true;
     now += 2;
     await rejects(guard, bearer(next.token), 'ERR_JWT_KID_UNKNOWN');
-    await rejects(guard, bearer(next.token), 'ERR_JWT_KID_UNKNOWN');
     assert.equal(calls, 2);
+    await rejects(guard, bearer(next.token), 'ERR_JWT_KID_UNKNOWN');
+    assert.equal(calls, 3);
     fail = false;
     now += 2;
     assert.equal((await guard.check(bearer(next.token))).sub, 'user-2');
-    assert.equal(calls, 3);
+    assert.equal(calls, 4);
   });
 });
