@@ -39,7 +39,8 @@
  * UNLINK).
  *
  * Run it after the build: `node build/bench/index.js http [case filter...] [--md]`; the filter
- * matches the framework or the case (`express`, `fastify`, `revocable`, `redis`, `none`...).
+ * matches the framework, the case or its role (`express`, `fastify`, `revocable`, `new token`,
+ * `none`, `peer`...).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -288,9 +289,12 @@ interface Member {
 
 export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
   const filter = options.filter ?? [];
-  const wants = (framework: Framework, label: string): boolean =>
-    filter.length === 0 ||
-    filter.some((term) => `${framework.name} ${label}`.toLowerCase().includes(term.toLowerCase()));
+  // A term matches the framework, the row's label, or its role (`none`, `peer`).
+  const wants = (framework: Framework, label: string): boolean => {
+    const role = label === NONE ? 'none' : label === framework.peer ? 'peer' : '';
+    const text = `${framework.name} ${label} ${role}`.toLowerCase();
+    return filter.length === 0 || filter.some((term) => text.includes(term.toLowerCase()));
+  };
 
   const measured: Measured[] = [];
   const notes: string[] = [];
