@@ -24,6 +24,7 @@ const SUITES: Readonly<Record<string, () => Promise<Suite>>> = {
   'sync-redis': () => import('./sync-redis.js'),
   'sync-postgres': () => import('./sync-postgres.js'),
   server: () => import('./server.js'),
+  http: () => import('./http.js'),
 };
 
 function usage(): never {
