@@ -94,6 +94,9 @@ export function startRevocable(setup: RevocableSetup): Promise<ServerProcess> {
       setup.dataDir,
       '--log-level',
       'silent',
+      // One issuer across the restarts of the rounds: the tokens minted once stay valid.
+      '--issuer',
+      'https://auth.bench.example',
       // The largest limits the server takes (they count failed logins; the benchmark's succeed).
       '--login-account-limit',
       '1000',
