@@ -16,6 +16,23 @@ function invalid(message: string): RevocableError {
   return new RevocableError('ERR_AUTH_HEADER_INVALID', message);
 }
 
+function headerText(value: string | readonly string[]): string {
+  // Node.js keeps one Authorization header, but another server or a test may hand over a list.
+  const header = typeof value === 'string' ? value : value.join(',');
+  if (header.length > MAX_AUTHORIZATION_LENGTH) {
+    throw invalid('The Authorization header is too long.');
+  }
+  return header;
+}
+
+function notBearer(): RevocableError {
+  return invalid('The Authorization header must be "Bearer <token>".');
+}
+
+// "bearer", lower case: a letter's code with bit 0x20 set is its lower case, and no other
+// character of the header becomes one of these letters that way.
+const SCHEME = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
+
 /**
  * The token of an `Authorization: Bearer <token>` header; null when there is no header.
  *
@@ -28,15 +45,48 @@ function invalid(message: string): RevocableError {
  */
 export function bearerToken(value: string | readonly string[] | undefined): string | null {
   if (value === undefined) return null;
-  // Node.js keeps one Authorization header, but another server or a test may hand over a list.
-  const header = typeof value === 'string' ? value : value.join(',');
-  if (header.length > MAX_AUTHORIZATION_LENGTH) {
-    throw invalid('The Authorization header is too long.');
-  }
-  if (!BEARER.test(header)) throw invalid('The Authorization header must be "Bearer <token>".');
+  const header = headerText(value);
+  if (!BEARER.test(header)) throw notBearer();
+  return tokenPart(header);
+}
+
+function tokenPart(header: string): string {
   let start = SCHEME_LENGTH;
   while (header.charCodeAt(start) === SPACE) start++;
   let end = header.length;
   while (header.charCodeAt(end - 1) === SPACE) end--;
   return header.slice(start, end);
+}
+
+/**
+ * What a JWT verifier is to be handed from an `Authorization` header, checked only as far as the
+ * scheme: `Bearer` (any case), then one or more spaces; the rest, trailing spaces removed, is the
+ * candidate; null when there is no header. It costs a few character reads where
+ * {@link bearerToken} scans every character of the token.
+ *
+ * The guard uses it on its hot path because a token that verifies is made of base64url segments
+ * and dots only, so a header whose candidate verifies is one `bearerToken` accepts, with the same
+ * token. When the verify fails, the caller must call {@link assertBearerHeader} before anything
+ * else, so that a malformed header is refused as `ERR_AUTH_HEADER_INVALID` (not as the verifier's
+ * error) and never leads to I/O such as a key reload. @internal
+ */
+export function bearerCandidate(value: string | readonly string[] | undefined): string | null {
+  if (value === undefined) return null;
+  const header = headerText(value);
+  if (header.length <= SCHEME_LENGTH || header.charCodeAt(SCHEME_LENGTH) !== SPACE) {
+    throw notBearer();
+  }
+  for (let i = 0; i < SCHEME_LENGTH; i++) {
+    if ((header.charCodeAt(i) | 0x20) !== SCHEME[i]) throw notBearer();
+  }
+  return tokenPart(header);
+}
+
+/**
+ * Throws `ERR_AUTH_HEADER_INVALID` unless the header is one {@link bearerToken} accepts (a header
+ * that is absent passes). @internal
+ */
+export function assertBearerHeader(value: string | readonly string[] | undefined): void {
+  if (value === undefined) return;
+  if (!BEARER.test(headerText(value))) throw notBearer();
 }

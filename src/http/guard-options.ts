@@ -15,6 +15,11 @@ export interface ResolvedGuardOptions {
   readonly verifier: Verifier;
   /** The verifier of the `'check-store'` policy, or null under `'fail-closed'`. */
   readonly staleVerifier: Verifier | null;
+  /**
+   * Whether the guard made the verifiers (from keys and an index): then a token that verifies is
+   * known to be a compact JWS, base64url and dots only, which the bearer fast path relies on.
+   */
+  readonly ownVerifier: boolean;
   readonly accessCookie: string | null;
   readonly csrfCookie: string | null;
   readonly fingerprintCookie: string;
@@ -141,6 +146,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
   return {
     verifier,
     staleVerifier,
+    ownVerifier: options.verifier === undefined,
     accessCookie,
     csrfCookie,
     fingerprintCookie,

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isRevocableError, RevocableError } from '../errors/revocable-error.js';
 import type { JwtClaims } from '../jwt/types.js';
-import { bearerToken } from './bearer.js';
+import { assertBearerHeader, bearerCandidate, bearerToken } from './bearer.js';
 import { contextOf } from './context.js';
 import { cookieValue } from './cookies.js';
 import { resolveGuardOptions } from './guard-options.js';
@@ -59,6 +59,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
   const {
     verifier,
     staleVerifier,
+    ownVerifier,
     accessCookie,
     csrfCookie,
     fingerprintCookie,
@@ -66,6 +67,9 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     refreshKeys,
     now,
   } = resolveGuardOptions(options);
+  // A verifier of the caller's own may accept what a JWS parser would not: the header is then
+  // checked in full before the verify.
+  const readBearer = ownVerifier ? bearerCandidate : bearerToken;
   const reload = refreshKeys === null ? null : createKeyReloader(refreshKeys, now);
   // Routes prepared by guard.route(), by the frozen object it returned.
   const prepared = new WeakMap<RouteRequirements, CompiledRoute>();
@@ -177,7 +181,8 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     method?: string,
   ): AuthContext | Promise<AuthContext> {
     const plan = planOf(route);
-    let token: string | null | undefined = bearerToken(headers.authorization);
+    // With the guard's own verifier, the scheme only: the verify proves the token's characters.
+    let token: string | null | undefined = readBearer(headers.authorization);
     let via: 'bearer' | 'cookie' = 'bearer';
     if (token === null && accessCookie !== null) {
       token = cookieValue(headers.cookie, accessCookie);
@@ -195,6 +200,8 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     try {
       claims = verifier.verify(token);
     } catch (error) {
+      // A header bearerToken refuses is refused as such, before any recovery could do I/O for it.
+      if (via === 'bearer' && ownVerifier) assertBearerHeader(headers.authorization);
       if (canRecover(error)) return recover(error, token, via, headers, plan, method);
       throw error;
     }

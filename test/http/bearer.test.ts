@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isRevocableError } from '../../src/errors/index.js';
-import { bearerToken, MAX_AUTHORIZATION_LENGTH } from '../../src/http/bearer.js';
+import {
+  assertBearerHeader,
+  bearerCandidate,
+  bearerToken,
+  MAX_AUTHORIZATION_LENGTH,
+} from '../../src/http/bearer.js';
 import { cookieValue } from '../../src/http/cookies.js';
 
 // The rule the scan implements, as the auth server first wrote it.
@@ -74,6 +79,62 @@ describe('the Authorization header', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe("the guard's fast read of the header", () => {
+  const outcome = (read: () => unknown): unknown => {
+    try {
+      return read();
+    } catch (error) {
+      assert.ok(isRevocableError(error, 'ERR_AUTH_HEADER_INVALID'), String(error));
+      return 'invalid';
+    }
+  };
+
+  it('gives the token bearerToken gives, or refuses, or a candidate that the full check refuses', () => {
+    const alphabet = fc.constantFrom(...'Bearb eR=.-_~+/,\t\né\u0000aZ9');
+    const headers = fc.oneof(
+      fc.string(),
+      fc
+        .tuple(
+          fc.constantFrom('Bearer ', 'bEaReR  ', 'Bearer', 'Bearer a', 'Basic ', 'Bearer\t'),
+          fc.array(alphabet, { maxLength: 30 }),
+        )
+        .map(([scheme, chars]) => `${scheme}${chars.join('')}`),
+    );
+    fc.assert(
+      fc.property(headers, (header) => {
+        const strict = outcome(() => bearerToken(header));
+        const fast = outcome(() => bearerCandidate(header));
+        const full = outcome(() => assertBearerHeader(header));
+        if (strict === 'invalid') {
+          // Whatever candidate the scheme lets through, the check the guard makes on a failed
+          // verify refuses the header.
+          assert.equal(full, 'invalid');
+        } else {
+          assert.equal(fast, strict);
+          assert.equal(full, undefined);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('refuses another scheme and an over-long header at once', () => {
+    for (const header of ['Basic abc', 'Bearerabc', 'Bearer\tabc', 'Bear abc', ` Bearer abc`]) {
+      assert.equal(
+        outcome(() => bearerCandidate(header)),
+        'invalid',
+        JSON.stringify(header),
+      );
+    }
+    const long = `Bearer ${'a'.repeat(MAX_AUTHORIZATION_LENGTH)}`;
+    assert.equal(
+      outcome(() => bearerCandidate(long)),
+      'invalid',
+    );
+    assert.equal(bearerCandidate(undefined), null);
   });
 });
 
