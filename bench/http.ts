@@ -22,15 +22,21 @@
  *
  * Targets, per framework: revocable (same token) >= 0.85x no authentication and >= 1.5x the peer
  * of the same framework, in requests per second. The apps take turns over BENCH_ROUNDS rounds
- * (each started afresh, the order rotating from round to round); each row is the median round.
+ * (each started afresh, the order rotating from round to round); each row of the table is the
+ * median round. The targets are judged on paired ratios instead: in each round that measured both
+ * rows, revocable's req/s over the other row's, then the median of those per-round ratios. On a
+ * shared machine an app's req/s drifts by tens of percent from one minute to the next, so the
+ * medians of two rows may come from rounds far apart; two runs of the same round are at most a
+ * round apart, and the ratio between them cancels much of that drift (not a burst during one run).
  *
  * Processes and CPU as in the server benchmark (bench/server.ts, whose load generator and process
  * helpers this uses): autocannon runs in the bench process, sharing the machine's cores with the
  * app; the CPU each used during the run is printed (the app's from `/proc/<pid>/stat`, the client's
  * from `process.cpuUsage()`, the rest of the machine's, Redis included, from `/proc/stat`).
  *
- * Settings (environment): BENCH_SECONDS (10) per measured run after BENCH_WARMUP_SECONDS (2) of
- * warm-up with the same settings; BENCH_ROUNDS (3); BENCH_CONNECTIONS (50); pipelining 1;
+ * Settings (environment): BENCH_SECONDS (6) per measured run after BENCH_WARMUP_SECONDS (2) of
+ * warm-up with the same settings; BENCH_ROUNDS (5: more, shorter rounds give more pairs for about
+ * the same time); BENCH_CONNECTIONS (50); pipelining 1;
  * REDIS_URL (redis://127.0.0.1:6379). An app that cannot start is reported in a note, and the rest
  * still runs.
  *
@@ -71,10 +77,10 @@ function envNumber(variable: string, fallback: number): number {
   return value;
 }
 
-const SECONDS = envNumber('BENCH_SECONDS', 10);
+const SECONDS = envNumber('BENCH_SECONDS', 6);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = envNumber('BENCH_CONNECTIONS', 50);
-const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 3)));
+const ROUNDS = Math.max(1, Math.round(envNumber('BENCH_ROUNDS', 5)));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Live revocations in revocable's index, and jtis in the peers' blocklist. */
@@ -138,6 +144,8 @@ interface Measured {
   readonly framework: Framework;
   readonly label: string;
   readonly result: LoadResult;
+  /** Every round's result, by round index (a round that failed for this row has none). */
+  readonly byRound: ReadonlyMap<number, LoadResult>;
   /** (max - min) / median of req/s across the rounds. */
   readonly spread: number;
   readonly note: string;
@@ -184,6 +192,60 @@ function medianRound(results: readonly LoadResult[]): { result: LoadResult; spre
       ? (sorted[sorted.length - 1]!.rps - sorted[0]!.rps) / result.rps
       : result.spread;
   return { result, spread };
+}
+
+/** The median; the mean of the middle two for an even count (BENCH_ROUNDS even, a round failed). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * `row`'s figure over `base`'s in each round that measured both, in round order. Both runs of a
+ * pair are at most a round apart, so the machine's drift between rounds mostly cancels out of it.
+ */
+function pairedRatios(
+  row: Measured,
+  base: Measured,
+  figure: (result: LoadResult) => number | null,
+): number[] {
+  const ratios: number[] = [];
+  for (const [round, result] of [...row.byRound].sort(([a], [b]) => a - b)) {
+    const other = base.byRound.get(round);
+    const value = figure(result);
+    const baseValue = other === undefined ? null : figure(other);
+    if (value !== null && baseValue !== null && baseValue > 0) ratios.push(value / baseValue);
+  }
+  return ratios;
+}
+
+const rpsOf = (result: LoadResult): number => result.rps;
+
+/**
+ * The verdict on a target of `row` against `base`, decided on the paired median of req/s (see
+ * pairedRatios); the ratio of the row medians is printed beside it, as the table shows it.
+ */
+function verdict(row: Measured, base: Measured, what: string, target: number): string | null {
+  if (base.result.rps <= 0) return null;
+  const medians = `ratio of the row medians ${(row.result.rps / base.result.rps).toFixed(2)}x`;
+  const ratios = pairedRatios(row, base, rpsOf);
+  if (ratios.length === 0) {
+    return `${what}: no round measured both rows (${medians}), target >= ${target}x: not judged`;
+  }
+  const paired = median(ratios);
+  const rounds = `${ratios.length} round${ratios.length === 1 ? '' : 's'}`;
+  const list = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
+  const coreRatios = pairedRatios(row, base, perCore);
+  // Per core too: a row's req/s may move with the CPU the server got (other tenants), not its cost.
+  const core =
+    coreRatios.length === 0
+      ? ''
+      : ` (per server core, paired median${coreRatios.length === ratios.length ? '' : ` of ${coreRatios.length} rounds`} ${median(coreRatios).toFixed(2)}x)`;
+  return (
+    `${paired.toFixed(2)}x ${what} (paired median of ${rounds}: ${list}; ${medians}), ` +
+    `target >= ${target}x: ${paired >= target ? 'met' : 'NOT met'}${core}`
+  );
 }
 
 function expOf(token: string): number {
@@ -478,7 +540,8 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
     };
 
     // --- The rounds: every app in turn, the order rotating from round to round.
-    const rounds = new Map<Member, Map<string, LoadResult[]>>();
+    // Keyed by round index, so that the rows' runs of one round can be paired.
+    const rounds = new Map<Member, Map<string, Map<number, LoadResult>>>();
     const failed = new Set<Member>();
     for (let round = 0; round < ROUNDS && members.length > 0; round++) {
       for (let k = 0; k < members.length; k++) {
@@ -507,8 +570,10 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
             const result = await measureLoad(server, each.spec());
             if (result.ok === 0)
               throw new Error(`${each.label}: no 2xx answer; ${summary(result)}`);
-            const byLabel = rounds.get(member) ?? new Map<string, LoadResult[]>();
-            byLabel.set(each.label, [...(byLabel.get(each.label) ?? []), result]);
+            const byLabel = rounds.get(member) ?? new Map<string, Map<number, LoadResult>>();
+            const byRound = byLabel.get(each.label) ?? new Map<number, LoadResult>();
+            byRound.set(round, result);
+            byLabel.set(each.label, byRound);
             rounds.set(member, byLabel);
           }
           await server.stop();
@@ -519,14 +584,16 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
     // In the order of FRAMEWORKS, then none, revocable, peer.
     for (const member of members) {
       for (const each of member.runs) {
-        const results = rounds.get(member)?.get(each.label);
-        if (results === undefined || results.length === 0) continue;
+        const byRound = rounds.get(member)?.get(each.label);
+        if (byRound === undefined || byRound.size === 0) continue;
+        const results = [...byRound.values()];
         const { result, spread } = medianRound(results);
         const all = results.map((entry) => formatOps(entry.rps)).join(', ');
         measured.push({
           framework: member.framework,
           label: each.label,
           result,
+          byRound,
           spread,
           note: `${each.note(result)} Rounds: ${all} req/s.`,
         });
@@ -584,24 +651,16 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
         ratio: none === undefined || none.rps <= 0 ? null : result.rps / none.rps,
       });
     }
-    const cached = find(framework, CACHED)?.result;
+    const cached = find(framework, CACHED);
     if (cached === undefined) continue;
     const lines: string[] = [];
-    const versus = (what: string, base: LoadResult | undefined, target: number): void => {
-      if (base === undefined || base.rps <= 0) return;
-      const value = cached.rps / base.rps;
-      const cachedCore = perCore(cached);
-      const baseCore = perCore(base);
-      const core =
-        cachedCore === null || baseCore === null
-          ? ''
-          : ` (per server core ${(cachedCore / baseCore).toFixed(2)}x)`;
-      lines.push(
-        `${value.toFixed(2)}x ${what}, target >= ${target}x: ${value >= target ? 'met' : 'NOT met'}${core}`,
-      );
-    };
-    versus(NONE, none, TARGET_NONE);
-    versus(framework.peer, peer, TARGET_PEER);
+    for (const [base, target] of [
+      [find(framework, NONE), TARGET_NONE],
+      [find(framework, framework.peer), TARGET_PEER],
+    ] as const) {
+      const line = base === undefined ? null : verdict(cached, base, base.label, target);
+      if (line !== null) lines.push(line);
+    }
     if (lines.length > 0) targets.push(`${framework.name}, ${CACHED}: ${lines.join('; ')}`);
   }
 
@@ -637,7 +696,7 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
       `Client and server share this machine's ${cpus().length} logical CPUs (and whatever else runs on it): autocannon runs in the bench process, each app in a node child process of its own, one app at a time; "server cores" and "client cores" are the CPU-seconds each used per second of the measured run (the app's from /proc), "other cores" the rest of the machine's busy CPU then (/proc/stat): Redis for the peers, and any other work on the machine, which skews a row. Load average at the start of the suite: ${loadStart}; at the end: ${loadavg()
         .map((value) => value.toFixed(2))
         .join(', ')}.`,
-      `autocannon, ${CONNECTIONS} connections (BENCH_CONNECTIONS), pipelining 1, ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured with the same settings (BENCH_WARMUP_SECONDS, BENCH_SECONDS); ${ROUNDS} round(s) (BENCH_ROUNDS), each starting every app afresh in turn, the order rotating from round to round; each row is the median round, its latencies and CPU that round's. req/s counts 2xx answers only; latencies are those of the 2xx answers. "ratio": req/s against the same framework's ${NONE} ("none") and its JWT + Redis peer ("peer").`,
+      `autocannon, ${CONNECTIONS} connections (BENCH_CONNECTIONS), pipelining 1, ${WARMUP_SECONDS} s warm-up then ${SECONDS} s measured with the same settings (BENCH_WARMUP_SECONDS, BENCH_SECONDS); ${ROUNDS} round(s) (BENCH_ROUNDS), each starting every app afresh in turn, the order rotating from round to round; each row is the median round, its latencies and CPU that round's. req/s counts 2xx answers only; latencies are those of the 2xx answers. "ratio": the row's median req/s against that of the same framework's ${NONE} ("none") and its JWT + Redis peer ("peer"), medians possibly from different rounds. The targets are judged on the paired median instead: in each round that measured both rows, ${CACHED}'s req/s over the other row's (runs at most a round apart, so the drift of this shared machine between rounds mostly cancels; a burst during one run does not), then the median of those per-round ratios, each listed; per server core likewise.`,
       `Every app answers GET ${PATH} with {"ok":true,"sub":"<the token's sub>"}; ${FRAMEWORKS.map((framework) => `${framework.name}: ${framework.appNote}`).join('; ')}. Each app checked before its runs: the token accepted with its sub answered; for revocable and the peers, a revoked token refused (401).`,
       `revocable: createTokenGuard({ keys, index, issuer, audience, maxStaleness: 5 }) with the public EdDSA key, and a revocation index (maxAccessTokenLifetime '${MAX_ACCESS_TOKEN_LIFETIME}') holding ${REVOKED.toLocaleString('en-US')} live revocations, half token and half session revocations, applied in the app's process before it listens, marked fresh then and every second after (index entries at each start: ${indexSizes.length === 0 ? 'none started' : indexSizes.join(', ')}).`,
       ...measured.map((entry) => `${entry.framework.name}, ${entry.note}`),
