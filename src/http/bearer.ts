@@ -90,3 +90,27 @@ export function assertBearerHeader(value: string | readonly string[] | undefined
   if (value === undefined) return;
   if (!BEARER.test(headerText(value))) throw notBearer();
 }
+
+const AUTHORIZATION = 'authorization';
+
+/**
+ * Throws `ERR_AUTH_HEADER_INVALID` when a request's raw header list (Node's `rawHeaders`: name,
+ * value, name, value...) holds more than one Authorization line. Node.js keeps the first in
+ * `headers` and drops the rest, and a proxy in front may have acted on another one: the two would
+ * disagree on who the caller is, so a repeated credential is refused (RFC 6750 section 3.1,
+ * invalid_request). A few string compares a request: only names of the right length are read.
+ */
+export function assertOneAuthorization(rawHeaders: readonly string[] | undefined): void {
+  if (rawHeaders === undefined) return;
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (
+      name?.length === AUTHORIZATION.length &&
+      (name === 'Authorization' || name.toLowerCase() === AUTHORIZATION)
+    ) {
+      if (seen) throw invalid('Give one Authorization header, not two.');
+      seen = true;
+    }
+  }
+}

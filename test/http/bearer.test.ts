@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { isRevocableError } from '../../src/errors/index.js';
 import {
   assertBearerHeader,
+  assertOneAuthorization,
   bearerCandidate,
   bearerToken,
   MAX_AUTHORIZATION_LENGTH,
@@ -135,6 +136,27 @@ describe("the guard's fast read of the header", () => {
       'invalid',
     );
     assert.equal(bearerCandidate(undefined), null);
+  });
+});
+
+describe('repeated Authorization lines (rawHeaders)', () => {
+  it('refuses a second line whatever the case of its name', () => {
+    for (const raw of [
+      ['Authorization', 'Bearer a', 'authorization', 'Bearer b'],
+      ['AUTHORIZATION', 'Bearer a', 'Host', 'x', 'Authorization', 'Bearer a'],
+    ]) {
+      assert.throws(
+        () => assertOneAuthorization(raw),
+        (error) => isRevocableError(error, 'ERR_AUTH_HEADER_INVALID'),
+      );
+    }
+  });
+
+  it('lets one line through, and names of the same length that are not it', () => {
+    assertOneAuthorization(undefined);
+    assertOneAuthorization([]);
+    assertOneAuthorization(['Host', 'x', 'Authorization', 'Bearer a', 'Cache-Control', 'no-cache']);
+    assertOneAuthorization(['If-None-Match', '"x"', 'Last-Modified', 'y', 'authorization', 'z']);
   });
 });
 

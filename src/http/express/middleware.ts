@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { RevocableError } from '../../errors/revocable-error.js';
 import { type AdapterOptions, guardFrom, isGuard, type WithGuard } from '../adapter-options.js';
+import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer } from '../error-answer.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
@@ -82,6 +83,7 @@ export function revocableExpress(init: RevocableExpressInit): RevocableExpress {
       return function revocableAuthenticate(req: Request, res: Response, next: NextFunction) {
         let result: AuthContext | Promise<AuthContext>;
         try {
+          if (req.headers.authorization !== undefined) assertOneAuthorization(req.rawHeaders);
           result = guard.checkFast(req.headers, prepared, req.method);
         } catch (error) {
           fail(error, res, next);

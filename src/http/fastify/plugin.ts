@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import { RevocableError } from '../../errors/revocable-error.js';
 import { type AdapterOptions, guardFrom, type WithGuard } from '../adapter-options.js';
+import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer } from '../error-answer.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
@@ -59,6 +60,9 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
       return function revocableAuthenticate(request, reply, done) {
         let result: AuthContext | Promise<AuthContext>;
         try {
+          if (request.headers.authorization !== undefined) {
+            assertOneAuthorization(request.raw.rawHeaders);
+          }
           result = guard.checkFast(request.headers, prepared, request.method);
         } catch (error) {
           fail(error, reply, done);

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { isRevocableError, RevocableError } from '../../errors/revocable-error.js';
-import { bearerToken as parseBearer } from '../../http/bearer.js';
+import { assertOneAuthorization, bearerToken as parseBearer } from '../../http/bearer.js';
 import type { JwtClaims } from '../../jwt/types.js';
 import type { ServerRuntime } from '../runtime/runtime.js';
 import type { CookieNames } from './cookies.js';
@@ -42,14 +42,7 @@ export interface Authenticator {
 
 /** The request's bearer token, null without an Authorization header (the rule of src/http). */
 export function bearerToken(request: FastifyRequest): string | null {
-  // Node keeps the first of two Authorization headers and drops the other, which a proxy in front
-  // may have read instead: a repeated credential is invalid_request (RFC 6750, section 3.1).
-  const raw = request.raw.rawHeaders;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'authorization') count++;
-  if (count > 1) {
-    throw new RevocableError('ERR_AUTH_HEADER_INVALID', 'Give one Authorization header, not two.');
-  }
+  assertOneAuthorization(request.raw.rawHeaders);
   return parseBearer(request.headers.authorization);
 }
 

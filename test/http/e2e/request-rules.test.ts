@@ -207,15 +207,10 @@ describe('route requirements and malformed headers on real resource servers (Exp
     }
   });
 
-  // FINDING (src/http/bearer.ts, the adapters): the bearer parser promises that "a comma list from
-  // a repeated header" is ERR_AUTH_HEADER_INVALID, and the unit tests show it on a server made
-  // with joinDuplicateHeaders. An Express or Fastify app on a default Node.js server never sees
-  // the second header: Node.js keeps the first Authorization line and drops the others, so a
-  // request with two is authenticated with the first (a proxy that reads the last one and the
-  // app then disagree on who the caller is). The adapters could look at req.rawHeaders.
-  it('two Authorization header lines: refused as ERR_AUTH_HEADER_INVALID, whichever comes first', {
-    todo: 'Node.js drops the second header before the middleware sees it (see the report)',
-  }, async () => {
+  // Node.js keeps the first Authorization line and drops the others before the middleware sees
+  // the headers; the adapters count the lines in rawHeaders, so a proxy that read the other one
+  // and the app cannot disagree on who the caller is.
+  it('two Authorization header lines: refused as ERR_AUTH_HEADER_INVALID, whichever comes first', async () => {
     const token = userToken.access_token;
     const pairs: [string, string][] = [
       [`Bearer ${token}`, 'Bearer garbage'],
