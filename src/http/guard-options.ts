@@ -3,6 +3,7 @@ import type { Verifier } from '../jwt/verify.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { createRevocableVerifier } from '../revocation/verifier.js';
 import { cookieNames, isCookieName } from './cookies.js';
+import { createStaleLogReader } from './stale-log.js';
 import type {
   GuardStalePolicy,
   SessionReader,
@@ -25,6 +26,8 @@ export interface ResolvedGuardOptions {
   readonly fingerprintCookie: string;
   readonly store: SessionReader | null;
   readonly refreshKeys: (() => Promise<boolean>) | null;
+  /** Under `'check-store'` with a follower: reads the log into the index while it is stale. */
+  readonly readStaleLog: (() => Promise<void>) | null;
   readonly now: Clock;
 }
 
@@ -63,6 +66,7 @@ function verifiersFromKeys(
     refreshKeys: _refreshKeys,
     verifier: _verifier,
     staleVerifier: _staleVerifier,
+    follower: _follower,
     now,
     ...verifierOptions
   } = options;
@@ -143,6 +147,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
     ({ verifier, staleVerifier } = verifiersFromKeys(options, policy));
     now = options.now ?? options.index.now;
   }
+  const readStaleLog = staleLogReader(options, policy, store);
   return {
     verifier,
     staleVerifier,
@@ -152,6 +157,30 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
     fingerprintCookie,
     store,
     refreshKeys,
+    readStaleLog,
     now,
   };
+}
+
+function staleLogReader(
+  options: TokenGuardOptions,
+  policy: GuardStalePolicy,
+  store: SessionReader | null,
+): (() => Promise<void>) | null {
+  const follower = options.follower;
+  if (follower === undefined) return null;
+  if (options.verifier !== undefined) {
+    throw invalid('follower goes with keys and an index, not with a verifier of your own.');
+  }
+  if (typeof follower?.health !== 'function') {
+    throw invalid('follower must be a RevocationFollower (createLogFollower).');
+  }
+  if (policy !== 'check-store') throw invalid("follower is used by onStale: 'check-store' only.");
+  const readEvents = store?.readEvents;
+  if (typeof readEvents !== 'function') {
+    throw invalid(
+      "With a follower, 'check-store' reads the revocation log: store needs readEvents.",
+    );
+  }
+  return createStaleLogReader({ readEvents: readEvents.bind(store) }, follower, options.index);
 }

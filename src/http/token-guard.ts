@@ -65,6 +65,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     fingerprintCookie,
     store,
     refreshKeys,
+    readStaleLog,
     now,
   } = resolveGuardOptions(options);
   // A verifier of the caller's own may accept what a JWS parser would not: the header is then
@@ -172,6 +173,8 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
       }
     }
     if (staleVerifier === null || !isRevocableError(error, 'ERR_REVOCATION_STALE')) throw error;
+    // What only the log records (a jti, a retired key) reaches the index before the verify.
+    if (readStaleLog !== null) await readStaleLog();
     return accept(staleVerifier.verify(token), token, via, headers, plan, method, true);
   }
 

@@ -3,6 +3,7 @@ import type { Verifier } from '../jwt/verify.js';
 import type { Clock } from '../lib/clock.js';
 import type { RevocableVerifierOptions } from '../revocation/verifier.js';
 import type { Store } from '../stores/types.js';
+import type { RevocationFollower } from '../sync/types.js';
 
 /**
  * Who a request is: what `req.auth` (Express) and `request.auth` (Fastify) hold once a token was
@@ -72,8 +73,11 @@ export interface CredentialHeaders {
   readonly 'x-csrf-token'?: string | readonly string[] | undefined;
 }
 
-/** What the guard needs of a store: one read of a session with its subject's state. */
-export type SessionReader = Pick<Store, 'getSession'>;
+/**
+ * What the guard needs of a store: one read of a session with its subject's state; and, for the
+ * `'check-store'` policy with a `follower`, reads of the revocation log.
+ */
+export type SessionReader = Pick<Store, 'getSession'> & Partial<Pick<Store, 'readEvents'>>;
 
 /**
  * What to do with a token while the revocation index is staler than `maxStaleness`:
@@ -126,6 +130,7 @@ export interface TokenGuardBaseOptions {
 export interface TokenGuardVerifierOptions extends TokenGuardBaseOptions {
   /** The verifier every request goes through. */
   verifier: Verifier;
+  follower?: never;
   /**
    * With `onStale: 'check-store'`, the verifier used while `verifier` throws
    * `ERR_REVOCATION_STALE`: the same options without `maxStaleness` (it still refuses what the
@@ -145,6 +150,16 @@ export interface TokenGuardKeyOptions
     Omit<RevocableVerifierOptions, 'onStale' | 'now'> {
   verifier?: never;
   staleVerifier?: never;
+  /**
+   * The follower that keeps `index` (`createLogFollower`), with `onStale: 'check-store'` and a
+   * store that reads the log (`readEvents`, as every revocable store does): while the index is
+   * stale, a request then also reads the log's events past the follower's position (one read
+   * shared by the requests that come meanwhile) and applies them to the index before its token is
+   * checked, so a token revoked by its `jti` or a key retired during the outage is refused as the
+   * index would. Without it `'check-store'` sees only what the store knows of sessions and
+   * subjects.
+   */
+  follower?: Pick<RevocationFollower, 'health'>;
 }
 
 /** Options of {@link createTokenGuard}: a verifier, or what to make one of. */

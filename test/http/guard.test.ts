@@ -8,6 +8,9 @@ import {
   type TokenGuard,
 } from '../../src/http/index.js';
 import { createRevocableVerifier, createVerifier, KeyRing } from '../../src/index.js';
+import { decodeUnverified } from '../../src/jwt/decode.js';
+import { createRevocationIndex } from '../../src/revocation/index.js';
+import { createLogFollower } from '../../src/sync/index.js';
 import { AUDIENCE, bearer, fingerprintHash, ISSUER, keyOptions, newWorld } from './support.js';
 
 async function refusal(promise: unknown, code: ErrorCode): Promise<unknown> {
@@ -183,6 +186,100 @@ describe('createTokenGuard', () => {
     world.index.markFresh();
     const third = await world.login('user-3');
     assert.ok(!(guard.checkFast(bearer(third.token)) instanceof Promise));
+  });
+
+  it("under 'check-store' with the follower, reads the log past it while stale: a jti revoked meanwhile is refused", async () => {
+    const world = newWorld();
+    // The resource side: its own index, followed over a connection the test can cut.
+    let cut = false;
+    let offset = 0;
+    const followed = {
+      liveEvents: (horizon: number) => world.store.liveEvents(horizon),
+      readEvents: (after: number, limit: number) =>
+        cut ? Promise.reject(new Error('connection cut')) : world.store.readEvents(after, limit),
+    };
+    const index = createRevocationIndex({
+      maxAccessTokenLifetime: '10m',
+      now: () => Date.now() / 1000 + offset,
+    });
+    const follower = createLogFollower({
+      store: followed,
+      index,
+      maxStaleness: 1,
+      pollInterval: 3600,
+      onError: () => {},
+    });
+    await follower.start();
+    try {
+      const guard = createTokenGuard({
+        ...keyOptions(world),
+        index,
+        maxStaleness: 1,
+        onStale: 'check-store',
+        store: world.store,
+        follower,
+      });
+      const revoked = await world.login('user-1');
+      const live = await world.login('user-2');
+      assert.equal((await guard.check(bearer(revoked.token))).sub, 'user-1');
+      cut = true;
+      offset = 2; // the follower has not read the log for 2 s: stale
+      const { jti, exp } = decodeUnverified(revoked.token).claims;
+      await world.sessions.revokeToken(jti as string, exp as number);
+      // The session still lives in the store; only the log knows the token is revoked.
+      await rejects(guard, bearer(revoked.token), 'ERR_TOKEN_REVOKED');
+      assert.equal((await guard.check(bearer(live.token))).sub, 'user-2');
+      // A log the store cannot read is a refusal, not a pass.
+      const failing = createTokenGuard({
+        ...keyOptions(world),
+        index,
+        maxStaleness: 1,
+        onStale: 'check-store',
+        store: {
+          getSession: (sid) => world.store.getSession(sid),
+          readEvents: followed.readEvents,
+        },
+        follower,
+      });
+      await rejects(failing, bearer(live.token), 'ERR_STORE_UNAVAILABLE');
+    } finally {
+      await follower.stop();
+      index.close();
+    }
+  });
+
+  it('takes a follower only for check-store, with keys and a store that reads the log', () => {
+    const world = newWorld();
+    const invalid = (error: unknown) => isRevocableError(error, 'ERR_INVALID_ARGUMENT');
+    const follower = { health: () => ({ position: 0 }) } as never;
+    const options = { ...keyOptions(world), maxStaleness: 1, store: world.store, follower };
+    assert.throws(() => createTokenGuard(options), invalid);
+    assert.throws(
+      () =>
+        createTokenGuard({
+          ...options,
+          onStale: 'check-store',
+          store: { getSession: (sid: string) => world.store.getSession(sid) },
+        }),
+      invalid,
+    );
+    assert.throws(
+      () => createTokenGuard({ ...options, onStale: 'check-store', follower: {} as never }),
+      invalid,
+    );
+    const verifier = createRevocableVerifier({ ...keyOptions(world), maxStaleness: 1 });
+    assert.throws(
+      () =>
+        createTokenGuard({
+          verifier,
+          staleVerifier: verifier,
+          onStale: 'check-store',
+          store: world.store,
+          follower,
+        } as never),
+      invalid,
+    );
+    createTokenGuard({ ...options, onStale: 'check-store' });
   });
 
   it("refuses 'check-store' without a store, and a verifier of its own without a staleVerifier", () => {

@@ -116,6 +116,7 @@ async function clusterSource(): Promise<Source> {
     maxStaleness,
     onStale,
     store: createPostgresStore({ client: storePool, schema }),
+    ...(onStale === 'check-store' ? { follower } : {}),
     refreshKeys: () => shared.refresh(),
     cookie: false,
   });
