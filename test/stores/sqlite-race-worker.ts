@@ -18,8 +18,10 @@ import type { RefreshRotation, Store } from '../../src/stores/types.js';
 
 const T = 1_900_000_000;
 const randomId = () => randomBytes(16).toString('base64url');
-// A bound on every loop, so a broken store fails the test instead of hanging it.
-const MAX_ROTATIONS = 20_000;
+// A bound on the rotation loop, so a broken store fails the test instead of hanging it. A time,
+// not a count: a fast process ran 20,000 rotations before the other one, slowed by a busy machine,
+// had made its change, and the chains ended unrefused.
+const ROTATE_FOR_MS = 30_000;
 
 function rotation(previousHash: string): RefreshRotation {
   return {
@@ -71,7 +73,8 @@ if (mode === 'rotate') {
     const [sid = '', hash = ''] = pair.split(':');
     return { sid, hash, rotations: 0, refusal: '' };
   });
-  for (let i = 0; i < MAX_ROTATIONS && chains.some((chain) => chain.refusal === ''); i++) {
+  const deadline = Date.now() + ROTATE_FOR_MS;
+  for (let i = 0; Date.now() < deadline && chains.some((chain) => chain.refusal === ''); i++) {
     const chain = chains[i % chains.length]!;
     if (chain.refusal !== '') continue;
     const next = rotation(chain.hash);
