@@ -57,6 +57,7 @@ import { KeyRing } from '../src/jwt/key-ring.js';
 import { createSigner, type Signer } from '../src/jwt/sign.js';
 import {
   formatOps,
+  median,
   progress,
   type ResultRow,
   type SuiteOptions,
@@ -192,13 +193,6 @@ function medianRound(results: readonly LoadResult[]): { result: LoadResult; spre
       ? (sorted[sorted.length - 1]!.rps - sorted[0]!.rps) / result.rps
       : result.spread;
   return { result, spread };
-}
-
-/** The median; the mean of the middle two for an even count (BENCH_ROUNDS even, a round failed). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**

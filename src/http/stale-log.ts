@@ -45,8 +45,9 @@ export function createStaleLogReader(
       const events = await page(after);
       for (const stored of events) index.apply(stored.event);
       if (events.length === 0) return;
+      // Reads are one at a time and start at or past position, so a page only moves it on.
       after = events[events.length - 1]!.seq;
-      if (after > position) position = after;
+      position = after;
       if (events.length < PAGE_SIZE) return;
     }
   }
