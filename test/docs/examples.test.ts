@@ -4,13 +4,24 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { type ServerProcess, startServerProcess } from '../server/server-process.js';
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
+import { type Marks, marksOf, mismatch } from './printed.js';
 
 // Documentation is code: every TypeScript block of the README and of docs/ is extracted as a
 // module of its own, type-checked under the project's strict settings (exactOptionalPropertyTypes
 // included) against the package's own exports, then run, and must finish by itself. A block that
 // names something it never defines, leaves a client open or waits on a pool fails here.
+//
+// What an example says it prints is checked too. A line that calls console.log says what it prints
+// at its end, as `console.log(status); // prints: 200`: the text after `// prints: ` is exactly the
+// line Node.js prints (objects as util.inspect shows them: `{ gen: 0, banned: false }`, strings
+// without quotes), except that `...` stands for a run of one or more characters within that line,
+// for what varies between runs (an id, a token, a time). A remark goes on a line of its own, never
+// after a print. The marked lines must appear in the example's stdout in the order of the source;
+// other lines may come between them. A marker that is not at the end of a console.log line, or that
+// does not parse, fails the example, so that a typo cannot turn a check off.
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 // Inside the repository, so that `import ... from 'revocable/...'` resolves to this package by
@@ -25,6 +36,7 @@ interface Example {
   readonly line: number;
   readonly code: string;
   readonly name: string;
+  readonly marks: Marks;
 }
 
 function documents(): string[] {
@@ -47,11 +59,14 @@ function examplesOf(file: string): Example[] {
     let end = start;
     while (end < lines.length && lines[end]!.trim() !== '```') end++;
     const source = file.slice(root.length + 1);
+    const code = lines.slice(start, end).join('\n');
     found.push({
       source,
       line: start,
-      code: lines.slice(start, end).join('\n'),
+      code,
       name: `${basename(file, '.md').toLowerCase()}-${start}`,
+      // `start` is the fence's line, counted from 1: the code begins on the next one.
+      marks: marksOf(code, start + 1),
     });
     i = end;
   }
@@ -114,6 +129,8 @@ describe('documentation examples', () => {
 
   for (const example of examples) {
     describe(`${example.source}, the block at line ${example.line}`, () => {
+      let stdout: string | undefined;
+
       it('type-checks strictly', () => {
         const mine = compiled.output
           .split('\n')
@@ -150,6 +167,19 @@ describe('documentation examples', () => {
           0,
           `${example.source}:${example.line} failed:\n${result.stdout}\n${result.stderr}`,
         );
+        // FORCE_COLOR in the environment would colour what util.inspect prints.
+        stdout = stripVTControlCharacters(result.stdout);
+      });
+
+      it('prints what it says it prints', () => {
+        const { expectations, problems } = example.marks;
+        if (problems.length > 0) {
+          assert.fail(problems.map((problem) => `${example.source}:${problem}`).join('\n'));
+        }
+        if (expectations.length === 0) return;
+        assert.ok(stdout !== undefined, `${example.source}:${example.line} did not run to the end`);
+        const wrong = mismatch(example.source, expectations, stdout);
+        if (wrong !== undefined) assert.fail(wrong);
       });
     });
   }
