@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors/codes.js';
-import { isRevocableError } from '../errors/revocable-error.js';
+import { isRevocableError, type RevocableError } from '../errors/revocable-error.js';
 import { checkRealm, DEFAULT_REALM, resourceChallenge } from './challenge.js';
 import { ReauthRequiredError } from './reauth-error.js';
 import { HTTP_STATUS } from './status.js';
@@ -29,13 +29,24 @@ const INTERNAL: ErrorBody = Object.freeze({
 });
 
 /**
+ * Whether an error is a `RevocableError` whose code has a status in the table: a refusal an adapter
+ * answers. One made with a code the table lacks (by a store or a verifier of the application's,
+ * in JavaScript or through a cast) has no status to send and a message never meant for clients:
+ * it is a bug like any other error. `Object.hasOwn`, so that `constructor` is no code. @internal
+ */
+export function isAnswerable(error: unknown): error is RevocableError {
+  return isRevocableError(error) && Object.hasOwn(HTTP_STATUS, error.code);
+}
+
+/**
  * The answer to an error of a {@link TokenGuard}: the status of its code (the table of
  * docs/server.md), the body `{"error": "<CODE>", "message": "..."}`, and the headers: an RFC 6750
  * challenge on a 401 (`invalid_token` with the code as `error_description`, `invalid_request` for
  * a malformed Authorization header, a bare `Bearer realm="..."` when no token came), and
  * `insufficient_scope` on a 403; `Retry-After: 1` on a 503 (a stale revocation index or a store
  * that is down: the client may retry); `Cache-Control: no-store` always. An error that is not a
- * `RevocableError` is a 500 `ERR_SERVER_INTERNAL` whose message tells nothing of it.
+ * `RevocableError`, or is one whose code has no status, is a 500 `ERR_SERVER_INTERNAL` whose
+ * message tells nothing of it.
  *
  * @example
  * ```ts
@@ -46,7 +57,7 @@ const INTERNAL: ErrorBody = Object.freeze({
  */
 export function errorAnswer(error: unknown, options: ErrorAnswerOptions = {}): ErrorAnswer {
   const realm = options.realm === undefined ? DEFAULT_REALM : checkRealm(options.realm);
-  if (!isRevocableError(error)) {
+  if (!isAnswerable(error)) {
     return { status: 500, headers: { 'cache-control': 'no-store' }, body: INTERNAL };
   }
   const code = error.code;

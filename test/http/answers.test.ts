@@ -77,6 +77,20 @@ describe('errorAnswer', () => {
     assert.ok(!body.message.includes('secret'));
     assert.throws(() => errorAnswer(new Error('x'), { realm: 'a"b' }), /realm/);
   });
+
+  it('answers a RevocableError whose code has no status (a custom store or verifier) as a 500 that tells nothing', () => {
+    // Made by code of the application's own (JavaScript, or a cast): no status in the table, so
+    // no status an adapter could send, and a message that was never meant for clients.
+    for (const code of ['ERR_STORE_TIMEOUT', 'constructor', 'toString', '__proto__']) {
+      const { status, headers, body } = errorAnswer(
+        new RevocableError(code as ErrorCode, 'pool db-7 timed out'),
+      );
+      assert.equal(status, 500, code);
+      assert.deepEqual(headers, { 'cache-control': 'no-store' });
+      assert.equal(body.error, 'ERR_SERVER_INTERNAL');
+      assert.ok(!body.message.includes('db-7'));
+    }
+  });
 });
 
 describe('createRevocationCheck', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { RevocableError } from '../../src/errors/index.js';
+import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
 import {
   createTokenGuard,
   errorAnswer,
@@ -48,6 +48,9 @@ describe('revocableExpress', () => {
     app.get('/plain', revocableExpress(guard).authenticate(), authJson);
     app.get('/shared', revocableExpress({ guard, realm: 'shared' }).authenticate(), authJson);
     app.get('/pass', revocableExpress({ guard, passError: true }).authenticate(), authJson);
+    // The form docs/http.md shows: the guard, then the adapter's options.
+    app.get('/pass-second', revocableExpress(guard, { passError: true }).authenticate(), authJson);
+    app.get('/realm-second', revocableExpress(guard, { realm: 'second' }).authenticate(), authJson);
     const broken: TokenGuard = {
       ...guard,
       checkFast: () => {
@@ -84,6 +87,18 @@ describe('revocableExpress', () => {
     assert.ok(passed.at(-1) instanceof RevocableError);
   });
 
+  it('takes the adapter options as a second argument, after a guard (as docs/http.md writes it)', async () => {
+    const before = passed.length;
+    const answer = await send(base, '/pass-second');
+    assert.equal(answer.status, 401);
+    // Answered by the app's handler (its realm), not by the middleware.
+    assert.equal(answer.headers['www-authenticate'], 'Bearer realm="handler"');
+    assert.equal(passed.length, before + 1);
+    assert.ok(passed.at(-1) instanceof RevocableError);
+    const realm = await send(base, '/realm-second');
+    assert.equal(realm.headers['www-authenticate'], 'Bearer realm="second"');
+  });
+
   it("hands an error that is not revocable's to next(error): a 500 that tells nothing", async () => {
     const answer = await send(base, '/broken');
     assert.equal(answer.status, 500);
@@ -98,5 +113,88 @@ describe('revocableExpress', () => {
     const guard = createTokenGuard(keyOptions(world));
     assert.throws(() => revocableExpress({ guard, cookie: false } as never), invalid);
     assert.throws(() => revocableExpress(guard).authenticate({ roles: [] }), invalid);
+    // Adapter options given twice, or options it does not know, are refused rather than ignored.
+    assert.throws(() => revocableExpress(guard, { passError: 'yes' } as never), invalid);
+    assert.throws(() => revocableExpress(guard, { realm: 'a"b' }), invalid);
+    assert.throws(() => revocableExpress(guard, { cookie: false } as never), invalid);
+    assert.throws(() => revocableExpress(guard, null as never), invalid);
+    assert.throws(() => revocableExpress({ guard, realm: 'one' }, { realm: 'two' }), invalid);
+  });
+});
+
+describe('revocableExpress: a refusal that comes after the store was asked', () => {
+  let world: World;
+  let base = '';
+  let close = async () => {};
+  const handled: { error: unknown; headersSent: boolean }[] = [];
+
+  before(async () => {
+    world = newWorld();
+    const app = express();
+    // A store of the application's own: slow, or failing with a code revocable does not know.
+    const slow = revocableExpress({
+      ...keyOptions(world),
+      store: {
+        getSession: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return null;
+        },
+      },
+    });
+    const odd = revocableExpress({
+      ...keyOptions(world),
+      store: {
+        getSession: async () => {
+          throw new RevocableError('ERR_STORE_TIMEOUT' as ErrorCode, 'pool db-7 timed out');
+        },
+      },
+    });
+    // What a request-timeout middleware does: answer on its own once the request takes too long.
+    const timeout = (_req: Request, res: Response, next: NextFunction) => {
+      setTimeout(() => {
+        if (!res.headersSent) res.status(503).json({ error: 'timeout' });
+      }, 20);
+      next();
+    };
+    app.get('/slow', timeout, slow.authenticate({ checkStore: true }), authJson);
+    app.get('/odd', odd.authenticate({ checkStore: true }), authJson);
+    app.get('/me', slow.authenticate(), authJson);
+    app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+      handled.push({ error, headersSent: res.headersSent });
+      if (res.headersSent) {
+        next(error);
+        return;
+      }
+      const { status, headers, body } = errorAnswer(error);
+      res.status(status).set(headers).json(body);
+    });
+    ({ base, close } = await listen(app));
+  });
+
+  after(() => close());
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  it('leaves a response another middleware sent meanwhile alone, and the process lives on', async () => {
+    const { token } = await world.login('user-1');
+    const answer = await send(base, '/slow', bearer(token));
+    assert.equal(answer.status, 503);
+    assert.deepEqual(answer.body, { error: 'timeout' });
+    // The refusal arrives after the timeout's answer: handed to the app, not written over it.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(handled.length, 1);
+    assert.equal(handled[0]?.headersSent, true);
+    assert.ok(handled[0]?.error instanceof RevocableError);
+    assert.equal((await send(base, '/me', bearer(token))).status, 200);
+  });
+
+  it('hands a RevocableError whose code has no status to next(error), as any bug, and the process lives on', async () => {
+    const { token } = await world.login('user-1');
+    const answer = await send(base, '/odd', bearer(token));
+    assert.equal(answer.status, 500);
+    assert.equal(answer.body.error, 'ERR_SERVER_INTERNAL');
+    assert.ok(!JSON.stringify(answer.body).includes('db-7'));
+    assert.equal(handled.at(-1)?.headersSent, false);
+    assert.equal((await send(base, '/me', bearer(token))).status, 200);
   });
 });

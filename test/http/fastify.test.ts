@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyRequest } from 'fastify';
+import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
 import { createTokenGuard, revocablePlugin } from '../../src/http/fastify/index.js';
 import { describeMiddlewareSuite } from './middleware-suite.js';
-import { keyOptions, newWorld } from './support.js';
+import { keyOptions, newWorld, send } from './support.js';
 
 function authJson(request: FastifyRequest) {
   const auth = request.auth;
@@ -73,6 +74,41 @@ describe('revocablePlugin', () => {
     const answer = await app.inject({ url: '/me' });
     assert.equal(answer.statusCode, 500);
     await app.close();
+  });
+
+  it("hands a RevocableError whose code has no status to Fastify's error handler, and the process lives on", async () => {
+    const world = newWorld();
+    const app = Fastify();
+    await app.register(revocablePlugin, {
+      ...keyOptions(world),
+      // A store of the application's own, failing with a code revocable does not know.
+      store: {
+        getSession: async () => {
+          throw new RevocableError('ERR_STORE_TIMEOUT' as ErrorCode, 'pool db-7 timed out');
+        },
+      },
+    });
+    const seen: unknown[] = [];
+    app.setErrorHandler((error, _request, reply) => {
+      seen.push(error);
+      void reply.code(500).send({ error: 'ERR_SERVER_INTERNAL' });
+    });
+    app.get('/strict', { onRequest: app.revocable.authenticate({ checkStore: true }) }, authJson);
+    app.get('/me', { onRequest: app.revocable.authenticate() }, authJson);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const address = app.server.address();
+      assert.ok(address !== null && typeof address === 'object');
+      const base = `http://127.0.0.1:${address.port}`;
+      const { token } = await world.login('user-1');
+      const answer = await send(base, '/strict', { authorization: `Bearer ${token}` });
+      assert.equal(answer.status, 500);
+      assert.ok(seen.at(-1) instanceof RevocableError);
+      const me = await send(base, '/me', { authorization: `Bearer ${token}` });
+      assert.equal(me.status, 200);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses bad options when registered', async () => {

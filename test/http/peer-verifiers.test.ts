@@ -78,7 +78,69 @@ describe('expressJwtIsRevoked: express-jwt 8 with the index', () => {
   });
 });
 
+describe('the peer adapters on an index whose source has gone silent (docs/http.md)', () => {
+  it('refuse every token past the maxStaleness they are given; without it staleness is not checked', async () => {
+    let now = Date.now() / 1000;
+    const index = createRevocationIndex({ ...timing, now: () => now });
+    index.markFresh(now);
+    const app = express();
+    const bounded = expressJwtIsRevoked(index, { maxStaleness: 5 });
+    app.get('/bounded', expressjwt({ secret: SECRET, algorithms: ['HS256'], isRevoked: bounded }));
+    app.get(
+      '/unbounded',
+      expressjwt({ secret: SECRET, algorithms: ['HS256'], isRevoked: expressJwtIsRevoked(index) }),
+    );
+    app.use((_req: Request, res: Response) => {
+      res.json({ ok: true });
+    });
+    app.use((error: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(error.status ?? 500).json({});
+    });
+    const { base, close } = await listen(app);
+    try {
+      const token = sign({ sub: 'user-1', sid: 'session-1' });
+      const headers = { authorization: `Bearer ${token}` };
+      assert.equal((await send(base, '/bounded', headers)).status, 200);
+      now += 60; // a minute without a word from the source
+      assert.equal((await send(base, '/bounded', headers)).status, 401);
+      assert.equal((await send(base, '/unbounded', headers)).status, 200);
+      const trusted = fastifyJwtTrusted(index, { maxStaleness: 5 });
+      const claims = jwt.decode(token) as Record<string, unknown>;
+      assert.equal(trusted(null, claims), false);
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('fastifyJwtTrusted: @fastify/jwt with the index', () => {
+  it('reads claims that happen to carry header and payload members as the claims', () => {
+    const index = createRevocationIndex(timing);
+    index.apply(createSessionRevocation({ sid: 'session-1' }, timing));
+    const now = Math.floor(Date.now() / 1000);
+    const times = { iat: now, exp: now + 60 };
+    // verify.complete off: @fastify/jwt hands the claims, here with members named like the parts
+    // of verify.complete's { header, payload, signature, input }; the revoked sid is the claims'.
+    const claims = {
+      sub: 'user-1',
+      sid: 'session-1',
+      ...times,
+      header: { alg: 'HS256' },
+      payload: { sub: 'user-1', sid: 'session-2', ...times },
+    };
+    assert.equal(fastifyJwtTrusted(index)(null, claims), false);
+    // verify.complete on: the payload is read, with the header's kid.
+    const complete = {
+      header: { alg: 'HS256', kid: 'k1' },
+      payload: claims,
+      signature: 's',
+      input: 'i',
+    };
+    assert.equal(fastifyJwtTrusted(index)(null, complete), false);
+    const live = { ...complete, payload: { sub: 'user-1', sid: 'session-2', ...times } };
+    assert.equal(fastifyJwtTrusted(index)(null, live), true);
+  });
+
   for (const complete of [false, true]) {
     it(`refuses a revoked token (verify.complete: ${complete})`, async () => {
       const index = createRevocationIndex(timing);

@@ -3,7 +3,7 @@ import { RevocableError } from '../../errors/revocable-error.js';
 import { type AdapterOptions, guardFrom, isGuard, type WithGuard } from '../adapter-options.js';
 import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
-import { errorAnswer } from '../error-answer.js';
+import { errorAnswer, isAnswerable } from '../error-answer.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
 /** What {@link revocableExpress} takes besides the guard. */
@@ -25,15 +25,54 @@ export interface RevocableExpress {
   /**
    * A middleware that authenticates the request and holds it to `route`: on success `req.auth` is
    * the {@link AuthContext} and `next()` runs; on refusal it answers (401, 403 or 503, see
-   * `errorAnswer`). An error that is not revocable's (a bug) goes to `next(error)`.
+   * `errorAnswer`). An error that is not revocable's (a bug), or is one whose code has no status,
+   * goes to `next(error)`; so does a refusal that comes (after a store read) once another
+   * middleware has already answered.
    */
   authenticate(route?: RouteRequirements): RequestHandler;
   /** The guard, for checks outside a route (a WebSocket upgrade, a job). */
   readonly guard: TokenGuard;
 }
 
+const ADAPTER_OPTIONS: ReadonlySet<string> = new Set(['realm', 'passError']);
+
+function invalid(message: string): RevocableError {
+  return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
 /**
- * Express middleware on a token guard.
+ * The adapter's options, from the first argument and the second together, checked. The second is
+ * read strictly (no other key, none given twice): JavaScript drops an argument a function does
+ * not take, and a `passError` dropped silently would send refusals past the app's error handler.
+ */
+function adapterOptions(
+  first: ExpressAdapterOptions,
+  second: ExpressAdapterOptions | undefined,
+): { realm: string; passError: boolean } {
+  if (second !== undefined && (typeof second !== 'object' || second === null)) {
+    throw invalid('The options of revocableExpress must be an object: { realm, passError }.');
+  }
+  const extra = second === undefined ? {} : second;
+  for (const key of Object.keys(extra)) {
+    if (!ADAPTER_OPTIONS.has(key)) {
+      throw invalid(`Unknown option "${key}" of revocableExpress: it takes realm and passError.`);
+    }
+    if (Object.hasOwn(first, key)) throw invalid(`Give "${key}" once, not twice.`);
+  }
+  const { realm, passError } = { ...first, ...extra };
+  if (passError !== undefined && typeof passError !== 'boolean') {
+    throw invalid('passError must be a boolean.');
+  }
+  return {
+    realm: realm === undefined ? DEFAULT_REALM : checkRealm(realm),
+    passError: passError === true,
+  };
+}
+
+/**
+ * Express middleware on a token guard: `revocableExpress(guard)`, `revocableExpress(guard,
+ * { passError: true })`, or `revocableExpress({ guard, passError: true })` / guard options with
+ * the adapter's own in one object.
  *
  * @example
  * ```ts
@@ -44,36 +83,50 @@ export interface RevocableExpress {
  * app.post('/admin/reset', auth.authenticate({ roles: ['admin'], checkStore: true }), reset);
  * ```
  */
-export function revocableExpress(init: RevocableExpressInit): RevocableExpress {
-  let guard: TokenGuard;
-  let realm = DEFAULT_REALM;
-  let passError = false;
-  if (isGuard(init)) {
-    guard = init;
-  } else {
-    if (typeof init !== 'object' || init === null) {
-      throw new RevocableError(
-        'ERR_INVALID_ARGUMENT',
-        'revocableExpress needs a guard or options.',
-      );
-    }
-    const { realm: givenRealm, passError: givenPass, ...rest } = init;
-    if (givenRealm !== undefined) realm = checkRealm(givenRealm);
-    if (givenPass !== undefined && typeof givenPass !== 'boolean') {
-      throw new RevocableError('ERR_INVALID_ARGUMENT', 'passError must be a boolean.');
-    }
-    passError = givenPass === true;
-    guard = guardFrom(rest);
+export function revocableExpress(
+  init: RevocableExpressInit,
+  options?: ExpressAdapterOptions,
+): RevocableExpress {
+  if (isGuard(init)) return middlewareOf(init, adapterOptions({}, options));
+  if (typeof init !== 'object' || init === null) {
+    throw invalid('revocableExpress needs a guard or options.');
   }
+  const { realm, passError, ...rest } = init;
+  const first = {
+    ...(realm === undefined ? {} : { realm }),
+    ...(passError === undefined ? {} : { passError }),
+  };
+  // The adapter's options are checked before a guard is made of the rest.
+  const checked = adapterOptions(first, options);
+  return middlewareOf(guardFrom(rest), checked);
+}
+
+function middlewareOf(
+  guard: TokenGuard,
+  { realm, passError }: { realm: string; passError: boolean },
+): RevocableExpress {
   const answerOptions = { realm };
 
   function fail(error: unknown, res: Response, next: NextFunction): void {
-    if (passError || !(error instanceof RevocableError)) {
+    // Answered here unless the app asked for refusals, or it is no refusal (a bug), or a response
+    // is already under way: another middleware (a request timeout) may have answered while the
+    // store was asked, and writing over it would throw. Express's handler then ends the connection.
+    if (passError || !isAnswerable(error) || res.headersSent) {
       next(error);
       return;
     }
     const { status, headers, body } = errorAnswer(error, answerOptions);
     res.status(status).set(headers).json(body);
+  }
+
+  // The promise's own handler: a throw there would be an unhandled rejection, which ends the
+  // process, so whatever fail throws goes to Express instead.
+  function failLater(error: unknown, res: Response, next: NextFunction): void {
+    try {
+      fail(error, res, next);
+    } catch (failure) {
+      next(failure);
+    }
   }
 
   return {
@@ -95,7 +148,7 @@ export function revocableExpress(init: RevocableExpressInit): RevocableExpress {
               req.auth = auth;
               next();
             },
-            (error: unknown) => fail(error, res, next),
+            (error: unknown) => failLater(error, res, next),
           );
           return;
         }

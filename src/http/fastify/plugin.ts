@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { RevocableError } from '../../errors/revocable-error.js';
 import { type AdapterOptions, guardFrom, type WithGuard } from '../adapter-options.js';
 import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
-import { errorAnswer } from '../error-answer.js';
+import { errorAnswer, isAnswerable } from '../error-answer.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
 /** The options of {@link revocablePlugin}: `{ guard }` or guard options, and the realm. */
@@ -26,7 +25,7 @@ export interface RevocableFastify {
   /**
    * A hook holding the request to `route`: on success `request.auth` is the {@link AuthContext};
    * on refusal it answers (401, 403 or 503, see `errorAnswer`). An error that is not revocable's
-   * (a bug) goes to Fastify's error handler.
+   * (a bug), or is one whose code has no status, goes to Fastify's error handler.
    *
    * @example
    * ```ts
@@ -38,6 +37,11 @@ export interface RevocableFastify {
   readonly guard: TokenGuard;
 }
 
+// Fastify's hooks take an Error; a thrown value that is not one is wrapped.
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
 const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, options) => {
   const { realm: givenRealm, ...rest } = options;
   const realm = givenRealm === undefined ? DEFAULT_REALM : checkRealm(givenRealm);
@@ -45,12 +49,23 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
   const answerOptions = { realm };
 
   function fail(error: unknown, reply: FastifyReply, done: (error?: Error) => void): void {
-    if (!(error instanceof RevocableError)) {
-      done(error instanceof Error ? error : new Error(String(error)));
+    // No refusal (a bug, or a code without a status): Fastify's error handler.
+    if (!isAnswerable(error)) {
+      done(asError(error));
       return;
     }
     const { status, headers, body } = errorAnswer(error, answerOptions);
     void reply.code(status).headers(headers).send(body);
+  }
+
+  // The promise's own handler: a throw there would be an unhandled rejection, which ends the
+  // process, so whatever fail throws goes to Fastify instead.
+  function failLater(error: unknown, reply: FastifyReply, done: (error?: Error) => void): void {
+    try {
+      fail(error, reply, done);
+    } catch (failure) {
+      done(asError(failure));
+    }
   }
 
   const revocable: RevocableFastify = {
@@ -74,7 +89,7 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
               request.auth = auth;
               done();
             },
-            (error: unknown) => fail(error, reply, done),
+            (error: unknown) => failLater(error, reply, done),
           );
           return;
         }

@@ -9,9 +9,9 @@ function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
  * A `trusted` option for @fastify/jwt that asks revocable's index: `trusted` returns true to
  * accept a verified token, false to refuse it (`FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED`, 401), so
  * this returns true for a token the index does not revoke. @fastify/jwt hands it the payload, or
- * `{ header, payload, signature }` with `verify: { complete: true }`: only then is the header's
- * `kid` known, so give that option for a retired key to count. What counts as revoked (tokens the
- * index cannot vouch for, a stale index): see `createRevocationCheck`.
+ * `{ header, payload, signature, input }` with `verify: { complete: true }`: only then is the
+ * header's `kid` known, so give that option for a retired key to count. What counts as revoked
+ * (tokens the index cannot vouch for, a stale index): see `createRevocationCheck`.
  *
  * @example
  * ```ts
@@ -29,8 +29,15 @@ export function fastifyJwtTrusted(
   const isRevoked = createRevocationCheck(index, options);
   return (_request, decodedToken) => {
     if (!isObject(decodedToken)) return false;
-    const { header, payload } = decodedToken;
-    if (isObject(header) && typeof header.alg === 'string' && isObject(payload)) {
+    const { header, payload, signature } = decodedToken;
+    // verify.complete's result is told from the claims by all three parts: claims that happen to
+    // carry members named header and payload must not have a nested object read in their place.
+    if (
+      isObject(header) &&
+      typeof header.alg === 'string' &&
+      isObject(payload) &&
+      typeof signature === 'string'
+    ) {
       const kid = header.kid;
       return !isRevoked(payload, typeof kid === 'string' ? kid : undefined);
     }
