@@ -242,6 +242,24 @@ function verdict(row: Measured, base: Measured, what: string, target: number): s
   );
 }
 
+/**
+ * No authentication against the peer, paired as the verdicts are: what a middleware that cost
+ * nothing would reach against the peer in the same rounds. A target against the peer above it
+ * cannot be met on this machine by any middleware, however fast; near it, only by one that costs
+ * next to nothing beside the framework's own work on a request.
+ */
+function ceilingLine(none: Measured | undefined, peer: Measured | undefined): string | null {
+  if (none === undefined || peer === undefined) return null;
+  const ratios = pairedRatios(none, peer, rpsOf);
+  if (ratios.length === 0) return null;
+  const list = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
+  return (
+    `${NONE} against ${peer.label}, the ceiling of any middleware: ${median(ratios).toFixed(2)}x ` +
+    `(paired median of ${ratios.length} round${ratios.length === 1 ? '' : 's'}: ${list}); ` +
+    `the target against the peer is ${TARGET_PEER}x`
+  );
+}
+
 function expOf(token: string): number {
   const exp = decodeUnverified(token).claims.exp;
   return typeof exp === 'number' ? exp : 0;
@@ -656,6 +674,8 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
       if (line !== null) lines.push(line);
     }
     if (lines.length > 0) targets.push(`${framework.name}, ${CACHED}: ${lines.join('; ')}`);
+    const ceiling = ceilingLine(find(framework, NONE), find(framework, framework.peer));
+    if (ceiling !== null) targets.push(`${framework.name}, ${ceiling}`);
   }
 
   const poolNote =
