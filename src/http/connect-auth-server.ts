@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import { createRevocationIndex } from '../revocation/revocation-index.js';
 import type { RevocationIndex } from '../revocation/types.js';
 import {
@@ -32,6 +33,20 @@ export interface ConnectToAuthServerOptions
 }
 
 /** A resource server's link to its auth server. */
+const OPTION_NAMES: OptionNames<ConnectToAuthServerOptions> = {
+  url: true,
+  issuer: true,
+  audience: true,
+  maxAccessTokenLifetime: true,
+  maxStaleness: true,
+  headers: true,
+  onError: true,
+  cookie: true,
+  csrfCookie: true,
+  fingerprintCookie: true,
+  now: true,
+};
+
 export interface AuthServerConnection {
   /** Checks requests: give it to `revocableExpress` or the Fastify plugin. */
   readonly guard: TokenGuard;
@@ -62,6 +77,8 @@ export async function connectToAuthServer(
   if (typeof options !== 'object' || options === null) {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'connectToAuthServer needs options.');
   }
+  // Before any connection is made: a misspelt option is a mistake to fix, not to retry.
+  assertKnownOptions(options, OPTION_NAMES, 'connectToAuthServer');
   const { url, issuer, audience, headers, onError, maxStaleness = 5, ...guardOptions } = options;
   const { maxAccessTokenLifetime = '10m', ...rest } = guardOptions;
   const index = createRevocationIndex({ maxAccessTokenLifetime });

@@ -1,12 +1,17 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { Verifier } from '../jwt/verify.js';
 import { type Clock, systemClock } from '../lib/clock.js';
-import { createRevocableVerifier } from '../revocation/verifier.js';
+import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
+import {
+  createRevocableVerifier,
+  REVOCABLE_VERIFIER_OPTION_NAMES,
+} from '../revocation/verifier.js';
 import { cookieNames, isCookieName } from './cookies.js';
 import { createStaleLogReader } from './stale-log.js';
 import type {
   GuardStalePolicy,
   SessionReader,
+  TokenGuardBaseOptions,
   TokenGuardKeyOptions,
   TokenGuardOptions,
 } from './types.js';
@@ -33,6 +38,52 @@ export interface ResolvedGuardOptions {
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
+}
+
+const BASE_OPTION_NAMES: OptionNames<TokenGuardBaseOptions> = {
+  cookie: true,
+  csrfCookie: true,
+  fingerprintCookie: true,
+  onStale: true,
+  store: true,
+  refreshKeys: true,
+  now: true,
+};
+
+// With a verifier of the caller's own, the options of one the guard would make (issuer, audience)
+// would be ignored, so they are refused; keys, index and follower get a message of their own below.
+const VERIFIER_FORM_NAMES = Object.freeze({
+  ...BASE_OPTION_NAMES,
+  verifier: true,
+  staleVerifier: true,
+  follower: true,
+  keys: true,
+  index: true,
+});
+
+const KEY_FORM_NAMES = Object.freeze({
+  ...BASE_OPTION_NAMES,
+  ...REVOCABLE_VERIFIER_OPTION_NAMES,
+  follower: true,
+  staleVerifier: true,
+});
+
+// What belongs to a route, given to the guard by mistake: the route would be left open.
+const ROUTE_REQUIREMENTS = ['roles', 'scopes', 'maxAge', 'checkStore'];
+
+function checkOptionNames(options: TokenGuardOptions): void {
+  for (const name of ROUTE_REQUIREMENTS) {
+    if (Object.hasOwn(options, name)) {
+      throw invalid(
+        `${name} is a route requirement, not a guard option: give it to authenticate() or guard.route().`,
+      );
+    }
+  }
+  assertKnownOptions(
+    options,
+    options.verifier === undefined ? KEY_FORM_NAMES : VERIFIER_FORM_NAMES,
+    'createTokenGuard',
+  );
 }
 
 function cookieOption(value: unknown, name: string): string | null | undefined {
@@ -95,6 +146,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
   if (typeof options !== 'object' || options === null) {
     throw invalid('createTokenGuard needs options: a verifier, or keys and an index.');
   }
+  checkOptionNames(options);
   const policy = options.onStale ?? 'fail-closed';
   if (policy !== 'fail-closed' && policy !== 'check-store') {
     throw invalid("onStale must be 'fail-closed' or 'check-store'.");
@@ -144,6 +196,11 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
     }
     now = options.now ?? systemClock;
   } else {
+    if (options.staleVerifier !== undefined) {
+      throw invalid(
+        'staleVerifier goes with a verifier of your own; from keys and an index the guard makes both.',
+      );
+    }
     ({ verifier, staleVerifier } = verifiersFromKeys(options, policy));
     now = options.now ?? options.index.now;
   }

@@ -27,6 +27,19 @@ function names(value: unknown, what: string): readonly string[] | null {
   return Object.freeze([...value]);
 }
 
+// RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+// A token's scope claim is split on spaces, so a required scope with a space could never be held.
+function scopeTokens(scopes: readonly string[] | null): readonly string[] | null {
+  if (scopes !== null && !scopes.every((scope) => SCOPE_TOKEN.test(scope))) {
+    throw invalid(
+      'Each of scopes must be one scope token (RFC 6749): printable ASCII without space, " or \\.',
+    );
+  }
+  return scopes;
+}
+
 /** Checks route requirements: `ERR_INVALID_ARGUMENT` names the bad one. @internal */
 export function compileRoute(requirements: RouteRequirements): CompiledRoute {
   if (typeof requirements !== 'object' || requirements === null) {
@@ -42,7 +55,7 @@ export function compileRoute(requirements: RouteRequirements): CompiledRoute {
   }
   return Object.freeze({
     roles: names(roles, 'roles'),
-    scopes: names(scopes, 'scopes'),
+    scopes: scopeTokens(names(scopes, 'scopes')),
     maxAge: maxAge === undefined ? null : parseDuration(maxAge, 'maxAge'),
     checkStore: checkStore === true,
   });

@@ -1,6 +1,7 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
+import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import type { ClaimRules } from './claims.js';
 import { canonicalTyp } from './header.js';
 import type { KeyRing } from './key-ring.js';
@@ -46,11 +47,27 @@ function toList(
   return [...list];
 }
 
+/** Every option of `createVerifier`, for the check of unknown ones. @internal */
+export const VERIFIER_OPTION_NAMES: OptionNames<VerifierOptions> = Object.freeze({
+  keys: true,
+  issuer: true,
+  audience: true,
+  typ: true,
+  clockTolerance: true,
+  requiredClaims: true,
+  maxTokenLifetime: true,
+  payloadChecks: true,
+  maxTokenLength: true,
+  now: true,
+  cache: true,
+});
+
 /** Checks the options of `createVerifier`; `ERR_INVALID_ARGUMENT` names the bad one. @internal */
 export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifierOptions {
   if (typeof options !== 'object' || options === null) {
     throw invalid('createVerifier needs an options object.');
   }
+  assertKnownOptions(options, VERIFIER_OPTION_NAMES, 'createVerifier');
   const ring = options.keys;
   if (typeof ring?.get !== 'function' || typeof ring.soleKeyFor !== 'function') {
     throw invalid('keys must be a KeyRing.');

@@ -1,9 +1,10 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { TokenRevokedError } from '../errors/token-revoked-error.js';
 import type { JwtClaims, JwtHeader } from '../jwt/types.js';
-import { warnIfUnscoped } from '../jwt/verifier-options.js';
+import { VERIFIER_OPTION_NAMES, warnIfUnscoped } from '../jwt/verifier-options.js';
 import { createVerifierCore, type Verifier, type VerifierOptions } from '../jwt/verify.js';
 import { parseDuration } from '../lib/duration.js';
+import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import type { RevocationIndex } from './types.js';
 
 /** What a staleness callback is told about the token it has to decide on. */
@@ -49,6 +50,16 @@ export interface RevocableVerifierOptions extends VerifierOptions {
   onStale?: StalePolicy;
 }
 
+/** Every option of `createRevocableVerifier`. @internal */
+export const REVOCABLE_VERIFIER_OPTION_NAMES: OptionNames<RevocableVerifierOptions> = Object.freeze(
+  {
+    ...VERIFIER_OPTION_NAMES,
+    index: true,
+    maxStaleness: true,
+    onStale: true,
+  },
+);
+
 /**
  * Creates the verifier of revocable: one synchronous call checks the signature (with the key ring's
  * algorithm binding), the header, the claims, and the revocation index, then returns the claims.
@@ -77,6 +88,7 @@ export function createRevocableVerifier(options: RevocableVerifierOptions): Veri
   if (typeof options !== 'object' || options === null) {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'createRevocableVerifier needs options.');
   }
+  assertKnownOptions(options, REVOCABLE_VERIFIER_OPTION_NAMES, 'createRevocableVerifier');
   const { index, maxStaleness, onStale, ...jwtOptions } = options;
   if (typeof index?.check !== 'function' || typeof index.staleness !== 'function') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'index must be a RevocationIndex.');

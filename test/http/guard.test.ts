@@ -96,6 +96,10 @@ describe('createTokenGuard', () => {
       { roles: [] },
       { roles: 'admin' },
       { scopes: [''] },
+      // One scope token each (RFC 6749): a claim split on spaces could never hold these.
+      { scopes: ['read write'] },
+      { scopes: ['read\u00e9'] },
+      { scopes: ['a"b'] },
       { maxAge: 'soon' },
       { checkStore: 'yes' },
       { role: ['admin'] },

@@ -1,6 +1,7 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { parseDuration } from '../../lib/duration.js';
+import { assertKnownOptions, type OptionNames } from '../../lib/known-options.js';
 import { DEFAULT_CLOCK_SKEW } from '../create-event.js';
 import type { RevocationEvent } from '../events.js';
 import type { RevocationIndexOptions } from '../types.js';
@@ -34,11 +35,24 @@ function isPowerOfTwo(value: number, max: number): boolean {
   return Number.isInteger(value) && value >= 1 && value <= max && (value & (value - 1)) === 0;
 }
 
+const OPTION_NAMES: OptionNames<RevocationIndexOptions> = {
+  maxAccessTokenLifetime: true,
+  clockSkew: true,
+  now: true,
+  maxSubjectEntries: true,
+  subjectBuckets: true,
+  sweepEvery: true,
+  sweepAfter: true,
+  sweepInterval: true,
+  onListenerError: true,
+};
+
 /** Checks the options of `createRevocationIndex`; `ERR_INVALID_ARGUMENT` names the bad one. */
 export function resolveIndexOptions(options: RevocationIndexOptions): ResolvedIndexOptions {
   if (typeof options !== 'object' || options === null) {
     throw invalid('createRevocationIndex needs an options object.');
   }
+  assertKnownOptions(options, OPTION_NAMES, 'createRevocationIndex');
   const now = options.now ?? systemClock;
   if (typeof now !== 'function') throw invalid('now must be a function returning seconds.');
   const maxSubjectEntries = options.maxSubjectEntries ?? 100_000;

@@ -1,5 +1,5 @@
+import { closestName, shownName } from '../../lib/suggest.js';
 import { SERVER_SETTINGS, type ServerSetting, type SettingName } from './settings.js';
-import { closestName, shownName } from './suggest.js';
 
 /** What the words after `revocable serve` said: help wanted, values by setting, and problems. */
 export interface ParsedArgv {

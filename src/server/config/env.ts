@@ -1,5 +1,5 @@
+import { closestName } from '../../lib/suggest.js';
 import { SERVER_SETTINGS, type SettingName } from './settings.js';
-import { closestName } from './suggest.js';
 
 /** The environment, as `process.env` is. */
 export type Environment = Readonly<Record<string, string | undefined>>;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { closestName, shownName } from '../../lib/suggest.js';
 import { jsonErrorPlace } from './json-error-place.js';
 import { SERVER_SETTINGS, type SettingName, settingOf } from './settings.js';
-import { closestName, shownName } from './suggest.js';
 
 /** What a configuration file said: its values (JSON, not yet checked) by setting, and problems. */
 export interface ReadConfigFile {
