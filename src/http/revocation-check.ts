@@ -1,5 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { parseDuration } from '../lib/duration.js';
+import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import type { RevocationIndex } from '../revocation/types.js';
 
 /** The claims a revocation check reads, as any JWT library hands over a verified payload. */
@@ -28,6 +29,8 @@ export interface RevocationCheckOptions {
   onStale?: 'fail-closed' | 'allow';
 }
 
+const OPTION_NAMES: OptionNames<RevocationCheckOptions> = { maxStaleness: true, onStale: true };
+
 /**
  * Says whether a token another JWT library has verified is revoked: `true` means refuse it. For
  * existing `express-jwt` or `@fastify/jwt` set-ups that want revocable's index without changing
@@ -45,8 +48,11 @@ export type RevocationCheck = (
  * numeric `iat` and `exp`, or living longer (`exp - iat`) than the index's
  * `maxAccessTokenLifetime`, because the index forgets a revocation once every token it could
  * affect has expired, so such a token would come back to life (revocable's verifier refuses it as
- * `ERR_JWT_LIFETIME`; other libraries do not know the rule); and, under `'fail-closed'`, every
- * token while the index is staler than `maxStaleness`.
+ * `ERR_JWT_LIFETIME`; other libraries do not know the rule); a token issued in the future (`iat`
+ * past the index's clock plus its `clockSkew`), which a subject or global cut-off, comparing `iat`,
+ * would not reach (revocable's verifier refuses it as `ERR_JWT_IAT_FUTURE`; jsonwebtoken and
+ * fast-jwt do not check it); and, under `'fail-closed'`, every token while the index is staler
+ * than `maxStaleness`.
  *
  * @example
  * ```ts
@@ -61,6 +67,10 @@ export function createRevocationCheck(
   if (typeof index?.check !== 'function' || typeof index.staleness !== 'function') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'index must be a RevocationIndex.');
   }
+  if (typeof options !== 'object' || options === null) {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'The options must be an object.');
+  }
+  assertKnownOptions(options, OPTION_NAMES, 'createRevocationCheck');
   const policy = options.onStale ?? 'fail-closed';
   if (policy !== 'fail-closed' && policy !== 'allow') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', "onStale must be 'fail-closed' or 'allow'.");
@@ -73,6 +83,7 @@ export function createRevocationCheck(
     if (typeof claims !== 'object' || claims === null) return true;
     const { iat, exp } = claims;
     if (typeof iat !== 'number' || typeof exp !== 'number' || !(exp - iat <= lifetime)) return true;
+    if (!(iat <= index.now() + index.clockSkew)) return true;
     if (index.check(claims, typeof kid === 'string' ? kid : undefined) !== null) return true;
     return failClosed && index.staleness() > (bound as number);
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/codes.js';
-import { RevocableError, TokenRevokedError } from '../../src/errors/index.js';
+import { isRevocableError, RevocableError, TokenRevokedError } from '../../src/errors/index.js';
 import {
   createRevocationCheck,
   errorAnswer,
@@ -12,6 +12,7 @@ import {
   createKeyRevocation,
   createRevocationIndex,
   createSessionRevocation,
+  createSubjectRevocation,
 } from '../../src/revocation/index.js';
 
 function answer(code: ErrorCode) {
@@ -116,6 +117,28 @@ describe('createRevocationCheck', () => {
     assert.equal(isRevoked({ sub: 'u', iat: now }), true);
     assert.equal(isRevoked('a string payload'), true);
     assert.equal(isRevoked(null), true);
+  });
+
+  it('says true for a token issued in the future, which a subject or global cut-off would miss', () => {
+    const index = createRevocationIndex(timing);
+    const isRevoked = createRevocationCheck(index);
+    const later = { ...claims, iat: now + 3600, exp: now + 3600 + 600 };
+    // A cut-off made now refuses what was issued before it, judged by iat.
+    index.apply(createSubjectRevocation({ sub: 'u' }, timing));
+    assert.equal(isRevoked(claims), true);
+    assert.equal(isRevoked(later), true);
+    // Within the index's clock skew it is an ordinary clock difference, and the cut-off decides.
+    const skewed = { ...claims, sub: 'v', iat: now + index.clockSkew - 1 };
+    assert.equal(isRevoked(skewed), false);
+    assert.equal(isRevoked({ ...later, sub: 'v' }), true);
+  });
+
+  it('refuses options it does not know', () => {
+    assert.throws(
+      () => createRevocationCheck(createRevocationIndex(timing), { maxStalenes: 5 } as never),
+      (error: unknown) =>
+        isRevocableError(error, 'ERR_INVALID_ARGUMENT') && /"maxStaleness"/.test(error.message),
+    );
   });
 
   it('counts a stale index as revoking everything, unless told to allow', () => {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
-import { createTokenGuard, revocablePlugin } from '../../src/http/fastify/index.js';
+import { createTokenGuard, errorAnswer, revocablePlugin } from '../../src/http/fastify/index.js';
 import { describeMiddlewareSuite } from './middleware-suite.js';
 import { keyOptions, newWorld, send } from './support.js';
 
@@ -111,15 +111,47 @@ describe('revocablePlugin', () => {
     }
   });
 
-  it('refuses bad options when registered', async () => {
+  it("with passError, hands refusals to the app's error handler, which answers with errorAnswer", async () => {
     const world = newWorld();
     const app = Fastify();
-    await assert.rejects(
-      async () => {
-        await app.register(revocablePlugin, { ...keyOptions(world), realm: 'a\\b' });
-        await app.ready();
-      },
-      (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_ARGUMENT',
+    await app.register(revocablePlugin, { ...keyOptions(world), passError: true });
+    app.setErrorHandler((error, _request, reply) => {
+      const { status, headers, body } = errorAnswer(error);
+      void reply
+        .code(status)
+        .headers(headers)
+        .send({ ...body, handledBy: 'app' });
+    });
+    app.get('/admin', { onRequest: app.revocable.authenticate({ roles: ['admin'] }) }, authJson);
+    const { token } = await world.login('user-1');
+    const anonymous = await app.inject({ url: '/admin' });
+    assert.equal(anonymous.statusCode, 401);
+    assert.deepEqual(
+      { error: anonymous.json().error, handledBy: anonymous.json().handledBy },
+      { error: 'ERR_AUTH_REQUIRED', handledBy: 'app' },
     );
+    assert.match(String(anonymous.headers['www-authenticate']), /^Bearer realm="revocable"/);
+    const forbidden = await app.inject({
+      url: '/admin',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(forbidden.statusCode, 403);
+    assert.equal(forbidden.json().handledBy, 'app');
+    await app.close();
+  });
+
+  it('refuses bad options when registered', async () => {
+    const world = newWorld();
+    for (const bad of [{ realm: 'a\\b' }, { passError: 'yes' }]) {
+      const app = Fastify();
+      await assert.rejects(
+        async () => {
+          await app.register(revocablePlugin, { ...keyOptions(world), ...bad } as never);
+          await app.ready();
+        },
+        (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_ARGUMENT',
+        JSON.stringify(bad),
+      );
+    }
   });
 });

@@ -11,6 +11,7 @@ export type { AdapterOptions, WithGuard } from '../adapter-options.js';
 export * from '../index.js';
 export {
   type AuthenticateHook,
+  type FastifyAdapterOptions,
   type RevocableFastify,
   type RevocablePluginOptions,
   revocablePlugin,

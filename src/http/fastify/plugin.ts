@@ -1,13 +1,25 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import { RevocableError } from '../../errors/revocable-error.js';
 import { type AdapterOptions, guardFrom, type WithGuard } from '../adapter-options.js';
 import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
-/** The options of {@link revocablePlugin}: `{ guard }` or guard options, and the realm. */
-export type RevocablePluginOptions = (TokenGuardOptions | WithGuard) & AdapterOptions;
+/** What {@link revocablePlugin} takes besides the guard. */
+export interface FastifyAdapterOptions extends AdapterOptions {
+  /**
+   * Hand refusals to Fastify's error handler (a `RevocableError`: answer it in `setErrorHandler`
+   * with `errorAnswer`, or with a body of your own) instead of answering them. Default false: the
+   * hook answers, so an app needs no error handler. Fastify's default handler, which knows nothing
+   * of revocable's codes, would answer them 500.
+   */
+  passError?: boolean;
+}
+
+/** The options of {@link revocablePlugin}: `{ guard }` or guard options, and the adapter's own. */
+export type RevocablePluginOptions = (TokenGuardOptions | WithGuard) & FastifyAdapterOptions;
 
 /**
  * A hook that authenticates a request: callback-style, so a request that needs no I/O is let
@@ -24,8 +36,9 @@ export type AuthenticateHook = (
 export interface RevocableFastify {
   /**
    * A hook holding the request to `route`: on success `request.auth` is the {@link AuthContext};
-   * on refusal it answers (401, 403 or 503, see `errorAnswer`). An error that is not revocable's
-   * (a bug), or is one whose code has no status, goes to Fastify's error handler.
+   * on refusal it answers (401, 403 or 503, see `errorAnswer`), or with `passError` hands the
+   * refusal to Fastify's error handler. An error that is not revocable's (a bug), or is one whose
+   * code has no status, goes to Fastify's error handler.
    *
    * @example
    * ```ts
@@ -43,14 +56,18 @@ function asError(value: unknown): Error {
 }
 
 const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, options) => {
-  const { realm: givenRealm, ...rest } = options;
+  const { realm: givenRealm, passError: givenPass, ...rest } = options;
   const realm = givenRealm === undefined ? DEFAULT_REALM : checkRealm(givenRealm);
+  if (givenPass !== undefined && typeof givenPass !== 'boolean') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'passError must be a boolean.');
+  }
+  const passError = givenPass === true;
   const guard = guardFrom(rest);
   const answerOptions = { realm };
 
   function fail(error: unknown, reply: FastifyReply, done: (error?: Error) => void): void {
-    // No refusal (a bug, or a code without a status): Fastify's error handler.
-    if (!isAnswerable(error)) {
+    // Asked for, or no refusal (a bug, or a code without a status): Fastify's error handler.
+    if (passError || !isAnswerable(error)) {
       done(asError(error));
       return;
     }
