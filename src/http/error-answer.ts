@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { isRevocableError, type RevocableError } from '../errors/revocable-error.js';
 import { checkRealm, DEFAULT_REALM, resourceChallenge } from './challenge.js';
+import { publicMessage } from './public-message.js';
 import { ReauthRequiredError } from './reauth-error.js';
 import { HTTP_STATUS } from './status.js';
 
@@ -67,5 +68,5 @@ export function errorAnswer(error: unknown, options: ErrorAnswerOptions = {}): E
   const challenge = resourceChallenge(code, status, realm, maxAge);
   if (challenge !== null) headers['www-authenticate'] = challenge;
   if (status === 503) headers['retry-after'] = '1';
-  return { status, headers, body: { error: code, message: error.message } };
+  return { status, headers, body: { error: code, message: publicMessage(error, status) } };
 }

@@ -24,7 +24,9 @@ describe('errorAnswer', () => {
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
       const { status, headers, body } = answer(code);
       assert.equal(status, HTTP_STATUS[code]);
-      assert.deepEqual(body, { error: code, message: `because ${code}` });
+      assert.equal(body.error, code);
+      // A 5xx's own message is for the log (see below).
+      if (status < 500) assert.equal(body.message, `because ${code}`);
       assert.equal(headers['cache-control'], 'no-store');
       if (status === 401)
         assert.match(headers['www-authenticate'] ?? '', /^Bearer realm="revocable"/, code);
@@ -68,6 +70,16 @@ describe('errorAnswer', () => {
       assert.equal(status, 503);
       assert.equal(headers['retry-after'], '1');
       assert.equal(headers['www-authenticate'], undefined);
+    }
+  });
+
+  it("keeps a 5xx's reason (a host, a schema) out of the answer, and a 4xx's message in it", () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const error = new RevocableError(code, 'PostgreSQL failed: relation "billing.rv_x" (db-7)');
+      const { status, body } = errorAnswer(error);
+      assert.equal(body.error, code);
+      if (status >= 500) assert.ok(!body.message.includes('db-7'), code);
+      else assert.equal(body.message, error.message, code);
     }
   });
 

@@ -32,6 +32,15 @@ describe('the HTTP status of every error code', () => {
     assert.ok(!answer.body.message.includes('secret detail'));
   });
 
+  it("a 5xx answer keeps the error's reason (a host, a schema) for the log, out of the body", () => {
+    for (const code of Object.keys(ERROR_CODES) as (keyof typeof ERROR_CODES)[]) {
+      const error = new RevocableError(code, 'PostgreSQL failed: relation "billing.rv_x" (db-7)');
+      const answer = describeError(error);
+      if (answer.status >= 500) assert.ok(!answer.body.message.includes('db-7'), code);
+      else assert.equal(answer.body.message, error.message, code);
+    }
+  });
+
   it('a refused token gets an RFC 6750 challenge; a missing one a bare challenge', () => {
     const expired = describeError(new RevocableError('ERR_JWT_EXPIRED', 'expired'));
     assert.equal(expired.status, 401);

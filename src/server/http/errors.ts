@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isRevocableError, RevocableError } from '../../errors/revocable-error.js';
 import { bearerChallenge } from '../../http/challenge.js';
 import type { ErrorBody } from '../../http/error-answer.js';
+import { publicMessage } from '../../http/public-message.js';
 import { HTTP_STATUS } from '../../http/status.js';
 
 export type { ErrorBody };
@@ -58,7 +59,7 @@ export function describeError(error: unknown): {
   const status = HTTP_STATUS[known.code];
   return {
     status,
-    body: { error: known.code, message: known.message },
+    body: { error: known.code, message: publicMessage(known, status) },
     challenge: bearerChallenge(known.code, status),
   };
 }
