@@ -122,6 +122,42 @@ describe('revocableExpress', () => {
   });
 });
 
+describe('revocableExpress in front of every route (app.use)', () => {
+  it('lets a CORS preflight through with no req.auth, and nothing else without a token', async () => {
+    const world = newWorld();
+    const app = express();
+    app.use(revocableExpress(createTokenGuard(keyOptions(world))).authenticate());
+    app.options('/me', (req: Request, res: Response) => {
+      res.status(204).set('x-auth', String(req.auth)).set('access-control-allow-origin', '*').end();
+    });
+    app.get('/me', authJson);
+    const { base, close } = await listen(app);
+    try {
+      // What a browser sends before a cross-origin GET with an Authorization header: no credentials.
+      const preflight = await send(
+        base,
+        '/me',
+        {
+          origin: 'https://app.example',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+        'OPTIONS',
+      );
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers['x-auth'], 'undefined');
+      // An OPTIONS that is no preflight, and the GET itself, still need a token.
+      assert.equal((await send(base, '/me', {}, 'OPTIONS')).status, 401);
+      assert.equal((await send(base, '/me')).status, 401);
+      const { token } = await world.login('user-1');
+      const me = await send(base, '/me', { authorization: `Bearer ${token}` });
+      assert.equal(me.body.sub, 'user-1');
+    } finally {
+      await close();
+    }
+  });
+});
+
 describe('revocableExpress: a refusal that comes after the store was asked', () => {
   let world: World;
   let base = '';

@@ -140,6 +140,27 @@ describe('revocablePlugin', () => {
     await app.close();
   });
 
+  it('as a hook of every route, lets a CORS preflight through with request.auth null', async () => {
+    const world = newWorld();
+    const app = Fastify();
+    await app.register(revocablePlugin, { ...keyOptions(world) });
+    app.addHook('onRequest', app.revocable.authenticate());
+    app.options('/me', async (request, reply) => {
+      void reply.code(204).header('x-auth', String(request.auth));
+    });
+    app.get('/me', authJson);
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/me',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(preflight.statusCode, 204);
+    assert.equal(preflight.headers['x-auth'], 'null');
+    assert.equal((await app.inject({ method: 'OPTIONS', url: '/me' })).statusCode, 401);
+    assert.equal((await app.inject({ url: '/me' })).statusCode, 401);
+    await app.close();
+  });
+
   it('refuses bad options when registered', async () => {
     const world = newWorld();
     for (const bad of [{ realm: 'a\\b' }, { passError: 'yes' }]) {

@@ -4,6 +4,7 @@ import { type AdapterOptions, guardFrom, isGuard, type WithGuard } from '../adap
 import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
+import { isCorsPreflight } from '../preflight.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
 /** What {@link revocableExpress} takes besides the guard. */
@@ -25,7 +26,8 @@ export interface RevocableExpress {
   /**
    * A middleware that authenticates the request and holds it to `route`: on success `req.auth` is
    * the {@link AuthContext} and `next()` runs; on refusal it answers (401, 403 or 503, see
-   * `errorAnswer`). An error that is not revocable's (a bug), or is one whose code has no status,
+   * `errorAnswer`). A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), which a
+   * browser sends without credentials, goes to `next()` with no `req.auth`. An error that is not revocable's (a bug), or is one whose code has no status,
    * goes to `next(error)`; so does a refusal that comes (after a store read) once another
    * middleware has already answered.
    */
@@ -134,6 +136,10 @@ function middlewareOf(
     authenticate(route) {
       const prepared = route === undefined ? undefined : guard.route(route);
       return function revocableAuthenticate(req: Request, res: Response, next: NextFunction) {
+        if (isCorsPreflight(req.method, req.headers)) {
+          next();
+          return;
+        }
         let result: AuthContext | Promise<AuthContext>;
         try {
           if (req.headers.authorization !== undefined) assertOneAuthorization(req.rawHeaders);

@@ -5,6 +5,7 @@ import { type AdapterOptions, guardFrom, type WithGuard } from '../adapter-optio
 import { assertOneAuthorization } from '../bearer.js';
 import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
+import { isCorsPreflight } from '../preflight.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
 /** What {@link revocablePlugin} takes besides the guard. */
@@ -38,7 +39,9 @@ export interface RevocableFastify {
    * A hook holding the request to `route`: on success `request.auth` is the {@link AuthContext};
    * on refusal it answers (401, 403 or 503, see `errorAnswer`), or with `passError` hands the
    * refusal to Fastify's error handler. An error that is not revocable's (a bug), or is one whose
-   * code has no status, goes to Fastify's error handler.
+   * code has no status, goes to Fastify's error handler. A CORS preflight (`OPTIONS` with
+   * `Access-Control-Request-Method`), which a browser sends without credentials, passes with
+   * `request.auth` null.
    *
    * @example
    * ```ts
@@ -90,6 +93,10 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
     authenticate(route) {
       const prepared = route === undefined ? undefined : guard.route(route);
       return function revocableAuthenticate(request, reply, done) {
+        if (isCorsPreflight(request.method, request.headers)) {
+          done();
+          return;
+        }
         let result: AuthContext | Promise<AuthContext>;
         try {
           if (request.headers.authorization !== undefined) {
