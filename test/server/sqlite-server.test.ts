@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseRawAnswer, rawExchange } from './raw-request.js';
 import { call, removeDataDirs, type ServerProcess, startServerProcess } from './server-process.js';
 
 const ADMIN = { username: 'root', password: 'admin password 1' };
@@ -495,6 +496,52 @@ describe('the auth server alone on SQLite', () => {
       );
       assert.match(body.error, /^ERR_/);
     }
+  });
+
+  it('a JSON member given twice is refused, whatever its spelling, and changes nothing', async () => {
+    // JSON.parse keeps the last of two members silently: a proxy or a log keeping the first would
+    // read another request than the server. Refused like a form parameter given twice.
+    const bodies = [
+      '{"username":"dup-first","username":"dup-second","password":"correct horse"}',
+      '{"username":"dup-first","user\\u006eame":"dup-second","password":"correct horse"}',
+    ];
+    for (const body of bodies) {
+      const response = await fetch(`${url}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      refused(
+        { status: response.status, body: (await response.json()) as { error?: string } },
+        400,
+        'ERR_HTTP_BODY_INVALID',
+      );
+    }
+    for (const username of ['dup-first', 'dup-second']) {
+      const answer = await call(url, 'POST', '/auth/login', {
+        json: { username, password: 'correct horse' },
+      });
+      refused(answer, 401, 'ERR_LOGIN_FAILED');
+    }
+    // Distinct names pass.
+    const distinct = await fetch(`${url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"token":"abc","token_type_hint":"x"}',
+    });
+    assert.equal(distinct.status, 200);
+  });
+
+  it('an HTTP/1.1 request without Host answers 400 in the error shape', async () => {
+    const text = await rawExchange(url, 'GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n');
+    const answer = parseRawAnswer(text);
+    assert.equal(answer.status, 400, text);
+    const body = JSON.parse(answer.body) as { error: string; message: string };
+    assert.equal(body.error, 'ERR_INVALID_ARGUMENT');
+    assert.equal(typeof body.message, 'string');
+    // HTTP/1.0 has no Host requirement.
+    const old = parseRawAnswer(await rawExchange(url, 'GET /healthz HTTP/1.0\r\n\r\n'));
+    assert.equal(old.status, 200);
   });
 
   it('stops gracefully on SIGTERM', async () => {

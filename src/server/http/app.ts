@@ -6,6 +6,7 @@ import type { ServerRuntime } from '../runtime/runtime.js';
 import { answerClientError } from './client-errors.js';
 import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
+import { duplicateMemberName } from './json-duplicates.js';
 import { createAuthenticator } from './request-auth.js';
 import type { RouteContext } from './route-context.js';
 import { documentRoute } from './route-docs.js';
@@ -14,6 +15,13 @@ import { authRoutes } from './routes/auth-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { revocationStreamRoute } from './routes/stream-route.js';
+
+function duplicateMember(name: string): RevocableError {
+  return new RevocableError(
+    'ERR_HTTP_BODY_INVALID',
+    `The member ${JSON.stringify(name.slice(0, 64))} is given more than once.`,
+  );
+}
 
 /** Options of {@link buildApp} besides the runtime. */
 export interface BuildAppOptions {
@@ -45,6 +53,9 @@ export async function buildApp(
             ],
           },
     bodyLimit: config.bodyLimit,
+    // Node refuses an HTTP/1.1 request without Host by itself, with an empty body; the onRequest
+    // hook below refuses it instead, in the shape of every other error.
+    http: { requireHostHeader: false },
     trustProxy: config.trustProxy,
     // Validation refuses what it does not know instead of repairing it: an unknown member or a
     // number given as a string is the client's mistake, and must not be silently dropped or cast.
@@ -65,6 +76,14 @@ export async function buildApp(
     },
   });
   app.setErrorHandler(handleError);
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new RevocableError(
+        'ERR_INVALID_ARGUMENT',
+        'An HTTP/1.1 request needs a Host header (RFC 9112, section 3.2).',
+      );
+    }
+  });
   app.setNotFoundHandler(handleNotFound);
   // JSON only (the /oauth routes add form data in their own scope): a form or text body posted
   // from another site's page is refused before any handler runs.
@@ -74,8 +93,20 @@ export async function buildApp(
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, body as string, (error, value) => {
+      if (error !== null) {
+        done(error, undefined);
+        return;
+      }
+      // A member given twice would mean the last one here and maybe the first elsewhere.
+      const repeated = duplicateMemberName(body as string);
+      if (repeated === null) done(null, value);
+      else done(duplicateMember(repeated), undefined);
+    });
   });
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
