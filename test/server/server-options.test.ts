@@ -48,6 +48,38 @@ describe('the auth server with registration closed, fingerprints and a tight log
     assert.equal(typeof owner.body.fgp, 'string');
   });
 
+  it('refreshes a fingerprinted session only with its cookie, and a refusal spends nothing', async () => {
+    const login = await call(url, 'POST', '/auth/login', { json: ADMIN });
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith('revocable-fgp='));
+    const fingerprint = (cookie as string).split(';')[0] as string;
+    const refreshToken = login.body.refresh_token as string;
+    // A stolen refresh token without the cookie: refused before the rotation.
+    for (const cookies of [undefined, 'revocable-fgp=guess']) {
+      const stolen = await call(url, 'POST', '/auth/refresh', {
+        json: { refresh_token: refreshToken },
+        ...(cookies === undefined ? {} : { cookies }),
+      });
+      assert.equal(stolen.status, 401);
+      assert.equal(stolen.body.error, 'ERR_FINGERPRINT_MISMATCH');
+    }
+    // The owner's refresh is the first use of the token, then its successor's too.
+    const owner = await call(url, 'POST', '/auth/refresh', {
+      json: { refresh_token: refreshToken },
+      cookies: fingerprint,
+    });
+    assert.equal(owner.status, 200);
+    const next = await call(url, 'POST', '/auth/refresh', {
+      json: { refresh_token: owner.body.refresh_token },
+      cookies: fingerprint,
+    });
+    assert.equal(next.status, 200);
+    const me = await call(url, 'GET', '/auth/me', {
+      token: next.body.access_token as string,
+      cookies: fingerprint,
+    });
+    assert.equal(me.status, 200);
+  });
+
   it('throttles failed logins per account, with Retry-After, even for the right password', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const wrong = await call(url, 'POST', '/auth/login', {

@@ -76,13 +76,18 @@ export async function buildApp(
     },
   });
   app.setErrorHandler(handleError);
-  app.addHook('onRequest', async (request) => {
+  // Callback style: every request passes here, and most need no promise.
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
-      throw new RevocableError(
-        'ERR_INVALID_ARGUMENT',
-        'An HTTP/1.1 request needs a Host header (RFC 9112, section 3.2).',
+      done(
+        new RevocableError(
+          'ERR_INVALID_ARGUMENT',
+          'An HTTP/1.1 request needs a Host header (RFC 9112, section 3.2).',
+        ),
       );
+      return;
     }
+    done();
   });
   app.setNotFoundHandler(handleNotFound);
   // JSON only (the /oauth routes add form data in their own scope): a form or text body posted

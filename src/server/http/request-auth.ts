@@ -38,6 +38,11 @@ export interface Authenticator {
   checkCsrf(request: FastifyRequest, sid: string): void;
   /** A new fingerprint and the claim that binds a session's tokens to it. */
   fingerprintHash(fingerprint: string): string;
+  /**
+   * Refuses with ERR_FINGERPRINT_MISMATCH a request without the fingerprint cookie that `claims`
+   * (a token's, or a session's) are bound to by their `fgp`; claims without `fgp` pass.
+   */
+  checkFingerprint(request: FastifyRequest, claims: Readonly<Record<string, unknown>>): void;
 }
 
 /** The request's bearer token, null without an Authorization header (the rule of src/http). */
@@ -84,7 +89,10 @@ export function createAuthenticator(runtime: ServerRuntime, names: CookieNames):
     return createHash('sha256').update(fingerprint).digest('hex');
   }
 
-  function checkFingerprint(request: FastifyRequest, claims: JwtClaims): void {
+  function checkFingerprint(
+    request: FastifyRequest,
+    claims: Readonly<Record<string, unknown>>,
+  ): void {
     const bound = claims.fgp;
     if (bound === undefined) return;
     const cookie = request.cookies[names.fingerprint];
@@ -154,5 +162,6 @@ export function createAuthenticator(runtime: ServerRuntime, names: CookieNames):
     csrfToken,
     checkCsrf,
     fingerprintHash,
+    checkFingerprint,
   };
 }

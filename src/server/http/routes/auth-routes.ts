@@ -26,7 +26,7 @@ interface LoginBody {
 /** The routes of a signed-in user: register, login, refresh, logout, sessions, password, me. */
 export function authRoutes(app: FastifyInstance, context: RouteContext): void {
   const { runtime, auth, names, tokens } = context;
-  const { sessions, accounts, config } = runtime;
+  const { sessions, accounts, config, backend } = runtime;
 
   app.post<{ Body: { username: string; password: string } }>(
     '/auth/register',
@@ -103,8 +103,16 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
         );
       }
       const via: TokenMode = fromBody === undefined ? 'cookie' : 'bearer';
+      const sid = sessionIdOf(presented);
       // A refresh by cookie is a state change a cross-site page could otherwise trigger.
-      if (via === 'cookie') auth.checkCsrf(request, sessionIdOf(presented) ?? '');
+      if (via === 'cookie') auth.checkCsrf(request, sid ?? '');
+      // A session bound to a fingerprint cookie refreshes only with it. Checked before the
+      // rotation: a stolen refresh token presented without the cookie must not be spent, or the
+      // owner's next refresh would look like a reuse and end the session (a logout by theft).
+      if (config.fingerprint && sid !== null) {
+        const session = await backend.store.getSession(sid);
+        if (session !== null) auth.checkFingerprint(request, session.claims);
+      }
       let pair: Awaited<ReturnType<typeof sessions.refresh>>;
       try {
         pair = await sessions.refresh(presented, clientOf(request));
