@@ -29,8 +29,9 @@ function isTokenCode(code: ErrorCode): boolean {
  * revocation, its fingerprint) says `invalid_token` and names the code; a 401 for no token at all
  * is a bare challenge (RFC 6750 section 3.1: no error code when the request had no credential);
  * a malformed Authorization header is `invalid_request`; ERR_FORBIDDEN is `insufficient_scope`.
- * Other 401s of the server (a failed login, a refresh token) are not about a bearer token and
- * carry none. `realm` must have passed {@link checkRealm}.
+ * Other 401s of the server (a failed login, a refresh token) are not about a bearer token: null
+ * here, and the server sends the bare challenge that RFC 9110 asks of every 401. `realm` must have
+ * passed {@link checkRealm}.
  */
 export function bearerChallenge(
   code: ErrorCode,

@@ -49,6 +49,15 @@ describe('the HTTP status of every error code', () => {
     assert.equal(missing.challenge, 'Bearer realm="revocable"');
     const forbidden = describeError(new RevocableError('ERR_FORBIDDEN', 'no'));
     assert.match(forbidden.challenge ?? '', /error="insufficient_scope"/);
-    assert.equal(describeError(new RevocableError('ERR_LOGIN_FAILED', 'no')).challenge, null);
+    // RFC 9110: every 401 has a challenge; one not about a bearer token, the bare one.
+    assert.equal(
+      describeError(new RevocableError('ERR_LOGIN_FAILED', 'no')).challenge,
+      'Bearer realm="revocable"',
+    );
+    for (const code of Object.keys(ERROR_CODES) as (keyof typeof ERROR_CODES)[]) {
+      const answer = describeError(new RevocableError(code, 'x'));
+      if (answer.status === 401) assert.match(answer.challenge ?? '', /^Bearer realm=/, code);
+      else if (code !== 'ERR_FORBIDDEN') assert.equal(answer.challenge, null, code);
+    }
   });
 });

@@ -1,11 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isRevocableError, RevocableError } from '../../errors/revocable-error.js';
-import { bearerChallenge } from '../../http/challenge.js';
+import { bearerChallenge, DEFAULT_REALM } from '../../http/challenge.js';
 import type { ErrorBody } from '../../http/error-answer.js';
 import { publicMessage } from '../../http/public-message.js';
 import { HTTP_STATUS } from '../../http/status.js';
 
 export type { ErrorBody };
+
+const BARE_CHALLENGE = `Bearer realm="${DEFAULT_REALM}"`;
 
 // Fastify's own errors (parsing, validation, limits) are the client's fault: each becomes one of
 // ours, so the answer's `error` is always a code from the table.
@@ -60,7 +62,9 @@ export function describeError(error: unknown): {
   return {
     status,
     body: { error: known.code, message: publicMessage(known, status) },
-    challenge: bearerChallenge(known.code, status),
+    // RFC 9110 section 15.5.2: every 401 carries a challenge. A 401 that is not about a bearer
+    // token (a failed login, a refused refresh token) gets the bare one, with no error code.
+    challenge: bearerChallenge(known.code, status) ?? (status === 401 ? BARE_CHALLENGE : null),
   };
 }
 
