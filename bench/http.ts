@@ -216,6 +216,12 @@ function pairedRatios(
 
 const rpsOf = (result: LoadResult): number => result.rps;
 
+/** `paired median of 5 rounds: 0.89, 0.62, ...`: the ratios a paired median was taken of. */
+function pairedRounds(ratios: readonly number[]): string {
+  const list = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
+  return `paired median of ${ratios.length} round${ratios.length === 1 ? '' : 's'}: ${list}`;
+}
+
 /**
  * The verdict on a target of `row` against `base`, decided on the paired median of req/s (see
  * pairedRatios); the ratio of the row medians is printed beside it, as the table shows it.
@@ -228,8 +234,6 @@ function verdict(row: Measured, base: Measured, what: string, target: number): s
     return `${what}: no round measured both rows (${medians}), target >= ${target}x: not judged`;
   }
   const paired = median(ratios);
-  const rounds = `${ratios.length} round${ratios.length === 1 ? '' : 's'}`;
-  const list = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
   const coreRatios = pairedRatios(row, base, perCore);
   // Per core too: a row's req/s may move with the CPU the server got (other tenants), not its cost.
   const core =
@@ -237,7 +241,7 @@ function verdict(row: Measured, base: Measured, what: string, target: number): s
       ? ''
       : ` (per server core, paired median${coreRatios.length === ratios.length ? '' : ` of ${coreRatios.length} rounds`} ${median(coreRatios).toFixed(2)}x)`;
   return (
-    `${paired.toFixed(2)}x ${what} (paired median of ${rounds}: ${list}; ${medians}), ` +
+    `${paired.toFixed(2)}x ${what} (${pairedRounds(ratios)}; ${medians}), ` +
     `target >= ${target}x: ${paired >= target ? 'met' : 'NOT met'}${core}`
   );
 }
@@ -252,10 +256,9 @@ function ceilingLine(none: Measured | undefined, peer: Measured | undefined): st
   if (none === undefined || peer === undefined) return null;
   const ratios = pairedRatios(none, peer, rpsOf);
   if (ratios.length === 0) return null;
-  const list = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
   return (
     `${NONE} against ${peer.label}, the ceiling of any middleware: ${median(ratios).toFixed(2)}x ` +
-    `(paired median of ${ratios.length} round${ratios.length === 1 ? '' : 's'}: ${list}); ` +
+    `(${pairedRounds(ratios)}); ` +
     `the target against the peer is ${TARGET_PEER}x`
   );
 }

@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { checkRealm, DEFAULT_REALM } from './challenge.js';
 import { createTokenGuard } from './token-guard.js';
 import type { TokenGuard, TokenGuardOptions } from './types.js';
 
@@ -6,6 +7,24 @@ import type { TokenGuard, TokenGuardOptions } from './types.js';
 export interface AdapterOptions {
   /** The realm of the `WWW-Authenticate` challenges (default `revocable`). */
   realm?: string;
+}
+
+/** What an adapter answers with, checked, with the defaults. @internal */
+export interface AdapterSettings {
+  readonly realm: string;
+  /** Refusals go to the framework's error handler instead of being answered. */
+  readonly passError: boolean;
+}
+
+/** Checks an adapter's `realm` and `passError`: `ERR_INVALID_ARGUMENT` for a bad one. @internal */
+export function adapterSettings(realm: unknown, passError: unknown): AdapterSettings {
+  if (passError !== undefined && typeof passError !== 'boolean') {
+    throw new RevocableError('ERR_INVALID_ARGUMENT', 'passError must be a boolean.');
+  }
+  return {
+    realm: realm === undefined ? DEFAULT_REALM : checkRealm(realm),
+    passError: passError === true,
+  };
 }
 
 /** A guard made elsewhere (by `createTokenGuard`), shared by several apps or adapters. */

@@ -7,6 +7,7 @@ import {
   REVOCABLE_VERIFIER_OPTION_NAMES,
 } from '../revocation/verifier.js';
 import { cookieNames, isCookieName } from './cookies.js';
+import { ROUTE_REQUIREMENT_NAMES } from './route.js';
 import { createStaleLogReader } from './stale-log.js';
 import type {
   GuardStalePolicy,
@@ -68,11 +69,9 @@ const KEY_FORM_NAMES = Object.freeze({
   staleVerifier: true,
 });
 
-// What belongs to a route, given to the guard by mistake: the route would be left open.
-const ROUTE_REQUIREMENTS = ['roles', 'scopes', 'maxAge', 'checkStore'];
-
 function checkOptionNames(options: TokenGuardOptions): void {
-  for (const name of ROUTE_REQUIREMENTS) {
+  // What belongs to a route, given to the guard by mistake, would leave the route open.
+  for (const name of Object.keys(ROUTE_REQUIREMENT_NAMES)) {
     if (Object.hasOwn(options, name)) {
       throw invalid(
         `${name} is a route requirement, not a guard option: give it to authenticate() or guard.route().`,

@@ -1,5 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { parseDuration } from '../lib/duration.js';
+import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import { ReauthRequiredError } from './reauth-error.js';
 import type { AuthContext, RouteRequirements } from './types.js';
 
@@ -10,6 +11,14 @@ export interface CompiledRoute {
   readonly maxAge: number | null;
   readonly checkStore: boolean;
 }
+
+/** Every route requirement. @internal */
+export const ROUTE_REQUIREMENT_NAMES: OptionNames<RouteRequirements> = Object.freeze({
+  roles: true,
+  scopes: true,
+  maxAge: true,
+  checkStore: true,
+});
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -45,11 +54,8 @@ export function compileRoute(requirements: RouteRequirements): CompiledRoute {
   if (typeof requirements !== 'object' || requirements === null) {
     throw invalid('Route requirements must be an object.');
   }
-  const { roles, scopes, maxAge, checkStore, ...rest } = requirements;
-  const unknown = Object.keys(rest);
-  if (unknown.length > 0) {
-    throw invalid(`Unknown route requirement ${unknown.map((key) => `"${key}"`).join(', ')}.`);
-  }
+  assertKnownOptions(requirements, ROUTE_REQUIREMENT_NAMES, 'A route');
+  const { roles, scopes, maxAge, checkStore } = requirements;
   if (checkStore !== undefined && typeof checkStore !== 'boolean') {
     throw invalid('checkStore must be a boolean.');
   }

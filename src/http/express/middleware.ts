@@ -1,8 +1,15 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { RevocableError } from '../../errors/revocable-error.js';
-import { type AdapterOptions, guardFrom, isGuard, type WithGuard } from '../adapter-options.js';
+import { assertKnownOptions, type OptionNames } from '../../lib/known-options.js';
+import {
+  type AdapterOptions,
+  type AdapterSettings,
+  adapterSettings,
+  guardFrom,
+  isGuard,
+  type WithGuard,
+} from '../adapter-options.js';
 import { assertOneAuthorization } from '../bearer.js';
-import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
 import { isCorsPreflight } from '../preflight.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
@@ -36,7 +43,7 @@ export interface RevocableExpress {
   readonly guard: TokenGuard;
 }
 
-const ADAPTER_OPTIONS: ReadonlySet<string> = new Set(['realm', 'passError']);
+const ADAPTER_OPTION_NAMES: OptionNames<ExpressAdapterOptions> = { realm: true, passError: true };
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -50,25 +57,17 @@ function invalid(message: string): RevocableError {
 function adapterOptions(
   first: ExpressAdapterOptions,
   second: ExpressAdapterOptions | undefined,
-): { realm: string; passError: boolean } {
+): AdapterSettings {
   if (second !== undefined && (typeof second !== 'object' || second === null)) {
     throw invalid('The options of revocableExpress must be an object: { realm, passError }.');
   }
   const extra = second === undefined ? {} : second;
+  assertKnownOptions(extra, ADAPTER_OPTION_NAMES, 'revocableExpress');
   for (const key of Object.keys(extra)) {
-    if (!ADAPTER_OPTIONS.has(key)) {
-      throw invalid(`Unknown option "${key}" of revocableExpress: it takes realm and passError.`);
-    }
     if (Object.hasOwn(first, key)) throw invalid(`Give "${key}" once, not twice.`);
   }
   const { realm, passError } = { ...first, ...extra };
-  if (passError !== undefined && typeof passError !== 'boolean') {
-    throw invalid('passError must be a boolean.');
-  }
-  return {
-    realm: realm === undefined ? DEFAULT_REALM : checkRealm(realm),
-    passError: passError === true,
-  };
+  return adapterSettings(realm, passError);
 }
 
 /**
@@ -103,10 +102,7 @@ export function revocableExpress(
   return middlewareOf(guardFrom(rest), checked);
 }
 
-function middlewareOf(
-  guard: TokenGuard,
-  { realm, passError }: { realm: string; passError: boolean },
-): RevocableExpress {
+function middlewareOf(guard: TokenGuard, { realm, passError }: AdapterSettings): RevocableExpress {
   const answerOptions = { realm };
 
   function fail(error: unknown, res: Response, next: NextFunction): void {

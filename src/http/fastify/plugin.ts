@@ -1,9 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import { RevocableError } from '../../errors/revocable-error.js';
-import { type AdapterOptions, guardFrom, type WithGuard } from '../adapter-options.js';
+import {
+  type AdapterOptions,
+  adapterSettings,
+  guardFrom,
+  type WithGuard,
+} from '../adapter-options.js';
 import { assertOneAuthorization } from '../bearer.js';
-import { checkRealm, DEFAULT_REALM } from '../challenge.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
 import { isCorsPreflight } from '../preflight.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
@@ -60,11 +63,7 @@ function asError(value: unknown): Error {
 
 const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, options) => {
   const { realm: givenRealm, passError: givenPass, ...rest } = options;
-  const realm = givenRealm === undefined ? DEFAULT_REALM : checkRealm(givenRealm);
-  if (givenPass !== undefined && typeof givenPass !== 'boolean') {
-    throw new RevocableError('ERR_INVALID_ARGUMENT', 'passError must be a boolean.');
-  }
-  const passError = givenPass === true;
+  const { realm, passError } = adapterSettings(givenRealm, givenPass);
   const guard = guardFrom(rest);
   const answerOptions = { realm };
 
