@@ -7,7 +7,8 @@ import type { JwtClaims } from './types.js';
 /**
  * The number of tokens a verifier created with `cache: true` remembers: the distinct access tokens
  * a busy server sees within one access-token lifetime (one per active client, two around a refresh),
- * in about 15 MB when full (some 235 bytes a token). The memory is taken as tokens arrive.
+ * in about 17 MB when full (some 235 bytes a token, and 2 MB of recent tokens kept verbatim). The
+ * memory of the entries is taken as tokens arrive.
  */
 const DEFAULT_CACHE_SIZE = 65_536;
 const MAX_CACHE_SIZE = 1_000_000;
@@ -23,6 +24,12 @@ const ADMISSION_RATE = 1 / 64;
 
 // Slots are taken as tokens arrive, from this many, doubling.
 const INITIAL_SLOTS = 64;
+
+/**
+ * The most tokens kept verbatim for a hit without a digest (see the class): a power of two. At
+ * about 500 bytes a token, 2 MB at most, whatever the capacity.
+ */
+const MAX_RECENT = 4096;
 
 // Node.js 20.12 added the one-shot hash, a third of the cost of createHash for a token. A string is
 // hashed as UTF-8, which maps lone surrogates alike; a stored digest is of a token that verified,
@@ -45,16 +52,44 @@ function digestWord(digest: string, word: number): number {
 }
 
 /**
- * A 30-bit number from the first characters of a signature segment, where the table looks a token
- * up. A cached signature is the output of a signature or MAC, so its characters are already
- * uniformly spread; reading a few of them costs less than hashing the segment for a Map, and the
- * number retains nothing of the token. It only finds a candidate: the digest decides.
+ * A 30-bit number from the first characters of the signature segment (from `start`, the index
+ * after the token's last dot), where the table looks a token up. A cached signature is the output
+ * of a signature or MAC, so its characters are already uniformly spread; reading a few of them
+ * costs less than hashing the segment for a Map, and the number retains nothing of the token. It
+ * only finds a candidate: the digest, or the comparison with a token kept verbatim, decides.
  */
-function signatureKey(signature: string): number {
-  const length = Math.min(signature.length, 8);
+function signatureKey(token: string, start: number): number {
+  const end = Math.min(token.length, start + 8);
   let key = 0x811c9dc5;
-  for (let i = 0; i < length; i++) key = Math.imul(key ^ signature.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) key = Math.imul(key ^ token.charCodeAt(i), 0x01000193);
   return (key ^ (key >>> 15)) & 0x3fffffff;
+}
+
+/**
+ * The token as a string of its own. The one a verifier is given is often a slice of a longer
+ * string (the Authorization header, or a Cookie header of several kilobytes), and keeping the slice
+ * would keep all of it. A verified token is base64url, so latin1 carries it unchanged.
+ */
+function ownCopy(token: string): string {
+  return Buffer.from(token, 'latin1').toString('latin1');
+}
+
+/**
+ * Whether `presented` is exactly `cached`, the signature segment (from the last dot, at `lastDot`
+ * in `presented`) compared in constant time first. A cached token is a bearer credential and its
+ * signature is what makes it one: `===`, which stops at the first differing character, would tell
+ * by its time how much of a guessed signature was right. Only once all of the signature matches is
+ * the rest (header and payload, which that signature vouches for) compared with `===`. A loop over
+ * both strings, the same steps whatever their characters, and no allocation.
+ */
+function sameToken(presented: string, cached: string, lastDot: number): boolean {
+  const length = presented.length;
+  if (cached.length !== length) return false;
+  let difference = 0;
+  for (let i = lastDot; i < length; i++) {
+    difference |= presented.charCodeAt(i) ^ cached.charCodeAt(i);
+  }
+  return difference === 0 && presented === cached;
 }
 
 /**
@@ -67,8 +102,15 @@ function signatureKey(signature: string): number {
  *   A hit is found by a number read from the signature segment and then proved by the first 128
  *   bits of the SHA-256 of the whole token, compared with the digest of the token that verified.
  *   Anyone may know a cached signature, so a forgery reusing it must never hit: that needs a
- *   second preimage of SHA-256, not a collision of a cheap hash. The price is the digest on every
- *   hit (about 0.5 µs); a miss never computes one unless the token is admitted.
+ *   second preimage of SHA-256, not a collision of a cheap hash. The price is the digest on a hit
+ *   (0.5 µs in a tight loop; 1.3 to 3 µs in a server, between the framework's work on requests,
+ *   when OpenSSL's code and tables have left the CPU caches: the larger part of what the HTTP
+ *   guard cost a request); a miss never computes one unless the token is admitted.
+ * - Except for the recent ones: up to {@link MAX_RECENT} tokens verbatim, one per cell of a table
+ *   indexed by the same number, the last token admitted or proved there. A token found there is
+ *   proved by comparing strings ({@link sameToken}), with no digest. This bounds the memory of the
+ *   verbatim tokens (2 MB) while the tokens of a process's active clients, when they are fewer,
+ *   are answered at the price of a comparison; with more of them, some requests pay the digest.
  * - The claims, frozen (every hit returns the same object), with a string claim that equals the
  *   same claim of the token admitted before (`iss`, `aud`, a role) sharing its string.
  * - No object per entry: parallel arrays indexed by slot, and an open-addressing table of slots.
@@ -90,6 +132,9 @@ export class VerificationCache {
   #digests = new Int32Array(0);
   // Slot + 1 by signature key, linear probing; at most half full. 0 is an empty cell.
   #table = new Int32Array(0);
+  // By signature key & (cells - 1): a token verbatim, and its slot + 1 (0: none).
+  readonly #recentTokens: string[];
+  readonly #recentSlots: Int32Array;
   #size = 0;
   // The oldest slot, the next to be replaced.
   #hand = 0;
@@ -102,34 +147,41 @@ export class VerificationCache {
     this.#capacity = capacity;
     this.#revision = revision;
     this.#tolerance = tolerance;
+    let cells = 1;
+    while (cells < MAX_RECENT && cells < capacity) cells *= 2;
+    this.#recentTokens = new Array<string>(cells).fill('');
+    this.#recentSlots = new Int32Array(cells);
   }
 
   /**
-   * The slot of exactly `token`, whose signature segment is `signature`, under this ring revision,
+   * The slot of exactly `token`, whose last dot is at `lastDot`, under this ring revision,
    * if its time claims hold at `now()`; otherwise -1 (and a token whose time claims no longer
    * hold is forgotten: the full verification throws the exact error).
    */
-  lookup(signature: string, token: string, revision: number, now: () => number): number {
+  lookup(token: string, lastDot: number, revision: number, now: () => number): number {
     if (revision !== this.#revision) {
       this.#clear();
       this.#revision = revision;
       return -1;
     }
     if (this.#size === 0) return -1;
-    const slot = this.#find(signatureKey(signature));
-    if (slot === -1) return -1;
-    const claims = this.#claims[slot]!;
-    const digest = sha256(token);
-    const at = slot * 4;
-    const digests = this.#digests;
+    const key = signatureKey(token, lastDot + 1);
+    const cell = key & (this.#recentSlots.length - 1);
+    let slot = this.#recentSlots[cell]! - 1;
+    // The cell's slot must have this key before its token is compared: a cell shared by two
+    // tokens then costs the other one an integer compare, not a loop over its signature.
     if (
-      digests[at] !== digestWord(digest, 0) ||
-      digests[at + 1] !== digestWord(digest, 1) ||
-      digests[at + 2] !== digestWord(digest, 2) ||
-      digests[at + 3] !== digestWord(digest, 3)
+      slot === -1 ||
+      this.#keys[slot] !== key ||
+      !sameToken(token, this.#recentTokens[cell]!, lastDot)
     ) {
-      return -1;
+      slot = this.#find(key);
+      if (slot === -1 || !this.#digestMatches(slot, token)) return -1;
+      // Into a free cell only: taking an occupied one would copy a token on every request while
+      // two tokens sharing a cell alternate, each pushing the other out.
+      if (this.#recentSlots[cell] === 0) this.#keepRecent(cell, slot, token);
     }
+    const claims = this.#claims[slot]!;
     const time = now();
     if (time > this.#time) this.#time = time;
     const tolerance = this.#tolerance;
@@ -143,6 +195,24 @@ export class VerificationCache {
       return -1;
     }
     return slot;
+  }
+
+  #digestMatches(slot: number, token: string): boolean {
+    const digest = sha256(token);
+    const at = slot * 4;
+    const digests = this.#digests;
+    return (
+      digests[at] === digestWord(digest, 0) &&
+      digests[at + 1] === digestWord(digest, 1) &&
+      digests[at + 2] === digestWord(digest, 2) &&
+      digests[at + 3] === digestWord(digest, 3)
+    );
+  }
+
+  /** Keeps `token`, just proved or admitted to `slot`, verbatim in its cell. */
+  #keepRecent(cell: number, slot: number, token: string): void {
+    this.#recentTokens[cell] = ownCopy(token);
+    this.#recentSlots[cell] = slot + 1;
   }
 
   /** The claims of a slot `lookup` returned. */
@@ -161,8 +231,8 @@ export class VerificationCache {
    * same object to its caller, and one caller's change must not become the next one's claims.
    */
   remember(
-    signature: string,
     token: string,
+    lastDot: number,
     claims: JwtClaims,
     header: ParsedHeader,
     now: () => number,
@@ -172,7 +242,7 @@ export class VerificationCache {
     if (slot !== -1) this.#shareStrings(claims);
     deepFreeze(claims);
     if (slot === -1) return;
-    const key = signatureKey(signature);
+    const key = signatureKey(token, lastDot + 1);
     // Another token with the same key (one chance in 2^30 per pair) gives its place up.
     const other = this.#find(key);
     if (other !== -1 && other !== slot) this.#release(other);
@@ -183,6 +253,8 @@ export class VerificationCache {
     const at = slot * 4;
     for (let word = 0; word < 4; word++) this.#digests[at + word] = digestWord(digest, word);
     this.#place(key, slot);
+    // A token just admitted takes its cell, whoever held it: the newest are likeliest to return.
+    this.#keepRecent(key & (this.#recentSlots.length - 1), slot, token);
   }
 
   /** The slot a newly verified token may take, or -1 when it is not admitted. */
@@ -250,6 +322,13 @@ export class VerificationCache {
   #release(slot: number): void {
     this.#claims[slot] = undefined;
     this.#headers[slot] = undefined;
+    // The token kept verbatim for this slot, if any, goes with it: a cell never names a slot that
+    // holds another token.
+    const cell = this.#keys[slot]! & (this.#recentSlots.length - 1);
+    if (this.#recentSlots[cell] === slot + 1) {
+      this.#recentSlots[cell] = 0;
+      this.#recentTokens[cell] = '';
+    }
     const table = this.#table;
     const mask = table.length - 1;
     let hole = this.#keys[slot]! & mask;
@@ -293,6 +372,8 @@ export class VerificationCache {
     this.#size = 0;
     this.#hand = 0;
     this.#recent.clear();
+    this.#recentSlots.fill(0);
+    this.#recentTokens.fill('');
   }
 }
 

@@ -227,10 +227,9 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
       );
     }
     const lastDot = token.lastIndexOf('.');
-    const signatureSegment = token.slice(lastDot + 1);
     if (cache !== null) {
       // A token whose time claims fail is not a hit: the full path below throws the exact error.
-      const slot = cache.lookup(signatureSegment, token, ring.revision, currentTime);
+      const slot = cache.lookup(token, lastDot, ring.revision, currentTime);
       if (slot !== -1) {
         accepted = cache.headerAt(slot);
         return cache.claimsAt(slot);
@@ -243,6 +242,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     const parsed = headerOf(token.slice(0, firstDot));
     const key = keyFor(parsed);
     const payloadSegment = token.slice(firstDot + 1, lastDot);
+    const signatureSegment = token.slice(lastDot + 1);
     // Shape before signature: a token that is not a JWS at all is malformed whatever its signature.
     // The payload's bytes wait in the decoder's buffer; they are read only once the signature holds.
     const payloadLength = decodeJsonSegmentBytes(payloadSegment, 'payload');
@@ -262,7 +262,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (payload.structure) checkPayloadStructure(text, claims, payload);
     const plain = rules.identifiers && isPlainText(text, payloadLength);
     checkClaims(claims, rules, currentTime(), plain);
-    if (cache !== null) cache.remember(signatureSegment, token, claims, parsed, currentTime);
+    if (cache !== null) cache.remember(token, lastDot, claims, parsed, currentTime);
     accepted = parsed;
     return claims;
   }

@@ -154,9 +154,17 @@ describe('verification cache', () => {
     const payload = Buffer.from(JSON.stringify({ sub: 'admin', exp: T0 + 600 })).toString(
       'base64url',
     );
-    // The cache finds a candidate by the first characters of the signature; the digest decides.
+    // The cache finds a candidate by the first characters of the signature; the comparison decides.
     const samePrefix = `${signature!.slice(0, 8)}${'A'.repeat(signature!.length - 8)}`;
+    // Same length as the cached token, its signature, one payload character changed; and the
+    // signature's last character changed.
+    const dot = token.indexOf('.') + 1;
+    const samePayloadLength = `${token.slice(0, dot)}${token[dot] === 'e' ? 'f' : 'e'}${token.slice(dot + 1)}`;
+    const lastDot = token.lastIndexOf('.');
+    const moved = `${token.slice(0, lastDot - 1)}.${token[lastDot - 1]}${token.slice(lastDot + 1)}`;
     for (const forged of [
+      samePayloadLength,
+      moved,
       `${header}.${payload}.${signature}`,
       `${header}.${payload}.${samePrefix}`,
       `${token.split('.').slice(0, 2).join('.')}.${samePrefix}`,
