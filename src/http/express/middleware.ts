@@ -132,14 +132,19 @@ function middlewareOf(guard: TokenGuard, { realm, passError }: AdapterSettings):
     authenticate(route) {
       const prepared = route === undefined ? undefined : guard.route(route);
       return function revocableAuthenticate(req: Request, res: Response, next: NextFunction) {
-        if (isCorsPreflight(req.method, req.headers)) {
+        // Each read once. Express gives every request object a hidden class of its own (it sets
+        // the prototype, then adds properties), so no read of `req` is ever cached: each is a full
+        // lookup, `headers` one through four prototypes to Node's getter.
+        const headers = req.headers;
+        const method = req.method;
+        if (isCorsPreflight(method, headers)) {
           next();
           return;
         }
         let result: AuthContext | Promise<AuthContext>;
         try {
-          if (req.headers.authorization !== undefined) assertOneAuthorization(req.rawHeaders);
-          result = guard.checkFast(req.headers, prepared, req.method);
+          if (headers.authorization !== undefined) assertOneAuthorization(req.rawHeaders);
+          result = guard.checkFast(headers, prepared, method);
         } catch (error) {
           fail(error, res, next);
           return;

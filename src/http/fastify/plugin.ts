@@ -92,16 +92,17 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
     authenticate(route) {
       const prepared = route === undefined ? undefined : guard.route(route);
       return function revocableAuthenticate(request, reply, done) {
-        if (isCorsPreflight(request.method, request.headers)) {
+        // Getters on Fastify's request: each called once.
+        const headers = request.headers;
+        const method = request.method;
+        if (isCorsPreflight(method, headers)) {
           done();
           return;
         }
         let result: AuthContext | Promise<AuthContext>;
         try {
-          if (request.headers.authorization !== undefined) {
-            assertOneAuthorization(request.raw.rawHeaders);
-          }
-          result = guard.checkFast(request.headers, prepared, request.method);
+          if (headers.authorization !== undefined) assertOneAuthorization(request.raw.rawHeaders);
+          result = guard.checkFast(headers, prepared, method);
         } catch (error) {
           fail(error, reply, done);
           return;
