@@ -107,10 +107,11 @@ function sameToken(presented: string, cached: string, lastDot: number): boolean 
  *   when OpenSSL's code and tables have left the CPU caches: the larger part of what the HTTP
  *   guard cost a request); a miss never computes one unless the token is admitted.
  * - Except for the recent ones: up to {@link MAX_RECENT} tokens verbatim, one per cell of a table
- *   indexed by the same number, the last token admitted or proved there. A token found there is
- *   proved by comparing strings ({@link sameToken}), with no digest. This bounds the memory of the
- *   verbatim tokens (2 MB) while the tokens of a process's active clients, when they are fewer,
- *   are answered at the price of a comparison; with more of them, some requests pay the digest.
+ *   indexed by the same number: the last token admitted to it, or one proved by its digest while
+ *   the cell was free. A token found there is proved by comparing strings ({@link sameToken}),
+ *   with no digest. This bounds the memory of the verbatim tokens (2 MB) while the tokens of a
+ *   process's active clients, when they are fewer, are answered at the price of a comparison; with
+ *   more of them, some requests pay the digest.
  * - The claims, frozen (every hit returns the same object), with a string claim that equals the
  *   same claim of the token admitted before (`iss`, `aud`, a role) sharing its string.
  * - No object per entry: parallel arrays indexed by slot, and an open-addressing table of slots.
