@@ -9,9 +9,8 @@ import {
   isGuard,
   type WithGuard,
 } from '../adapter-options.js';
-import { assertOneAuthorization } from '../bearer.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
-import { isCorsPreflight } from '../preflight.js';
+import { checkRequest } from '../request-check.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
 /** What {@link revocableExpress} takes besides the guard. */
@@ -34,9 +33,9 @@ export interface RevocableExpress {
    * A middleware that authenticates the request and holds it to `route`: on success `req.auth` is
    * the {@link AuthContext} and `next()` runs; on refusal it answers (401, 403 or 503, see
    * `errorAnswer`). A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), which a
-   * browser sends without credentials, goes to `next()` with no `req.auth`. An error that is not revocable's (a bug), or is one whose code has no status,
-   * goes to `next(error)`; so does a refusal that comes (after a store read) once another
-   * middleware has already answered.
+   * browser sends without credentials, goes to `next()` with no `req.auth`. An error that is not
+   * revocable's (a bug), or is one whose code has no status, goes to `next(error)`; so does a
+   * refusal that comes (after a store read) once another middleware has already answered.
    */
   authenticate(route?: RouteRequirements): RequestHandler;
   /** The guard, for checks outside a route (a WebSocket upgrade, a job). */
@@ -132,21 +131,18 @@ function middlewareOf(guard: TokenGuard, { realm, passError }: AdapterSettings):
     authenticate(route) {
       const prepared = route === undefined ? undefined : guard.route(route);
       return function revocableAuthenticate(req: Request, res: Response, next: NextFunction) {
-        // Each read once. Express gives every request object a hidden class of its own (it sets
-        // the prototype, then adds properties), so no read of `req` is ever cached: each is a full
-        // lookup, `headers` one through four prototypes to Node's getter.
-        const headers = req.headers;
-        const method = req.method;
-        if (isCorsPreflight(method, headers)) {
-          next();
-          return;
-        }
-        let result: AuthContext | Promise<AuthContext>;
+        // Each read of `req` once. Express gives every request object a hidden class of its own
+        // (it sets the prototype, then adds properties), so no read of `req` is ever cached: each
+        // is a full lookup, `headers` one through four prototypes to Node's getter.
+        let result: AuthContext | Promise<AuthContext> | null;
         try {
-          if (headers.authorization !== undefined) assertOneAuthorization(req.rawHeaders);
-          result = guard.checkFast(headers, prepared, method);
+          result = checkRequest(guard, req.headers, req.method, req.rawHeaders, prepared);
         } catch (error) {
           fail(error, res, next);
+          return;
+        }
+        if (result === null) {
+          next();
           return;
         }
         if (result instanceof Promise) {

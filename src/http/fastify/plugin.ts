@@ -6,9 +6,8 @@ import {
   guardFrom,
   type WithGuard,
 } from '../adapter-options.js';
-import { assertOneAuthorization } from '../bearer.js';
 import { errorAnswer, isAnswerable } from '../error-answer.js';
-import { isCorsPreflight } from '../preflight.js';
+import { checkRequest } from '../request-check.js';
 import type { AuthContext, RouteRequirements, TokenGuard, TokenGuardOptions } from '../types.js';
 
 /** What {@link revocablePlugin} takes besides the guard. */
@@ -92,19 +91,22 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
     authenticate(route) {
       const prepared = route === undefined ? undefined : guard.route(route);
       return function revocableAuthenticate(request, reply, done) {
-        // Getters on Fastify's request: each called once.
-        const headers = request.headers;
-        const method = request.method;
-        if (isCorsPreflight(method, headers)) {
-          done();
-          return;
-        }
-        let result: AuthContext | Promise<AuthContext>;
+        // Fastify's headers and method are getters: each called once.
+        let result: AuthContext | Promise<AuthContext> | null;
         try {
-          if (headers.authorization !== undefined) assertOneAuthorization(request.raw.rawHeaders);
-          result = guard.checkFast(headers, prepared, method);
+          result = checkRequest(
+            guard,
+            request.headers,
+            request.method,
+            request.raw.rawHeaders,
+            prepared,
+          );
         } catch (error) {
           fail(error, reply, done);
+          return;
+        }
+        if (result === null) {
+          done();
           return;
         }
         if (result instanceof Promise) {
