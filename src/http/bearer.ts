@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { charCodeAt } from '../lib/char-code.js';
 
 /**
  * The longest Authorization header read, well above any token revocable signs (the verifier's own
@@ -52,9 +53,9 @@ export function bearerToken(value: string | readonly string[] | undefined): stri
 
 function tokenPart(header: string): string {
   let start = SCHEME_LENGTH;
-  while (header.charCodeAt(start) === SPACE) start++;
+  while (charCodeAt(header, start) === SPACE) start++;
   let end = header.length;
-  while (header.charCodeAt(end - 1) === SPACE) end--;
+  while (charCodeAt(header, end - 1) === SPACE) end--;
   return header.slice(start, end);
 }
 
@@ -73,11 +74,11 @@ function tokenPart(header: string): string {
 export function bearerCandidate(value: string | readonly string[] | undefined): string | null {
   if (value === undefined) return null;
   const header = headerText(value);
-  if (header.length <= SCHEME_LENGTH || header.charCodeAt(SCHEME_LENGTH) !== SPACE) {
+  if (header.length <= SCHEME_LENGTH || charCodeAt(header, SCHEME_LENGTH) !== SPACE) {
     throw notBearer();
   }
   for (let i = 0; i < SCHEME_LENGTH; i++) {
-    if ((header.charCodeAt(i) | 0x20) !== SCHEME[i]) throw notBearer();
+    if ((charCodeAt(header, i) | 0x20) !== SCHEME[i]) throw notBearer();
   }
   return tokenPart(header);
 }

@@ -1,3 +1,4 @@
+import { charCodeAt } from '../lib/char-code.js';
 /** The cookies of the auth server's cookie mode (see docs/server.md), by role. */
 export interface CookieNames {
   /** The access token (HttpOnly). */
@@ -56,21 +57,21 @@ export function cookieValue(
   const length = text.length;
   let at = 0;
   while (at < length) {
-    while (text.charCodeAt(at) === SPACE || text.charCodeAt(at) === TAB) at++;
+    while (charCodeAt(text, at) === SPACE || charCodeAt(text, at) === TAB) at++;
     let end = text.indexOf(';', at);
     if (end === -1) end = length;
     if (text.startsWith(name, at)) {
       let cursor = at + name.length;
-      while (text.charCodeAt(cursor) === SPACE) cursor++;
-      if (cursor < end && text.charCodeAt(cursor) === EQUALS) {
+      while (charCodeAt(text, cursor) === SPACE) cursor++;
+      if (cursor < end && charCodeAt(text, cursor) === EQUALS) {
         let start = cursor + 1;
         let stop = end;
-        while (start < stop && text.charCodeAt(start) === SPACE) start++;
-        while (stop > start && text.charCodeAt(stop - 1) === SPACE) stop--;
+        while (start < stop && charCodeAt(text, start) === SPACE) start++;
+        while (stop > start && charCodeAt(text, stop - 1) === SPACE) stop--;
         if (
           stop - start >= 2 &&
-          text.charCodeAt(start) === QUOTE &&
-          text.charCodeAt(stop - 1) === QUOTE
+          charCodeAt(text, start) === QUOTE &&
+          charCodeAt(text, stop - 1) === QUOTE
         ) {
           start++;
           stop--;

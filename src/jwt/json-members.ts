@@ -1,3 +1,4 @@
+import { charCodeAt } from '../lib/char-code.js';
 /**
  * Finds repeated member names in a JSON text that `JSON.parse` has already accepted: `JSON.parse`
  * silently keeps the last of two equal names, and two parsers that keep different ones read two
@@ -10,13 +11,13 @@ export function hasDuplicateMember(json: string, topLevelOnly: boolean): boolean
   let index = 0;
   const end = json.length;
   while (index < end) {
-    const char = json.charCodeAt(index);
+    const char = charCodeAt(json, index);
     if (char === 0x22 /* " */) {
       const start = index;
       index++;
       let escaped = false;
       while (index < end) {
-        const inner = json.charCodeAt(index);
+        const inner = charCodeAt(json, index);
         if (inner === 0x5c /* \ */) {
           escaped = true;
           index += 2;
@@ -47,7 +48,7 @@ export function hasDuplicateMember(json: string, topLevelOnly: boolean): boolean
 
 function nextSignificant(json: string, from: number): number {
   for (let index = from; index < json.length; index++) {
-    const char = json.charCodeAt(index);
+    const char = charCodeAt(json, index);
     if (char !== 0x20 && char !== 0x09 && char !== 0x0a && char !== 0x0d) return char;
   }
   return -1;

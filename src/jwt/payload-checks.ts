@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { charCodeAt } from '../lib/char-code.js';
 import { hasDuplicateMember } from './json-members.js';
 
 /** The deepest nesting a payload may have by default: the claims object itself is level 1. */
@@ -126,7 +127,7 @@ export function checkPayloadStructure(
 function namesBeforeColons(text: string): number {
   let count = 0;
   for (let at = text.indexOf(':'); at !== -1; at = text.indexOf(':', at + 1)) {
-    const before = text.charCodeAt(at - 1);
+    const before = charCodeAt(text, at - 1);
     if (before === 0x22 /* " */) count++;
     else if (before === 0x20 || before === 0x09 || before === 0x0a || before === 0x0d) return -1;
   }

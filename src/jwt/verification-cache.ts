@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import { RevocableError } from '../errors/revocable-error.js';
+import { charCodeAt } from '../lib/char-code.js';
 import { isExpired, isIssuedInFuture, isNotYetValid } from './claims.js';
 import type { ParsedHeader } from './header.js';
 import type { JwtClaims } from './types.js';
@@ -44,10 +45,10 @@ const sha256: (text: string) => string =
 function digestWord(digest: string, word: number): number {
   const at = word * 4;
   return (
-    digest.charCodeAt(at) |
-    (digest.charCodeAt(at + 1) << 8) |
-    (digest.charCodeAt(at + 2) << 16) |
-    (digest.charCodeAt(at + 3) << 24)
+    charCodeAt(digest, at) |
+    (charCodeAt(digest, at + 1) << 8) |
+    (charCodeAt(digest, at + 2) << 16) |
+    (charCodeAt(digest, at + 3) << 24)
   );
 }
 
@@ -61,7 +62,7 @@ function digestWord(digest: string, word: number): number {
 function signatureKey(token: string, start: number): number {
   const end = Math.min(token.length, start + 8);
   let key = 0x811c9dc5;
-  for (let i = start; i < end; i++) key = Math.imul(key ^ token.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) key = Math.imul(key ^ charCodeAt(token, i), 0x01000193);
   return (key ^ (key >>> 15)) & 0x3fffffff;
 }
 
@@ -87,7 +88,7 @@ function sameToken(presented: string, cached: string, lastDot: number): boolean 
   if (cached.length !== length) return false;
   let difference = 0;
   for (let i = lastDot; i < length; i++) {
-    difference |= presented.charCodeAt(i) ^ cached.charCodeAt(i);
+    difference |= charCodeAt(presented, i) ^ charCodeAt(cached, i);
   }
   return difference === 0 && presented === cached;
 }

@@ -411,4 +411,36 @@ describe('createTokenGuard', () => {
     assert.equal((await guard.check(bearer(next.token))).sub, 'user-2');
     assert.equal(calls, 4);
   });
+
+  it('reads characters through its own reference, whatever becomes of String.prototype', async () => {
+    // An application's imports can put String.prototype in dictionary mode (ioredis does), where
+    // each `text.charCodeAt(i)` looks the method up again: the verify path holds its own reference
+    // (src/lib/char-code.ts). Replacing the method proves no loop of the path reads through it.
+    const world = newWorld();
+    const guard = createTokenGuard(keyOptions(world));
+    const { token } = await world.login('user-1', { roles: ['admin'] });
+    const revoked = await world.login('user-2');
+    await world.sessions.logout(revoked.sid);
+    const cookie = `theme=dark; __Host-revocable-access=${token}; __Host-revocable-csrf=c5rf`;
+    const original = Object.getOwnPropertyDescriptor(String.prototype, 'charCodeAt')!;
+    Object.defineProperty(String.prototype, 'charCodeAt', {
+      ...original,
+      value() {
+        throw new Error('String.prototype.charCodeAt was called');
+      },
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        // The first verify is a miss (signature, payload checks), the second a cache hit.
+        const auth = guard.checkFast(bearer(token), { roles: ['admin'] });
+        assert.ok(!(auth instanceof Promise));
+        assert.equal(auth.sub, 'user-1');
+        assert.equal((await guard.check({ cookie }, undefined, 'GET')).via, 'cookie');
+        await rejects(guard, bearer(revoked.token), 'ERR_TOKEN_REVOKED');
+        await rejects(guard, { authorization: 'Basic abc' }, 'ERR_AUTH_HEADER_INVALID');
+      }
+    } finally {
+      Object.defineProperty(String.prototype, 'charCodeAt', original);
+    }
+  });
 });

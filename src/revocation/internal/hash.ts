@@ -1,3 +1,4 @@
+import { charCodeAt } from '../../lib/char-code.js';
 /**
  * A 64-bit table hash of a string, as two 32-bit lanes. Not cryptography: it only spreads keys over
  * a hash table and tells them apart. Its inputs come from tokens the issuer signed and events the
@@ -44,7 +45,7 @@ export function hashStringInto(key: string, target: Uint32Array, at: number): vo
   let h1 = SEED_1;
   let h2 = SEED_2;
   for (let i = 0; i < key.length; i++) {
-    const unit = key.charCodeAt(i);
+    const unit = charCodeAt(key, i);
     h1 = Math.imul(h1 ^ unit, 2654435761);
     h2 = Math.imul(h2 ^ unit, 1597334677);
   }

@@ -1,3 +1,4 @@
+import { charCodeAt } from '../../lib/char-code.js';
 /**
  * Finds a member name given twice in one object of a JSON text. JSON.parse keeps the last one
  * silently, so `{"username":"alice","username":"bob"}` would mean "bob" here and, to a proxy or a
@@ -17,11 +18,11 @@ export function duplicateMemberName(json: string): string | null {
   let expectName = false;
   let i = 0;
   while (i < json.length) {
-    const ch = json.charCodeAt(i);
+    const ch = charCodeAt(json, i);
     if (ch === 0x22 /* " */) {
       const start = i;
       i += 1;
-      while (json.charCodeAt(i) !== 0x22) i += json.charCodeAt(i) === 0x5c /* \ */ ? 2 : 1;
+      while (charCodeAt(json, i) !== 0x22) i += charCodeAt(json, i) === 0x5c /* \ */ ? 2 : 1;
       i += 1;
       const names = stack[stack.length - 1];
       if (expectName && names !== undefined && names !== null) {
