@@ -96,7 +96,8 @@ export const ERROR_CODES = {
   ERR_HTTP_BODY_INVALID:
     'The request body is not valid JSON (or form data where the route takes it), or a field is missing, unknown or of the wrong type.',
   ERR_HTTP_BODY_TOO_LARGE: 'The request body is larger than the route accepts.',
-  ERR_HTTP_MEDIA_TYPE: "The request's Content-Type is not one the route accepts.",
+  ERR_HTTP_MEDIA_TYPE:
+    "The request's Content-Type is not one the route accepts, or its body is compressed.",
   ERR_HTTP_NOT_FOUND: 'No route has this method and path.',
   ERR_HTTP_HEADERS_TOO_LARGE:
     'The request headers are larger than the server reads (16 KiB by default); nothing was done.',

@@ -118,8 +118,8 @@ export interface TokenGuardBaseOptions {
    * `refresh`), resolving true when it changed. A token naming a `kid` the ring lacks (a key
    * rotated in a moment ago) triggers one reload, then one more verify. Reloads are shared by
    * concurrent requests and happen at most once a second, so a stream of forged `kid`s cannot
-   * become a stream of fetches; a reload that fails leaves the token refused as it was
-   * (`ERR_JWT_KID_UNKNOWN`).
+   * become a stream of fetches; a reload that fails, or has not settled within 5 seconds, leaves
+   * the token refused as it was (`ERR_JWT_KID_UNKNOWN`).
    */
   refreshKeys?: () => Promise<boolean>;
   /** The clock, epoch seconds (default: the index's clock, or the system clock). */

@@ -412,6 +412,40 @@ describe('createTokenGuard', () => {
     assert.equal(calls, 4);
   });
 
+  it('answers the requests waiting on a key reload that never settles after 5 s', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const world = newWorld();
+    let calls = 0;
+    const guard = createTokenGuard({
+      ...keyOptions(world),
+      refreshKeys: () => {
+        calls++;
+        return new Promise<boolean>(() => {});
+      },
+    });
+    world.authRing.rotate();
+    const { token } = await world.login('user-1');
+    let settled = false;
+    const refused = refusal(guard.check(bearer(token)), 'ERR_JWT_KID_UNKNOWN').finally(() => {
+      settled = true;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(calls, 1);
+    t.mock.timers.tick(4_900);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(settled, false);
+    t.mock.timers.tick(100);
+    await refused;
+    // A refreshKeys that throws synchronously is a failed reload, not a rejection of its own.
+    const throwing = createTokenGuard({
+      ...keyOptions(world),
+      refreshKeys: () => {
+        throw new Error('no network');
+      },
+    });
+    await rejects(throwing, bearer(token), 'ERR_JWT_KID_UNKNOWN');
+  });
+
   it('reads characters through its own reference, whatever becomes of String.prototype', async () => {
     // An application's imports can put String.prototype in dictionary mode (ioredis does), where
     // each `text.charCodeAt(i)` looks the method up again: the verify path holds its own reference

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { parseRawAnswer, rawExchange } from './raw-request.js';
 import { call, removeDataDirs, type ServerProcess, startServerProcess } from './server-process.js';
 
@@ -530,6 +531,37 @@ describe('the auth server alone on SQLite', () => {
       body: '{"token":"abc","token_type_hint":"x"}',
     });
     assert.equal(distinct.status, 200);
+  });
+
+  it('a compressed body is refused with 415 and changes nothing', async () => {
+    const body = gzipSync(JSON.stringify({ username: 'gzip-user', password: 'correct horse' }));
+    for (const encoding of ['gzip', 'GZIP', 'deflate, gzip']) {
+      const response = await fetch(`${url}/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body,
+      });
+      refused(
+        { status: response.status, body: (await response.json()) as { error?: string } },
+        415,
+        'ERR_HTTP_MEDIA_TYPE',
+      );
+      assert.equal(response.headers.get('accept-encoding'), 'identity');
+    }
+    refused(
+      await call(url, 'POST', '/auth/login', {
+        json: { username: 'gzip-user', password: 'correct horse' },
+      }),
+      401,
+      'ERR_LOGIN_FAILED',
+    );
+    // identity is no encoding at all.
+    const plain = await fetch(`${url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+      body: '{"token":"abc"}',
+    });
+    assert.equal(plain.status, 200);
   });
 
   it('an HTTP/1.1 request without Host answers 400 in the error shape', async () => {

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -90,6 +91,21 @@ export async function buildApp(
     done();
   });
   app.setNotFoundHandler(handleNotFound);
+  // Bodies are taken as sent. A compressed one would reach the JSON parser as bytes it refuses
+  // with a misleading message, and inflating it would let a small request grow into a large one
+  // past the body limit's intent: 415 (RFC 9110, section 15.5.16).
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (hasEncodedBody(request.headers)) {
+      done(
+        new RevocableError(
+          'ERR_HTTP_MEDIA_TYPE',
+          'Request bodies are taken uncompressed: send this one without Content-Encoding.',
+        ),
+      );
+      return;
+    }
+    done(null, payload);
+  });
   // JSON only (the /oauth routes add form data in their own scope): a form or text body posted
   // from another site's page is refused before any handler runs.
   app.removeContentTypeParser('text/plain');
@@ -150,4 +166,12 @@ export async function buildApp(
   await app.register(async (scope) => oauthRoutes(scope, context));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/** Whether the request carries a body under a Content-Encoding other than `identity`. */
+function hasEncodedBody(headers: IncomingHttpHeaders): boolean {
+  const encoding = headers['content-encoding'];
+  if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return false;
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

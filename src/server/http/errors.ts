@@ -78,6 +78,8 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter))));
   }
   if (status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '1');
+  // The one content coding a request body may have (RFC 7694): said with every 415.
+  if (status === 415) void reply.header('accept-encoding', 'identity');
   void reply.code(status).header('cache-control', 'no-store').send(body);
 }
 
