@@ -224,7 +224,7 @@ function staleLogReader(
   store: SessionReader | null,
 ): (() => Promise<void>) | null {
   const follower = options.follower;
-  if (follower === undefined) return null;
+  if (follower === undefined) return followerlessLogReader(options, policy, store);
   if (options.verifier !== undefined) {
     throw invalid('follower goes with keys and an index, not with a verifier of your own.');
   }
@@ -238,5 +238,36 @@ function staleLogReader(
       "With a follower, 'check-store' reads the revocation log: store needs readEvents.",
     );
   }
-  return createStaleLogReader({ readEvents: readEvents.bind(store) }, follower, options.index);
+  const liveEvents = store?.liveEvents;
+  return createStaleLogReader(
+    {
+      readEvents: readEvents.bind(store),
+      liveEvents:
+        typeof liveEvents === 'function'
+          ? liveEvents.bind(store)
+          : () => Promise.reject(new Error('unused with a follower')),
+    },
+    follower,
+    options.index,
+  );
+}
+
+/**
+ * `'check-store'` with keys and an index but no follower: the log is read all the same when the
+ * store can (every revocable store can), from its live events, since nothing tracks a position.
+ * A store of the application's own that only reads sessions gets what it can answer.
+ */
+function followerlessLogReader(
+  options: TokenGuardOptions,
+  policy: GuardStalePolicy,
+  store: SessionReader | null,
+): (() => Promise<void>) | null {
+  if (policy !== 'check-store' || options.verifier !== undefined || store === null) return null;
+  const { readEvents, liveEvents } = store;
+  if (typeof readEvents !== 'function' || typeof liveEvents !== 'function') return null;
+  return createStaleLogReader(
+    { readEvents: readEvents.bind(store), liveEvents: liveEvents.bind(store) },
+    null,
+    options.index,
+  );
 }

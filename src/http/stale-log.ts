@@ -1,17 +1,27 @@
 import { isRevocableError, RevocableError } from '../errors/revocable-error.js';
 import type { RevocationIndex } from '../revocation/types.js';
 import type { Store, StoredEvent } from '../stores/types.js';
+
 import type { RevocationFollower } from '../sync/types.js';
 
 // Events per read of the log; a stale spell rarely holds more than one page of them.
 const PAGE_SIZE = 1000;
 
+// A reader that has not read for this long loads the live events again rather than page through
+// everything logged since: the live events are bounded by the tokens' lifetime, the log is not.
+const RELOAD_AFTER_SECONDS = 60;
+
 /**
  * What the `'check-store'` policy reads besides the session while the index is stale: the
- * revocation log past the follower's position, applied to the index. The store knows sessions and
- * subjects, but a token revoked alone by its `jti` (RFC 7009) or by a retired key is recorded only
- * in the log; a follower that cannot reach the log (its connection cut, its bus down) would let
- * such a token through for as long as it stays stale.
+ * revocation log, applied to the index. The store knows sessions and subjects, but a token revoked
+ * alone by its `jti` (RFC 7009) or by a retired key is recorded only in the log; an index whose
+ * source is cut off (its connection, its bus) would let such a token through for as long as it
+ * stays stale.
+ *
+ * With the follower that keeps the index, the read starts at the follower's position. Without one
+ * there is no position to start from: the first read loads the live events (`liveEvents`, what a
+ * starting process loads), and later reads go on from the position that reached, or load the live
+ * events again when the last read is more than a minute old.
  *
  * Applying is idempotent and order-free, so the follower reading the same events again later
  * changes nothing. Reads are shared: a request that comes while one is in flight waits for it,
@@ -20,17 +30,19 @@ const PAGE_SIZE = 1000;
  * @internal
  */
 export function createStaleLogReader(
-  store: Pick<Store, 'readEvents'>,
-  follower: Pick<RevocationFollower, 'health'>,
+  store: Pick<Store, 'readEvents' | 'liveEvents'>,
+  follower: Pick<RevocationFollower, 'health'> | null,
   index: RevocationIndex,
 ): () => Promise<void> {
   // The highest position this reader has applied, ahead of the follower's while it is cut off.
   let position = 0;
+  // When this reader last finished a read, in the index's seconds (never: load the live events).
+  let readAt = Number.NEGATIVE_INFINITY;
   let reading: Promise<void> | null = null;
 
-  async function page(after: number): Promise<StoredEvent[]> {
+  async function fromStore<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await store.readEvents(after, PAGE_SIZE);
+      return await read();
     } catch (error) {
       if (isRevocableError(error)) throw error;
       throw new RevocableError('ERR_STORE_UNAVAILABLE', 'The revocation log could not be read.', {
@@ -39,8 +51,32 @@ export function createStaleLogReader(
     }
   }
 
+  function page(after: number): Promise<StoredEvent[]> {
+    return fromStore(() => store.readEvents(after, PAGE_SIZE));
+  }
+
+  // Without a follower: what is live now, and the position it reaches.
+  async function loadLive(): Promise<number> {
+    const live = await fromStore(() => store.liveEvents(index.horizon()));
+    for (const stored of live.events) index.apply(stored.event);
+    return live.position;
+  }
+
   async function read(): Promise<void> {
-    let after = Math.max(position, follower.health().position);
+    const startedAt = index.now();
+    await readFrom(
+      follower !== null
+        ? Math.max(position, follower.health().position)
+        : startedAt - readAt > RELOAD_AFTER_SECONDS
+          ? await loadLive()
+          : position,
+    );
+    readAt = startedAt;
+  }
+
+  async function readFrom(start: number): Promise<void> {
+    let after = start;
+    position = Math.max(position, start);
     for (;;) {
       const events = await page(after);
       for (const stored of events) index.apply(stored.event);

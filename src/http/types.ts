@@ -75,9 +75,11 @@ export interface CredentialHeaders {
 
 /**
  * What the guard needs of a store: one read of a session with its subject's state; and, for the
- * `'check-store'` policy with a `follower`, reads of the revocation log.
+ * `'check-store'` policy, reads of the revocation log (`readEvents`, and `liveEvents` when no
+ * `follower` is given), which every revocable store has.
  */
-export type SessionReader = Pick<Store, 'getSession'> & Partial<Pick<Store, 'readEvents'>>;
+export type SessionReader = Pick<Store, 'getSession'> &
+  Partial<Pick<Store, 'readEvents' | 'liveEvents'>>;
 
 /**
  * What to do with a token while the revocation index is staler than `maxStaleness`:
@@ -156,8 +158,10 @@ export interface TokenGuardKeyOptions
    * stale, a request then also reads the log's events past the follower's position (one read
    * shared by the requests that come meanwhile) and applies them to the index before its token is
    * checked, so a token revoked by its `jti` or a key retired during the outage is refused as the
-   * index would. Without it `'check-store'` sees only what the store knows of sessions and
-   * subjects.
+   * index would. Without it, a store that has `liveEvents` (every revocable store) is read all the
+   * same: its live events at the first stale request, then on from there (the live events again
+   * after a minute without a read); a store that only reads sessions (`getSession`) tells only
+   * what it knows of sessions and subjects.
    */
   follower?: Pick<RevocationFollower, 'health'>;
 }

@@ -252,6 +252,82 @@ describe('createTokenGuard', () => {
     }
   });
 
+  it("under 'check-store' without a follower, loads the log's live events while stale: a jti revoked meanwhile is refused", async () => {
+    const world = newWorld();
+    // The resource side: its own index, which nothing feeds once the test has loaded it.
+    let offset = 0;
+    const index = createRevocationIndex({
+      maxAccessTokenLifetime: '10m',
+      now: () => Date.now() / 1000 + offset,
+    });
+    const calls = { live: 0, read: 0 };
+    const store = {
+      getSession: (sid: string) => world.store.getSession(sid),
+      liveEvents: (horizon: number) => {
+        calls.live++;
+        return world.store.liveEvents(horizon);
+      },
+      readEvents: (after: number, limit: number) => {
+        calls.read++;
+        return world.store.readEvents(after, limit);
+      },
+    };
+    const options = {
+      ...keyOptions(world),
+      index,
+      maxStaleness: 1,
+      onStale: 'check-store' as const,
+    };
+    try {
+      const guard = createTokenGuard({ ...options, store });
+      const first = await world.login('user-1');
+      const second = await world.login('user-2');
+      const live = await world.login('user-3');
+      index.markFresh();
+      assert.equal((await guard.check(bearer(first.token))).sub, 'user-1');
+      offset = 2; // stale
+      const revokeJti = async (token: string) => {
+        const { jti, exp } = decodeUnverified(token).claims;
+        await world.sessions.revokeToken(jti as string, exp as number);
+      };
+      await revokeJti(first.token);
+      // The sessions still live in the store; only the log knows the tokens are revoked.
+      await rejects(guard, bearer(first.token), 'ERR_TOKEN_REVOKED');
+      assert.equal(calls.live, 1);
+      assert.equal((await guard.check(bearer(live.token))).sub, 'user-3');
+      // Within the minute, on from the position the live events reached.
+      await revokeJti(second.token);
+      await rejects(guard, bearer(second.token), 'ERR_TOKEN_REVOKED');
+      assert.equal(calls.live, 1);
+      assert.ok(calls.read >= 1);
+      // A minute without a read: the live events again, not the whole log since.
+      offset = 70;
+      assert.equal((await guard.check(bearer(live.token))).sub, 'user-3');
+      assert.equal(calls.live, 2);
+
+      // A store that cannot load them is a refusal, not a pass.
+      const failing = createTokenGuard({
+        ...options,
+        store: { ...store, liveEvents: () => Promise.reject(new Error('connection cut')) },
+      });
+      await rejects(failing, bearer(live.token), 'ERR_STORE_UNAVAILABLE');
+      // A store that reads only sessions tells what it knows: a jti revoked in the log passes.
+      const other = createRevocationIndex({
+        maxAccessTokenLifetime: '10m',
+        now: () => Date.now() / 1000 + 2,
+      });
+      const sessionsOnly = createTokenGuard({
+        ...options,
+        index: other,
+        store: { getSession: (sid: string) => world.store.getSession(sid) },
+      });
+      assert.equal((await sessionsOnly.check(bearer(first.token))).sub, 'user-1');
+      other.close();
+    } finally {
+      index.close();
+    }
+  });
+
   it('takes a follower only for check-store, with keys and a store that reads the log', () => {
     const world = newWorld();
     const invalid = (error: unknown) => isRevocableError(error, 'ERR_INVALID_ARGUMENT');
