@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { call, removeDataDirs, type ServerProcess, startServerProcess } from './server-process.js';
+import {
+  call,
+  removeDataDirs,
+  type ServerProcess,
+  startServerProcess,
+  temporaryDataDir,
+} from './server-process.js';
 
 const ADMIN = { username: 'root', password: 'admin password 1' };
 
@@ -91,5 +97,51 @@ describe('the auth server with registration closed, fingerprints and a tight log
     assert.equal(blocked.status, 429);
     assert.equal(blocked.body.error, 'ERR_LOGIN_THROTTLED');
     assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+  });
+});
+
+describe('fingerprints turned off after bound logins', () => {
+  let server: ServerProcess | undefined;
+
+  after(async () => {
+    await server?.stop();
+    removeDataDirs();
+  });
+
+  it('a session bound while they were on still refreshes only with its cookie', async () => {
+    const env = { REVOCABLE_ADMIN_USER: ADMIN.username, REVOCABLE_ADMIN_PASSWORD: ADMIN.password };
+    const dataDir = temporaryDataDir();
+    server = await startServerProcess({ env, dataDir, args: ['--fingerprint'] });
+    const login = await call(server.url, 'POST', '/auth/login', { json: ADMIN });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith('revocable-fgp='));
+    const fingerprint = (cookie as string).split(';')[0] as string;
+    assert.equal(await server.stop(), 0);
+
+    // The same data, the setting off: new logins are not bound, the earlier session still is.
+    server = await startServerProcess({ env, dataDir });
+    const unbound = await call(server.url, 'POST', '/auth/login', { json: ADMIN });
+    assert.equal(unbound.status, 200);
+    assert.equal(
+      unbound.headers.getSetCookie().some((line) => line.startsWith('revocable-fgp=')),
+      false,
+    );
+    const stolen = await call(server.url, 'POST', '/auth/refresh', {
+      json: { refresh_token: login.body.refresh_token },
+    });
+    assert.equal(stolen.status, 401);
+    assert.equal(stolen.body.error, 'ERR_FINGERPRINT_MISMATCH');
+    // The refusal spent nothing: the owner, with the cookie, refreshes with the same token.
+    const owner = await call(server.url, 'POST', '/auth/refresh', {
+      json: { refresh_token: login.body.refresh_token },
+      cookies: fingerprint,
+    });
+    assert.equal(owner.status, 200);
+    const me = await call(server.url, 'GET', '/auth/me', {
+      token: owner.body.access_token as string,
+      cookies: fingerprint,
+    });
+    assert.equal(me.status, 200);
+    assert.equal(typeof me.body.fgp, 'string');
   });
 });

@@ -109,7 +109,9 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
       // A session bound to a fingerprint cookie refreshes only with it. Checked before the
       // rotation: a stolen refresh token presented without the cookie must not be spent, or the
       // owner's next refresh would look like a reuse and end the session (a logout by theft).
-      if (config.fingerprint && sid !== null) {
+      // Whatever the setting now: a session bound while it was on stays bound, as its access
+      // tokens (which carry the binding) do.
+      if (sid !== null) {
         const session = await backend.store.getSession(sid);
         if (session !== null) auth.checkFingerprint(request, session.claims);
       }
