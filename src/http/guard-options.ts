@@ -238,18 +238,7 @@ function staleLogReader(
       "With a follower, 'check-store' reads the revocation log: store needs readEvents.",
     );
   }
-  const liveEvents = store?.liveEvents;
-  return createStaleLogReader(
-    {
-      readEvents: readEvents.bind(store),
-      liveEvents:
-        typeof liveEvents === 'function'
-          ? liveEvents.bind(store)
-          : () => Promise.reject(new Error('unused with a follower')),
-    },
-    follower,
-    options.index,
-  );
+  return createStaleLogReader({ readEvents: readEvents.bind(store) }, follower, options.index);
 }
 
 /**

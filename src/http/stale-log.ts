@@ -1,7 +1,6 @@
 import { isRevocableError, RevocableError } from '../errors/revocable-error.js';
 import type { RevocationIndex } from '../revocation/types.js';
 import type { Store, StoredEvent } from '../stores/types.js';
-
 import type { RevocationFollower } from '../sync/types.js';
 
 // Events per read of the log; a stale spell rarely holds more than one page of them.
@@ -30,7 +29,7 @@ const RELOAD_AFTER_SECONDS = 60;
  * @internal
  */
 export function createStaleLogReader(
-  store: Pick<Store, 'readEvents' | 'liveEvents'>,
+  store: Pick<Store, 'readEvents'> & Partial<Pick<Store, 'liveEvents'>>,
   follower: Pick<RevocationFollower, 'health'> | null,
   index: RevocationIndex,
 ): () => Promise<void> {
@@ -55,9 +54,12 @@ export function createStaleLogReader(
     return fromStore(() => store.readEvents(after, PAGE_SIZE));
   }
 
-  // Without a follower: what is live now, and the position it reaches.
+  // Without a follower: what is live now, and the position it reaches (without `liveEvents`, the
+  // log from where this reader stands).
   async function loadLive(): Promise<number> {
-    const live = await fromStore(() => store.liveEvents(index.horizon()));
+    const liveEvents = store.liveEvents;
+    if (liveEvents === undefined) return position;
+    const live = await fromStore(() => liveEvents.call(store, index.horizon()));
     for (const stored of live.events) index.apply(stored.event);
     return live.position;
   }
