@@ -1,4 +1,5 @@
 import { charCodeAt } from '../lib/char-code.js';
+
 /** The cookies of the auth server's cookie mode (see docs/server.md), by role. */
 export interface CookieNames {
   /** The access token (HttpOnly). */

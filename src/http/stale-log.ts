@@ -64,15 +64,16 @@ export function createStaleLogReader(
     return live.position;
   }
 
+  // Where this read starts: the follower's position (or this reader's, if ahead); without a
+  // follower, this reader's, or the live events' after a minute without a read.
+  async function startPosition(now: number): Promise<number> {
+    if (follower !== null) return Math.max(position, follower.health().position);
+    return now - readAt > RELOAD_AFTER_SECONDS ? loadLive() : position;
+  }
+
   async function read(): Promise<void> {
     const startedAt = index.now();
-    await readFrom(
-      follower !== null
-        ? Math.max(position, follower.health().position)
-        : startedAt - readAt > RELOAD_AFTER_SECONDS
-          ? await loadLive()
-          : position,
-    );
+    await readFrom(await startPosition(startedAt));
     readAt = startedAt;
   }
 

@@ -1,4 +1,5 @@
 import { charCodeAt } from '../lib/char-code.js';
+
 /**
  * Finds repeated member names in a JSON text that `JSON.parse` has already accepted: `JSON.parse`
  * silently keeps the last of two equal names, and two parsers that keep different ones read two

@@ -1,4 +1,5 @@
 import { charCodeAt } from '../../lib/char-code.js';
+
 /**
  * A 64-bit table hash of a string, as two 32-bit lanes. Not cryptography: it only spreads keys over
  * a hash table and tells them apart. Its inputs come from tokens the issuer signed and events the

@@ -1,4 +1,5 @@
 import { charCodeAt } from '../../lib/char-code.js';
+
 /**
  * Finds a member name given twice in one object of a JSON text. JSON.parse keeps the last one
  * silently, so `{"username":"alice","username":"bob"}` would mean "bob" here and, to a proxy or a
