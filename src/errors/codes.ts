@@ -74,9 +74,9 @@ export const ERROR_CODES = {
   ERR_SERVER_CONFIG:
     'A server setting (flag, environment variable or configuration file) is missing, malformed or conflicts with another; the message names each bad one.',
   ERR_AUTH_REQUIRED:
-    'The request carries no access token: no `Authorization: Bearer` header and no access cookie.',
+    'The request carries no access token: no `Authorization: Bearer` header (a credential of another scheme, such as `Basic`, counts as none) and no access cookie.',
   ERR_AUTH_HEADER_INVALID:
-    'The Authorization header is not exactly one `Bearer <token>` of printable ASCII within the size limit.',
+    'The Authorization header is neither one `Bearer <token>` of printable ASCII within the size limit nor a credential of another scheme, or the request has two.',
   ERR_FORBIDDEN: 'The token is valid but lacks the role or scope the route requires.',
   ERR_CSRF:
     'A request authenticated by cookie that changes state lacks the CSRF token, or carries one that does not match its session.',

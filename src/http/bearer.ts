@@ -30,24 +30,44 @@ function notBearer(): RevocableError {
   return invalid('The Authorization header must be "Bearer <token>".');
 }
 
+// A credential of another scheme (RFC 9110 section 11.4: the scheme is a token, then a space or
+// nothing): `Basic ...`, `DPoP ...`, `Digest ...`. The scheme leaves out the token character `.`,
+// so that a bare JWT is a malformed header rather than a scheme, and anything that starts with
+// "bearer" is a malformed Bearer header (`Bearer`, `Bearer\tabc`, `Bearerabc`).
+const OTHER_SCHEME = /^(?!bearer)[A-Za-z0-9!#$%&'*+^_`|~-]+(?: |$)/i;
+
+/**
+ * What a header that is no well-formed Bearer credential stands for: nothing, when it is a
+ * credential of another scheme. RFC 6750 section 3.1 treats a request that "attempted using an
+ * unsupported authentication method" as one without authentication information, answered with a
+ * bare challenge; and a browser app behind a proxy's HTTP Basic authentication still signs in
+ * with its cookie. Anything else is refused as malformed.
+ */
+function otherSchemeOrThrow(header: string): null {
+  if (OTHER_SCHEME.test(header)) return null;
+  throw notBearer();
+}
+
 // "bearer", lower case: a letter's code with bit 0x20 set is its lower case, and no other
 // character of the header becomes one of these letters that way.
 const SCHEME = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
 
 /**
- * The token of an `Authorization: Bearer <token>` header; null when there is no header.
+ * The token of an `Authorization: Bearer <token>` header; null when there is no header, or when
+ * it is a credential of another scheme (`Basic ...`: no bearer token, as RFC 6750 section 3.1
+ * has it).
  *
  * Strict on purpose: exactly one scheme `Bearer` (any case), one or more spaces, one b64token
  * (RFC 6750 section 2.1), optional trailing spaces, printable ASCII only, at most
- * {@link MAX_AUTHORIZATION_LENGTH} characters. Anything else (another scheme, two tokens, a comma
- * list from a repeated header, a control or non-ASCII character) is `ERR_AUTH_HEADER_INVALID`
- * rather than a guess at what was meant. The regular expression is compiled to machine code and
+ * {@link MAX_AUTHORIZATION_LENGTH} characters. Anything else (two tokens, a comma list from a
+ * repeated header, a control or non-ASCII character, a bare token with no scheme) is
+ * `ERR_AUTH_HEADER_INVALID` rather than a guess at what was meant. The regular expression is compiled to machine code and
  * checks a token faster than a loop over its characters in JavaScript.
  */
 export function bearerToken(value: string | readonly string[] | undefined): string | null {
   if (value === undefined) return null;
   const header = headerText(value);
-  if (!BEARER.test(header)) throw notBearer();
+  if (!BEARER.test(header)) return otherSchemeOrThrow(header);
   return tokenPart(header);
 }
 
@@ -62,7 +82,7 @@ function tokenPart(header: string): string {
 /**
  * What a JWT verifier is to be handed from an `Authorization` header, checked only as far as the
  * scheme: `Bearer` (any case), then one or more spaces; the rest, trailing spaces removed, is the
- * candidate; null when there is no header. It costs a few character reads where
+ * candidate; null when there is no header or one of another scheme. It costs a few character reads where
  * {@link bearerToken} scans every character of the token.
  *
  * The guard uses it on its hot path because a token that verifies is made of base64url segments
@@ -75,21 +95,22 @@ export function bearerCandidate(value: string | readonly string[] | undefined): 
   if (value === undefined) return null;
   const header = headerText(value);
   if (header.length <= SCHEME_LENGTH || charCodeAt(header, SCHEME_LENGTH) !== SPACE) {
-    throw notBearer();
+    return otherSchemeOrThrow(header);
   }
   for (let i = 0; i < SCHEME_LENGTH; i++) {
-    if ((charCodeAt(header, i) | 0x20) !== SCHEME[i]) throw notBearer();
+    if ((charCodeAt(header, i) | 0x20) !== SCHEME[i]) return otherSchemeOrThrow(header);
   }
   return tokenPart(header);
 }
 
 /**
  * Throws `ERR_AUTH_HEADER_INVALID` unless the header is one {@link bearerToken} accepts (a header
- * that is absent passes). @internal
+ * that is absent, or of another scheme, passes). @internal
  */
 export function assertBearerHeader(value: string | readonly string[] | undefined): void {
   if (value === undefined) return;
-  if (!BEARER.test(headerText(value))) throw notBearer();
+  const header = headerText(value);
+  if (!BEARER.test(header)) otherSchemeOrThrow(header);
 }
 
 const AUTHORIZATION = 'authorization';

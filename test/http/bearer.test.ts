@@ -14,15 +14,27 @@ import { cookieValue } from '../../src/http/cookies.js';
 // The rule the scan implements, as the auth server first wrote it.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-function byRegex(header: string): string | 'invalid' {
-  if (header.length > MAX_AUTHORIZATION_LENGTH) return 'invalid';
-  const match = BEARER.exec(header);
-  return match === null ? 'invalid' : (match[1] as string);
+// RFC 9110's token characters, less the dot (a bare JWT is no scheme).
+const SCHEME_CHARACTERS = new Set("!#$%&'*+-^_`|~0123456789abcdefghijklmnopqrstuvwxyz");
+
+/** Whether the header is a credential of a scheme other than Bearer: a scheme, then a space or nothing. */
+function isOtherScheme(header: string): boolean {
+  const space = header.indexOf(' ');
+  const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+  if (scheme.length === 0 || scheme.startsWith('bearer')) return false;
+  return [...scheme].every((character) => SCHEME_CHARACTERS.has(character));
 }
 
-function byScan(header: string): string | 'invalid' {
+function byRegex(header: string): string | null | 'invalid' {
+  if (header.length > MAX_AUTHORIZATION_LENGTH) return 'invalid';
+  const match = BEARER.exec(header);
+  if (match !== null) return match[1] as string;
+  return isOtherScheme(header) ? null : 'invalid';
+}
+
+function byScan(header: string): string | null | 'invalid' {
   try {
-    return bearerToken(header) as string;
+    return bearerToken(header);
   } catch (error) {
     assert.ok(isRevocableError(error, 'ERR_AUTH_HEADER_INVALID'), String(error));
     return 'invalid';
@@ -43,12 +55,12 @@ describe('the Authorization header', () => {
   it('refuses everything else', () => {
     for (const header of [
       '',
-      'abc',
+      'abc.def.ghi',
       'Bearer',
       'Bearer ',
       'Bearer a b',
       'Bearer a,Bearer b',
-      'Basic YWxhZGRpbjpvcGVuc2VzYW1l',
+      'Basic\tYWxhZGRpbjpvcGVuc2VzYW1l',
       'Bearer\tabc',
       'Bearerabc',
       'Bearer abc=def',
@@ -62,6 +74,20 @@ describe('the Authorization header', () => {
     assert.equal(byScan(['Bearer a', 'Bearer b'] as unknown as string), 'invalid');
   });
 
+  it('takes a credential of another scheme for none (RFC 6750 section 3.1)', () => {
+    for (const header of [
+      'Basic YWxhZGRpbjpvcGVuc2VzYW1l',
+      'basic',
+      'DPoP eyJhbGciOiJFUzI1NiJ9.e30.c2ln',
+      'Digest username="a", realm="b"',
+      'Bear abc',
+      'abc',
+      'Token é',
+    ]) {
+      assert.equal(byScan(header), null, JSON.stringify(header));
+    }
+  });
+
   it('follows the regular expression on any input (fast-check)', () => {
     const alphabet = fc.constantFrom(...'Bearb eR=.-_~+/,\t\né\u0000aZ9');
     const headers = fc.oneof(
@@ -69,7 +95,7 @@ describe('the Authorization header', () => {
       fc.array(alphabet, { maxLength: 30 }).map((chars) => chars.join('')),
       fc
         .tuple(
-          fc.constantFrom('Bearer ', 'bEaReR  ', 'Bearer', 'Bearer a'),
+          fc.constantFrom('Bearer ', 'bEaReR  ', 'Bearer', 'Bearer a', 'Basic ', 'Bear', 'x.y '),
           fc.array(alphabet, { maxLength: 30 }),
         )
         .map(([scheme, chars]) => `${scheme}${chars.join('')}`),
@@ -122,13 +148,17 @@ describe("the guard's fast read of the header", () => {
     );
   });
 
-  it('refuses another scheme and an over-long header at once', () => {
-    for (const header of ['Basic abc', 'Bearerabc', 'Bearer\tabc', 'Bear abc', ` Bearer abc`]) {
+  it('refuses a malformed scheme and an over-long header at once, and reads another scheme as none', () => {
+    for (const header of ['Bearerabc', 'Bearer\tabc', ` Bearer abc`, 'abc.def.ghi', 'Basic\tabc']) {
       assert.equal(
         outcome(() => bearerCandidate(header)),
         'invalid',
         JSON.stringify(header),
       );
+    }
+    for (const header of ['Basic abc', 'Bear abc', 'DPoP abc.def.ghi', 'Negotiate']) {
+      assert.equal(bearerCandidate(header), null, JSON.stringify(header));
+      assert.equal(assertBearerHeader(header), undefined, JSON.stringify(header));
     }
     const long = `Bearer ${'a'.repeat(MAX_AUTHORIZATION_LENGTH)}`;
     assert.equal(

@@ -52,7 +52,9 @@ describe('createTokenGuard', () => {
     const world = newWorld();
     const guard = createTokenGuard(keyOptions(world));
     await rejects(guard, {}, 'ERR_AUTH_REQUIRED');
-    await rejects(guard, { authorization: 'Token abc' }, 'ERR_AUTH_HEADER_INVALID');
+    await rejects(guard, { authorization: 'Bearer a b' }, 'ERR_AUTH_HEADER_INVALID');
+    // Another scheme is no bearer token (RFC 6750 section 3.1): as if there were no header.
+    await rejects(guard, { authorization: 'Token abc' }, 'ERR_AUTH_REQUIRED');
     await rejects(guard, bearer('abc'), 'ERR_JWT_MALFORMED');
     const { token, sid } = await world.login('user-1');
     await world.sessions.logout(sid);
@@ -414,6 +416,12 @@ describe('createTokenGuard', () => {
       guard.check({ cookie, authorization: 'Bearer' }, undefined, 'GET'),
       'ERR_AUTH_HEADER_INVALID',
     );
+    // A header of another scheme (a proxy's HTTP Basic authentication) leaves the cookie to sign in.
+    const basic = `Basic ${Buffer.from('staging:secret').toString('base64')}`;
+    assert.equal(
+      (await guard.check({ cookie, authorization: basic }, undefined, 'GET')).via,
+      'cookie',
+    );
     // Plain-http development names, and the cookie turned off.
     const insecure = createTokenGuard({ ...keyOptions(world), cookie: 'revocable-access' });
     const plain = `revocable-access=${token}; revocable-csrf=x`;
@@ -547,7 +555,8 @@ describe('createTokenGuard', () => {
         assert.equal(auth.sub, 'user-1');
         assert.equal((await guard.check({ cookie }, undefined, 'GET')).via, 'cookie');
         await rejects(guard, bearer(revoked.token), 'ERR_TOKEN_REVOKED');
-        await rejects(guard, { authorization: 'Basic abc' }, 'ERR_AUTH_HEADER_INVALID');
+        await rejects(guard, { authorization: 'Bearer a b' }, 'ERR_AUTH_HEADER_INVALID');
+        await rejects(guard, { authorization: 'Basic abc' }, 'ERR_AUTH_REQUIRED');
       }
     } finally {
       Object.defineProperty(String.prototype, 'charCodeAt', original);

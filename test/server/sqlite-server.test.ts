@@ -497,6 +497,16 @@ describe('the auth server alone on SQLite', () => {
       );
       assert.match(body.error, /^ERR_/);
     }
+    // RFC 6750 section 3.1: another scheme is no bearer credential, answered with a bare challenge;
+    // a malformed Bearer header is invalid_request.
+    const basic = await fetch(`${url}/auth/me`, { headers: { authorization: 'Basic YTpi' } });
+    assert.equal(basic.status, 401);
+    assert.equal(((await basic.json()) as { error: string }).error, 'ERR_AUTH_REQUIRED');
+    assert.match(basic.headers.get('www-authenticate') ?? '', /^Bearer realm="[^"]+"$/);
+    const malformed = await fetch(`${url}/auth/me`, { headers: { authorization: 'Bearer a b' } });
+    assert.equal(malformed.status, 401);
+    assert.equal(((await malformed.json()) as { error: string }).error, 'ERR_AUTH_HEADER_INVALID');
+    assert.match(malformed.headers.get('www-authenticate') ?? '', /error="invalid_request"/);
   });
 
   it('a JSON member given twice is refused, whatever its spelling, and changes nothing', async () => {

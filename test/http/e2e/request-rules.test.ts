@@ -139,7 +139,6 @@ describe('route requirements and malformed headers on real resource servers (Exp
     const token = userToken.access_token;
     const cases: [string, string][] = [
       ['no scheme', token],
-      ['another scheme', 'Basic dXNlcjpwYXNzd29yZA=='],
       ['the scheme alone', 'Bearer'],
       ['two tokens', `Bearer ${token} ${token}`],
       ['a list of two', `Bearer ${token}, Bearer ${token}`],
@@ -154,6 +153,16 @@ describe('route requirements and malformed headers on real resource servers (Exp
         refused(answer, 'ERR_AUTH_HEADER_INVALID', INVALID_REQUEST, `${app.framework}: ${what}`);
       }
       refused(await send(app.url, '/me'), 'ERR_AUTH_REQUIRED', REALM, `${app.framework}: none`);
+      // RFC 6750 section 3.1: a request that tried another scheme lacks Bearer credentials, and
+      // gets the bare challenge, with no error code in it.
+      for (const value of ['Basic dXNlcjpwYXNzd29yZA==', 'DPoP abc.def.ghi']) {
+        refused(
+          await send(app.url, '/me', { authorization: value }),
+          'ERR_AUTH_REQUIRED',
+          REALM,
+          `${app.framework}: ${value}`,
+        );
+      }
       refused(
         await send(app.url, '/me', { authorization: 'Bearer not-a-jwt' }),
         'ERR_JWT_MALFORMED',
