@@ -57,6 +57,7 @@ const ROUTES: readonly (readonly [string, string])[] = [
   ['POST', '/admin/users/:sub/unban'],
   ['POST', '/admin/users/:sub/logout-all'],
   ['GET', '/admin/users/:sub/sessions'],
+  ['PUT', '/admin/users/:sub/roles'],
   ['POST', '/admin/revoke-all'],
   ['POST', '/admin/keys/rotate'],
   ['POST', '/admin/keys/:kid/retire'],

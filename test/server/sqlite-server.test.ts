@@ -250,6 +250,65 @@ describe('the auth server alone on SQLite', () => {
     );
   });
 
+  it('admin: a role change ends the sessions and tokens; the next login carries the new roles', async () => {
+    const ivy = await register(url, 'ivy');
+    assert.deepEqual(ivy.roles, []);
+    const phone = await login(url, 'ivy');
+    const laptop = await login(url, 'ivy');
+    const path = `/admin/users/${ivy.id}/roles`;
+    refused(
+      await call(url, 'PUT', path, { token: phone.access_token, json: { roles: ['admin'] } }),
+      403,
+      'ERR_FORBIDDEN',
+    );
+    // Bad roles: refused, and nothing changes (the sessions live on).
+    for (const roles of [['Admin'], ['editor', 'editor'], 'editor', [1], Array(17).fill('x')]) {
+      const answer = await call(url, 'PUT', path, { token: admin, json: { roles } });
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(answer.body.error, /^ERR_(INVALID_ARGUMENT|HTTP_BODY_INVALID)$/);
+    }
+    refused(
+      await call(url, 'PUT', path, { token: admin, json: { roles: ['editor'], extra: 1 } }),
+      400,
+      'ERR_HTTP_BODY_INVALID',
+    );
+    assert.equal((await call(url, 'GET', '/auth/me', { token: phone.access_token })).status, 200);
+
+    const changed = await call(url, 'PUT', path, {
+      token: admin,
+      json: { roles: ['editor', 'support'] },
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.deepEqual(changed.body, {
+      id: ivy.id,
+      username: 'ivy',
+      roles: ['editor', 'support'],
+      sessions_ended: 2,
+    });
+    for (const session of [phone, laptop]) {
+      refused(
+        await call(url, 'GET', '/auth/me', { token: session.access_token }),
+        401,
+        'ERR_TOKEN_REVOKED',
+      );
+      refused(
+        await call(url, 'POST', '/auth/refresh', {
+          json: { refresh_token: session.refresh_token },
+        }),
+        401,
+        'ERR_SESSION_REVOKED',
+      );
+    }
+    const next = await login(url, 'ivy');
+    const me = await call(url, 'GET', '/auth/me', { token: next.access_token });
+    assert.deepEqual(me.body.roles, ['editor', 'support']);
+    refused(
+      await call(url, 'PUT', '/admin/users/u_nobody/roles', { token: admin, json: { roles: [] } }),
+      404,
+      'ERR_USER_UNKNOWN',
+    );
+  });
+
   it('admin: a retired key takes its tokens with it, and signing goes on', async () => {
     await register(url, 'heidi');
     const before = await login(url, 'heidi');

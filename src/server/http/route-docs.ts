@@ -52,6 +52,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tags: ['admin'],
     secured: true,
   },
+  'PUT /admin/users/:sub/roles': {
+    summary: "Replace a user's roles: every session and token of the user ends",
+    tags: ['admin'],
+    secured: true,
+  },
   'GET /admin/users/:sub/sessions': {
     summary: "A user's live sessions",
     tags: ['admin'],

@@ -6,8 +6,8 @@ import { sessionView } from '../session-view.js';
 type UserRequest = FastifyRequest<{ Params: { sub: string } }>;
 
 /**
- * The administrator's routes (role `admin`): ban, unban, end a user's sessions, the emergency
- * cut-off of everything, and key rotation and retirement.
+ * The administrator's routes (role `admin`): ban, unban, end a user's sessions, set a user's
+ * roles, the emergency cut-off of everything, and key rotation and retirement.
  */
 export function adminRoutes(app: FastifyInstance, context: RouteContext): void {
   const { runtime, auth } = context;
@@ -44,6 +44,35 @@ export function adminRoutes(app: FastifyInstance, context: RouteContext): void {
     const ended = await sessions.logoutAll(sub);
     return { sub, sessions_ended: ended.length };
   });
+
+  // A role change ends every session of the user and cuts off their access tokens: a token or a
+  // session keeps the roles it was given, so only a new login carries the new ones. The roles are
+  // written first; a login that read the old ones meanwhile finds the new ones once its session
+  // is stored (see startLoginSession).
+  app.put<{ Params: { sub: string }; Body: { roles: unknown } }>(
+    '/admin/users/:sub/roles',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['roles'],
+          additionalProperties: false,
+          properties: { roles: { type: 'array', items: { type: 'string', maxLength: 64 } } },
+        },
+      },
+    },
+    async (request) => {
+      const sub = await knownUser(request);
+      const user = await accounts.setRoles(sub, request.body.roles);
+      const ended = await sessions.logoutAll(sub);
+      return {
+        id: user.id,
+        username: user.username,
+        roles: user.roles,
+        sessions_ended: ended.length,
+      };
+    },
+  );
 
   app.get<{ Params: { sub: string } }>('/admin/users/:sub/sessions', async (request) => {
     const sub = await knownUser(request);

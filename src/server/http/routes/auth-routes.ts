@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { RevocableError } from '../../../errors/revocable-error.js';
 import { sessionIdOf } from '../../../sessions/refresh-token.js';
 import { clearSessionCookies } from '../cookies.js';
+import { startLoginSession } from '../login-session.js';
 import { clientOf, type RouteContext } from '../route-context.js';
 import { sessionView } from '../session-view.js';
 import { newFingerprint, sendTokens, type TokenMode } from '../token-response.js';
@@ -68,15 +69,15 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
         throw error;
       }
       const fingerprint = config.fingerprint ? newFingerprint(auth) : undefined;
-      const pair = await sessions.login(user.id, {
+      const pair = await startLoginSession(accounts, sessions, user, (account) => ({
         ...client,
         ...(device === undefined ? {} : { device }),
         claims: {
-          roles: [...user.roles],
-          preferred_username: user.username,
+          roles: [...account.roles],
+          preferred_username: account.username,
           ...(fingerprint === undefined ? {} : { fgp: fingerprint.claim }),
         },
-      });
+      }));
       return sendTokens(reply, pair, request.body.mode ?? 'bearer', tokens, fingerprint?.cookie);
     },
   );
