@@ -1,8 +1,8 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { duplicateMemberName } from '../lib/json-duplicate-member.js';
 import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { type Algorithm, isAlgorithm } from './algorithms.js';
 import { decodeCanonical, decodedIsUtf8, decodedText } from './base64url.js';
-import { hasDuplicateMember } from './json-members.js';
 import type { JwtHeader } from './types.js';
 
 /** A header segment after parsing, with the fields the verifier reads on every call. */
@@ -64,7 +64,7 @@ export function parseJsonText(text: string, part: 'header' | 'payload'): Record<
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`The ${part} is not a JSON object.`);
   }
-  if (part === 'header' && hasDuplicateMember(text, true)) {
+  if (part === 'header' && duplicateMemberName(text, true) !== null) {
     throw malformed('The header repeats a member name.');
   }
   return value as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import { charCodeAt } from '../lib/char-code.js';
-import { hasDuplicateMember } from './json-members.js';
+import { duplicateMemberName } from '../lib/json-duplicate-member.js';
 
 /** The deepest nesting a payload may have by default: the claims object itself is level 1. */
 export const DEFAULT_MAX_PAYLOAD_DEPTH = 8;
@@ -113,7 +113,7 @@ export function checkPayloadStructure(
     if (namesBeforeColons(text) === walkedNames) return;
     if (quotes(text) === 2 * (walkedNames + walkedStrings)) return;
   }
-  if (hasDuplicateMember(text, false)) throw malformed('The payload repeats a member name.');
+  if (duplicateMemberName(text) !== null) throw malformed('The payload repeats a member name.');
 }
 
 /**

@@ -1,12 +1,19 @@
-import { charCodeAt } from '../lib/char-code.js';
+import { charCodeAt } from './char-code.js';
 
 /**
- * Finds repeated member names in a JSON text that `JSON.parse` has already accepted: `JSON.parse`
- * silently keeps the last of two equal names, and two parsers that keep different ones read two
- * different headers or claims sets from one signed token. `topLevelOnly` looks only at the members
- * of the outermost object; otherwise every object at every depth is checked.
+ * The first member name given twice in one object of a JSON text, or null when every object's
+ * names are distinct. `JSON.parse` keeps the last of two equal names silently, so a text with one
+ * means two things: to another parser (or a proxy, or a log) that keeps the first, it names
+ * another header, another claims set, another user. Both the verifier (a token's header and
+ * claims) and the auth server (a request body) refuse such a text.
+ *
+ * Runs only on text `JSON.parse` has accepted, so it needs no error handling of its own. It walks
+ * the text once with an explicit stack (no recursion: the depth is bounded by the text's length
+ * alone) and compares names after unescaping, so `"a"` and `"\u0061"` are the same name; a name
+ * without a backslash is compared as it is, without a parse. `topLevelOnly` looks only at the
+ * members of the outermost object.
  */
-export function hasDuplicateMember(json: string, topLevelOnly: boolean): boolean {
+export function duplicateMemberName(json: string, topLevelOnly = false): string | null {
   // One set of names per open object; null for an open array (or an object not looked at).
   const open: (Set<string> | null)[] = [];
   let index = 0;
@@ -30,11 +37,11 @@ export function hasDuplicateMember(json: string, topLevelOnly: boolean): boolean
       const stringEnd = index; // the closing quote
       index++;
       const names = open.length === 0 ? null : open[open.length - 1]!;
+      // A string followed by a colon is a member name; any other is a value.
       if (names !== null && nextSignificant(json, index) === 0x3a /* : */) {
         const raw = json.slice(start, stringEnd + 1);
-        // Escapes make "a" and "\u0061" the same name; decode before comparing.
         const name = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        if (names.has(name)) return true;
+        if (names.has(name)) return name;
         names.add(name);
       }
       continue;
@@ -44,7 +51,7 @@ export function hasDuplicateMember(json: string, topLevelOnly: boolean): boolean
     else if (char === 0x7d /* } */ || char === 0x5d /* ] */) open.pop();
     index++;
   }
-  return false;
+  return null;
 }
 
 function nextSignificant(json: string, from: number): number {
