@@ -3,6 +3,7 @@ import { isRevocableError, type RevocableError } from '../errors/revocable-error
 import { checkRealm, DEFAULT_REALM, resourceChallenge } from './challenge.js';
 import { publicMessage } from './public-message.js';
 import { ReauthRequiredError } from './reauth-error.js';
+import { InsufficientScopeError } from './scope-error.js';
 import { HTTP_STATUS } from './status.js';
 
 /** The body of every error answer: the stable code, and a message for people. */
@@ -42,9 +43,9 @@ export function isAnswerable(error: unknown): error is RevocableError {
 /**
  * The answer to an error of a {@link TokenGuard}: the status of its code (the table of
  * docs/server.md), the body `{"error": "<CODE>", "message": "..."}`, and the headers: an RFC 6750
- * challenge on a 401 (`invalid_token` with the code as `error_description`, `invalid_request` for
- * a malformed Authorization header, a bare `Bearer realm="..."` when no token came), and
- * `insufficient_scope` on a 403; `Retry-After: 1` on a 503 (a stale revocation index or a store
+ * challenge on a 401 (`invalid_token`, or `invalid_request` for a malformed Authorization header,
+ * each with the code as `error_description`; a bare `Bearer realm="..."` when no token came), and
+ * `insufficient_scope` on a 403 (with the route's scopes as `scope` when a scope is missing); `Retry-After: 1` on a 503 (a stale revocation index or a store
  * that is down: the client may retry); `Cache-Control: no-store` always. An error that is not a
  * `RevocableError`, or is one whose code has no status, is a 500 `ERR_SERVER_INTERNAL` whose
  * message tells nothing of it.
@@ -65,7 +66,8 @@ export function errorAnswer(error: unknown, options: ErrorAnswerOptions = {}): E
   const status = HTTP_STATUS[code];
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   const maxAge = error instanceof ReauthRequiredError ? error.maxAge : undefined;
-  const challenge = resourceChallenge(code, status, realm, maxAge);
+  const scope = error instanceof InsufficientScopeError ? error.scope : undefined;
+  const challenge = resourceChallenge(code, status, realm, maxAge, scope);
   if (challenge !== null) headers['www-authenticate'] = challenge;
   if (status === 503) headers['retry-after'] = '1';
   return { status, headers, body: { error: code, message: publicMessage(error, status) } };

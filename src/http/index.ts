@@ -23,6 +23,7 @@ export {
   type RevocationCheck,
   type RevocationCheckOptions,
 } from './revocation-check.js';
+export { InsufficientScopeError } from './scope-error.js';
 export { HTTP_STATUS } from './status.js';
 export { createTokenGuard } from './token-guard.js';
 export type {

@@ -64,6 +64,26 @@ export function createRevocationCheck(
   index: RevocationIndex,
   options: RevocationCheckOptions = {},
 ): RevocationCheck {
+  const verdict = revocationVerdict(index, options);
+  return (claims, kid) => verdict(claims, kid) !== 'live';
+}
+
+/**
+ * What a check of a token other JWT library verified finds: `live`, `revoked` (by the index, or a
+ * token it cannot vouch for), or `stale` (under `'fail-closed'`, the index is staler than
+ * `maxStaleness` and would have let the token through). @internal
+ */
+export type RevocationVerdict = 'live' | 'revoked' | 'stale';
+
+/**
+ * The verdicts behind {@link createRevocationCheck}, for the adapters, which answer a stale index
+ * as the guard does (503 `ERR_REVOCATION_STALE`, try again) rather than as a revoked token (401,
+ * which tells a client its session is over). @internal
+ */
+export function revocationVerdict(
+  index: RevocationIndex,
+  options: RevocationCheckOptions = {},
+): (claims: CheckedClaims | string | null | undefined, kid?: string) => RevocationVerdict {
   if (typeof index?.check !== 'function' || typeof index.staleness !== 'function') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'index must be a RevocationIndex.');
   }
@@ -80,11 +100,27 @@ export function createRevocationCheck(
   const failClosed = bound !== null && policy === 'fail-closed';
   const lifetime = index.maxAccessTokenLifetime;
   return (claims, kid) => {
-    if (typeof claims !== 'object' || claims === null) return true;
+    if (typeof claims !== 'object' || claims === null) return 'revoked';
     const { iat, exp } = claims;
-    if (typeof iat !== 'number' || typeof exp !== 'number' || !(exp - iat <= lifetime)) return true;
-    if (!(iat <= index.now() + index.clockSkew)) return true;
-    if (index.check(claims, typeof kid === 'string' ? kid : undefined) !== null) return true;
-    return failClosed && index.staleness() > (bound as number);
+    if (typeof iat !== 'number' || typeof exp !== 'number' || !(exp - iat <= lifetime)) {
+      return 'revoked';
+    }
+    if (!(iat <= index.now() + index.clockSkew)) return 'revoked';
+    if (index.check(claims, typeof kid === 'string' ? kid : undefined) !== null) return 'revoked';
+    return failClosed && index.staleness() > (bound as number) ? 'stale' : 'live';
   };
+}
+
+/**
+ * ERR_REVOCATION_STALE for the adapters of other JWT libraries, with the HTTP status on it as
+ * `status` and `statusCode`: express-jwt hands it to `next(error)` and @fastify/jwt to the error
+ * handler, and Express's and Fastify's default handlers answer with that status (503) rather than
+ * 500. @internal
+ */
+export function staleIndexError(): RevocableError & { status: number; statusCode: number } {
+  const error = new RevocableError(
+    'ERR_REVOCATION_STALE',
+    'The revocation index has not heard from its source within its staleness bound; try again.',
+  );
+  return Object.assign(error, { status: 503, statusCode: 503 });
 }

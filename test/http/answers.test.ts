@@ -6,6 +6,7 @@ import {
   createRevocationCheck,
   errorAnswer,
   HTTP_STATUS,
+  InsufficientScopeError,
   ReauthRequiredError,
 } from '../../src/http/index.js';
 import {
@@ -40,7 +41,7 @@ describe('errorAnswer', () => {
     );
     assert.equal(
       answer('ERR_AUTH_HEADER_INVALID').headers['www-authenticate'],
-      'Bearer realm="revocable", error="invalid_request"',
+      'Bearer realm="revocable", error="invalid_request", error_description="ERR_AUTH_HEADER_INVALID"',
     );
     assert.equal(
       errorAnswer(new TokenRevokedError('session')).headers['www-authenticate'],
@@ -54,7 +55,14 @@ describe('errorAnswer', () => {
     assert.equal(forbidden.status, 403);
     assert.equal(
       forbidden.headers['www-authenticate'],
-      'Bearer realm="api", error="insufficient_scope"',
+      'Bearer realm="api", error="insufficient_scope", error_description="ERR_FORBIDDEN"',
+    );
+    // A missing scope names the route's scopes (RFC 6750 section 3).
+    assert.equal(
+      errorAnswer(new InsufficientScopeError(['read', 'write:all']), { realm: 'api' }).headers[
+        'www-authenticate'
+      ],
+      'Bearer realm="api", error="insufficient_scope", error_description="ERR_FORBIDDEN", scope="read write:all"',
     );
     const reauth = errorAnswer(new ReauthRequiredError(900));
     assert.equal(reauth.status, 401);

@@ -123,27 +123,59 @@ describe('revocableExpress', () => {
 });
 
 describe('revocableExpress in front of every route (app.use)', () => {
-  it('lets a CORS preflight through with no req.auth, and nothing else without a token', async () => {
+  // What a browser sends before a cross-origin GET with an Authorization header: no credentials.
+  const PREFLIGHT = {
+    origin: 'https://app.example',
+    'access-control-request-method': 'GET',
+    'access-control-request-headers': 'authorization',
+  };
+
+  it('answers a CORS preflight 204 itself: no handler behind it runs for no one', async () => {
     const world = newWorld();
     const app = express();
-    app.use(revocableExpress(createTokenGuard(keyOptions(world))).authenticate());
+    let ran = 0;
+    // A CORS middleware in front that sets its headers and hands the preflight on.
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      res.set('access-control-allow-origin', 'https://app.example');
+      next();
+    });
+    const auth = revocableExpress(createTokenGuard(keyOptions(world)));
+    app.all('/admin/flush', auth.authenticate({ roles: ['admin'] }), (_req, res) => {
+      ran++;
+      res.json({ flushed: true });
+    });
+    app.use(auth.authenticate());
+    app.options('/me', (_req: Request, res: Response) => {
+      ran++;
+      res.status(200).end();
+    });
+    const { base, close } = await listen(app);
+    try {
+      for (const path of ['/admin/flush', '/me']) {
+        const preflight = await send(base, path, PREFLIGHT, 'OPTIONS');
+        assert.equal(preflight.status, 204, path);
+        assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+      }
+      assert.equal(ran, 0);
+      assert.equal((await send(base, '/admin/flush', {}, 'OPTIONS')).status, 401);
+    } finally {
+      await close();
+    }
+  });
+
+  it("with preflight: 'pass', lets a CORS preflight through with no req.auth, and nothing else without a token", async () => {
+    const world = newWorld();
+    const app = express();
+    app.use(
+      revocableExpress(createTokenGuard(keyOptions(world)), { preflight: 'pass' }).authenticate(),
+    );
     app.options('/me', (req: Request, res: Response) => {
       res.status(204).set('x-auth', String(req.auth)).set('access-control-allow-origin', '*').end();
     });
     app.get('/me', authJson);
     const { base, close } = await listen(app);
     try {
-      // What a browser sends before a cross-origin GET with an Authorization header: no credentials.
-      const preflight = await send(
-        base,
-        '/me',
-        {
-          origin: 'https://app.example',
-          'access-control-request-method': 'GET',
-          'access-control-request-headers': 'authorization',
-        },
-        'OPTIONS',
-      );
+      const preflight = await send(base, '/me', PREFLIGHT, 'OPTIONS');
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers['x-auth'], 'undefined');
       // An OPTIONS that is no preflight, and the GET itself, still need a token.

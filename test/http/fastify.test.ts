@@ -140,10 +140,40 @@ describe('revocablePlugin', () => {
     await app.close();
   });
 
-  it('as a hook of every route, lets a CORS preflight through with request.auth null', async () => {
+  it('answers a CORS preflight 204 itself: the route handler never runs for no one', async () => {
     const world = newWorld();
     const app = Fastify();
-    await app.register(revocablePlugin, { ...keyOptions(world) });
+    // Fastify's own register options are no options of the guard.
+    await app.register(revocablePlugin, { ...keyOptions(world), logLevel: 'warn' } as never);
+    let ran = 0;
+    app.addHook('onRequest', async (_request, reply) => {
+      void reply.header('access-control-allow-origin', 'https://app.example');
+    });
+    app.route({
+      method: ['GET', 'POST', 'OPTIONS'],
+      url: '/admin/flush',
+      onRequest: app.revocable.authenticate({ roles: ['admin'] }),
+      handler: async () => {
+        ran++;
+        return { flushed: true };
+      },
+    });
+    const preflight = await app.inject({
+      method: 'OPTIONS',
+      url: '/admin/flush',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.statusCode, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal(ran, 0);
+    assert.equal((await app.inject({ method: 'OPTIONS', url: '/admin/flush' })).statusCode, 401);
+    await app.close();
+  });
+
+  it("with preflight: 'pass', as a hook of every route, lets a CORS preflight through with request.auth null", async () => {
+    const world = newWorld();
+    const app = Fastify();
+    await app.register(revocablePlugin, { ...keyOptions(world), preflight: 'pass' });
     app.addHook('onRequest', app.revocable.authenticate());
     app.options('/me', async (request, reply) => {
       void reply.code(204).header('x-auth', String(request.auth));

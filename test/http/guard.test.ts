@@ -4,6 +4,7 @@ import { type ErrorCode, isRevocableError } from '../../src/errors/index.js';
 import {
   type AuthContext,
   createTokenGuard,
+  InsufficientScopeError,
   ReauthRequiredError,
   type TokenGuard,
 } from '../../src/http/index.js';
@@ -89,6 +90,17 @@ describe('createTokenGuard', () => {
     assert.ok(error instanceof ReauthRequiredError);
     assert.equal(error.maxAge, 900);
     assert.equal((await guard.check(bearer(old.token), { maxAge: '2h' })).sub, 'user-1');
+    // A missing role or scope is a 403 first: logging in again would not give it.
+    await refusal(
+      guard.check(bearer(old.token), { maxAge: '15m', roles: ['admin'] }),
+      'ERR_FORBIDDEN',
+    );
+    const scope = await refusal(
+      guard.check(bearer(old.token), { maxAge: '15m', scopes: ['write'] }),
+      'ERR_FORBIDDEN',
+    );
+    assert.ok(scope instanceof InsufficientScopeError);
+    assert.deepEqual(scope.scope, ['write']);
   });
 
   it('checks bad route requirements when the route is prepared', () => {

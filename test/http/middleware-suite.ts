@@ -120,7 +120,7 @@ export function describeMiddlewareSuite(name: string, makeApp: AppMaker): void {
           answer,
           401,
           'ERR_AUTH_HEADER_INVALID',
-          /^Bearer realm="api", error="invalid_request"$/,
+          /^Bearer realm="api", error="invalid_request", error_description="ERR_AUTH_HEADER_INVALID"$/,
         );
       }
     });
@@ -131,13 +131,13 @@ export function describeMiddlewareSuite(name: string, makeApp: AppMaker): void {
         await send(base, '/main/admin', bearer(token)),
         403,
         'ERR_FORBIDDEN',
-        /^Bearer realm="api", error="insufficient_scope"$/,
+        /^Bearer realm="api", error="insufficient_scope", error_description="ERR_FORBIDDEN"$/,
       );
       refused(
         await send(base, '/main/write', bearer(token)),
         403,
         'ERR_FORBIDDEN',
-        /insufficient_scope/,
+        /^Bearer realm="api", error="insufficient_scope", error_description="ERR_FORBIDDEN", scope="write"$/,
       );
       const root = await world.login('user-2', { roles: ['root'], scope: 'read write' });
       assert.equal((await send(base, '/main/admin', bearer(root.token))).status, 200);

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { expressjwt } from 'express-jwt';
 import Fastify from 'fastify';
 import jwt from 'jsonwebtoken';
+import { isRevocableError } from '../../src/errors/index.js';
 import { expressJwtIsRevoked } from '../../src/http/express/index.js';
 import { fastifyJwtTrusted } from '../../src/http/fastify/index.js';
 import {
@@ -28,6 +29,16 @@ function sign(claims: Record<string, unknown>, keyid = 'k1', expiresIn: number =
   });
 }
 
+/** An error handler that answers the error's status (500 without one) and its code. */
+function answerError(
+  error: { status?: number; code?: string },
+  _req: Request,
+  res: Response,
+  _next: NextFunction,
+): void {
+  res.status(error.status ?? 500).json({ code: error.code });
+}
+
 describe('expressJwtIsRevoked: express-jwt 8 with the index', () => {
   let index: RevocationIndex;
   let base = '';
@@ -43,16 +54,7 @@ describe('expressJwtIsRevoked: express-jwt 8 with the index', () => {
         res.json({ sub: (req as unknown as { auth: { sub: string } }).auth.sub });
       },
     );
-    app.use(
-      (
-        error: { status?: number; code?: string },
-        _req: Request,
-        res: Response,
-        _next: NextFunction,
-      ) => {
-        res.status(error.status ?? 500).json({ code: error.code });
-      },
-    );
+    app.use(answerError);
     ({ base, close } = await listen(app));
   });
 
@@ -79,7 +81,7 @@ describe('expressJwtIsRevoked: express-jwt 8 with the index', () => {
 });
 
 describe('the peer adapters on an index whose source has gone silent (docs/http.md)', () => {
-  it('refuse every token past the maxStaleness they are given; without it staleness is not checked', async () => {
+  it('answer 503 ERR_REVOCATION_STALE past the maxStaleness they are given, not "revoked"; without it staleness is not checked', async () => {
     let now = Date.now() / 1000;
     const index = createRevocationIndex({ ...timing, now: () => now });
     index.markFresh(now);
@@ -93,20 +95,38 @@ describe('the peer adapters on an index whose source has gone silent (docs/http.
     app.use((_req: Request, res: Response) => {
       res.json({ ok: true });
     });
-    app.use((error: { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-      res.status(error.status ?? 500).json({});
-    });
+    app.use(answerError);
     const { base, close } = await listen(app);
     try {
       const token = sign({ sub: 'user-1', sid: 'session-1' });
       const headers = { authorization: `Bearer ${token}` };
       assert.equal((await send(base, '/bounded', headers)).status, 200);
       now += 60; // a minute without a word from the source
-      assert.equal((await send(base, '/bounded', headers)).status, 401);
+      // A stale index is no revocation: the client is told to try again, not that it is logged out.
+      const stale = await send(base, '/bounded', headers);
+      assert.equal(stale.status, 503);
+      assert.equal(stale.body.code, 'ERR_REVOCATION_STALE');
       assert.equal((await send(base, '/unbounded', headers)).status, 200);
       const trusted = fastifyJwtTrusted(index, { maxStaleness: 5 });
       const claims = jwt.decode(token) as Record<string, unknown>;
-      assert.equal(trusted(null, claims), false);
+      await assert.rejects(
+        Promise.resolve(trusted(null, claims)),
+        (error: unknown) =>
+          isRevocableError(error, 'ERR_REVOCATION_STALE') &&
+          (error as { statusCode?: unknown }).statusCode === 503,
+      );
+      assert.equal(
+        fastifyJwtTrusted(index, { maxStaleness: 5, onStale: 'allow' })(null, claims),
+        true,
+      );
+      // Through @fastify/jwt: its error handler answers the error's statusCode.
+      const app2 = Fastify();
+      await app2.register(fastifyJwt, { secret: SECRET, trusted });
+      app2.get('/me', { onRequest: (request) => request.jwtVerify() }, async () => ({ ok: true }));
+      const answer = await app2.inject({ url: '/me', headers });
+      assert.equal(answer.statusCode, 503);
+      assert.equal(answer.json().code, 'ERR_REVOCATION_STALE');
+      await app2.close();
     } finally {
       await close();
     }

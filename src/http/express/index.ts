@@ -5,7 +5,7 @@
  */
 import type { AuthContext } from '../types.js';
 
-export type { AdapterOptions, WithGuard } from '../adapter-options.js';
+export type { AdapterOptions, PreflightHandling, WithGuard } from '../adapter-options.js';
 export * from '../index.js';
 export { type ExpressJwtToken, expressJwtIsRevoked } from './is-revoked.js';
 export {

@@ -1,5 +1,9 @@
 import type { RevocationIndex } from '../../revocation/types.js';
-import { createRevocationCheck, type RevocationCheckOptions } from '../revocation-check.js';
+import {
+  type RevocationCheckOptions,
+  revocationVerdict,
+  staleIndexError,
+} from '../revocation-check.js';
 
 /** The decoded token express-jwt hands to `isRevoked` (its `jwt.Jwt`), as far as it is read. */
 export interface ExpressJwtToken {
@@ -12,8 +16,10 @@ export interface ExpressJwtToken {
  * gains immediate revocation: `expressjwt({ secret, algorithms, isRevoked: expressJwtIsRevoked(index) })`.
  * express-jwt has checked the signature and `exp` first; this refuses what the index revokes (the
  * header's `kid` is passed, so a retired key counts), tokens it cannot vouch for (no `iat` or
- * `exp`, or a lifetime beyond the index's `maxAccessTokenLifetime`), and, with `maxStaleness`,
- * every token while the index is stale unless `onStale: 'allow'`: see `createRevocationCheck`.
+ * `exp`, or a lifetime beyond the index's `maxAccessTokenLifetime`): see `createRevocationCheck`.
+ * With `maxStaleness`, while the index is stale (unless `onStale: 'allow'`) it throws
+ * `ERR_REVOCATION_STALE`, which express-jwt hands to `next(error)`: with `status` 503 on it, so
+ * the client is told to try again, not that its session is over (answer it with `errorAnswer`).
  * Synchronous: express-jwt takes a boolean as well as a promise.
  *
  * @example
@@ -25,14 +31,16 @@ export function expressJwtIsRevoked(
   index: RevocationIndex,
   options?: RevocationCheckOptions,
 ): (req: unknown, token: ExpressJwtToken | undefined) => boolean {
-  const isRevoked = createRevocationCheck(index, options);
+  const verdictOf = revocationVerdict(index, options);
   return (_req, token) => {
     if (token === undefined || token === null) return true;
     const payload = token.payload;
     const kid = token.header?.kid;
-    return isRevoked(
+    const verdict = verdictOf(
       typeof payload === 'object' && payload !== null ? payload : null,
       typeof kid === 'string' ? kid : undefined,
     );
+    if (verdict === 'stale') throw staleIndexError();
+    return verdict === 'revoked';
   };
 }

@@ -33,7 +33,8 @@ export interface RevocableExpress {
    * A middleware that authenticates the request and holds it to `route`: on success `req.auth` is
    * the {@link AuthContext} and `next()` runs; on refusal it answers (401, 403 or 503, see
    * `errorAnswer`). A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), which a
-   * browser sends without credentials, goes to `next()` with no `req.auth`. An error that is not
+   * browser sends without credentials, is answered 204 (or, with `preflight: 'pass'`, goes to
+   * `next()` with no `req.auth`). An error that is not
    * revocable's (a bug), or is one whose code has no status, goes to `next(error)`; so does a
    * refusal that comes (after a store read) once another middleware has already answered.
    */
@@ -42,7 +43,11 @@ export interface RevocableExpress {
   readonly guard: TokenGuard;
 }
 
-const ADAPTER_OPTION_NAMES: OptionNames<ExpressAdapterOptions> = { realm: true, passError: true };
+const ADAPTER_OPTION_NAMES: OptionNames<ExpressAdapterOptions> = {
+  realm: true,
+  passError: true,
+  preflight: true,
+};
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -58,15 +63,17 @@ function adapterOptions(
   second: ExpressAdapterOptions | undefined,
 ): AdapterSettings {
   if (second !== undefined && (typeof second !== 'object' || second === null)) {
-    throw invalid('The options of revocableExpress must be an object: { realm, passError }.');
+    throw invalid(
+      'The options of revocableExpress must be an object: { realm, passError, preflight }.',
+    );
   }
   const extra = second === undefined ? {} : second;
   assertKnownOptions(extra, ADAPTER_OPTION_NAMES, 'revocableExpress');
   for (const key of Object.keys(extra)) {
     if (Object.hasOwn(first, key)) throw invalid(`Give "${key}" once, not twice.`);
   }
-  const { realm, passError } = { ...first, ...extra };
-  return adapterSettings(realm, passError);
+  const { realm, passError, preflight } = { ...first, ...extra };
+  return adapterSettings(realm, passError, preflight);
 }
 
 /**
@@ -91,17 +98,21 @@ export function revocableExpress(
   if (typeof init !== 'object' || init === null) {
     throw invalid('revocableExpress needs a guard or options.');
   }
-  const { realm, passError, ...rest } = init;
+  const { realm, passError, preflight, ...rest } = init;
   const first = {
     ...(realm === undefined ? {} : { realm }),
     ...(passError === undefined ? {} : { passError }),
+    ...(preflight === undefined ? {} : { preflight }),
   };
   // The adapter's options are checked before a guard is made of the rest.
   const checked = adapterOptions(first, options);
   return middlewareOf(guardFrom(rest), checked);
 }
 
-function middlewareOf(guard: TokenGuard, { realm, passError }: AdapterSettings): RevocableExpress {
+function middlewareOf(
+  guard: TokenGuard,
+  { realm, passError, preflight }: AdapterSettings,
+): RevocableExpress {
   const answerOptions = { realm };
 
   function fail(error: unknown, res: Response, next: NextFunction): void {
@@ -142,7 +153,8 @@ function middlewareOf(guard: TokenGuard, { realm, passError }: AdapterSettings):
           return;
         }
         if (result === null) {
-          next();
+          if (preflight === 'pass') next();
+          else res.status(204).end();
           return;
         }
         if (result instanceof Promise) {

@@ -7,7 +7,7 @@
 import type { AuthContext } from '../types.js';
 import type { RevocableFastify } from './plugin.js';
 
-export type { AdapterOptions, WithGuard } from '../adapter-options.js';
+export type { AdapterOptions, PreflightHandling, WithGuard } from '../adapter-options.js';
 export * from '../index.js';
 export {
   type AuthenticateHook,

@@ -42,8 +42,8 @@ export interface RevocableFastify {
    * on refusal it answers (401, 403 or 503, see `errorAnswer`), or with `passError` hands the
    * refusal to Fastify's error handler. An error that is not revocable's (a bug), or is one whose
    * code has no status, goes to Fastify's error handler. A CORS preflight (`OPTIONS` with
-   * `Access-Control-Request-Method`), which a browser sends without credentials, passes with
-   * `request.auth` null.
+   * `Access-Control-Request-Method`), which a browser sends without credentials, is answered 204
+   * (or, with `preflight: 'pass'`, passes with `request.auth` null).
    *
    * @example
    * ```ts
@@ -60,9 +60,24 @@ function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
 
+// Fastify's own options of `register`, which it hands to the plugin with the plugin's.
+interface RegisterOptions {
+  prefix?: unknown;
+  logLevel?: unknown;
+  logSerializers?: unknown;
+}
+
 const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, options) => {
-  const { realm: givenRealm, passError: givenPass, ...rest } = options;
-  const { realm, passError } = adapterSettings(givenRealm, givenPass);
+  const {
+    realm: givenRealm,
+    passError: givenPass,
+    preflight: givenPreflight,
+    prefix: _prefix,
+    logLevel: _logLevel,
+    logSerializers: _logSerializers,
+    ...rest
+  } = options as RevocablePluginOptions & RegisterOptions;
+  const { realm, passError, preflight } = adapterSettings(givenRealm, givenPass, givenPreflight);
   const guard = guardFrom(rest);
   const answerOptions = { realm };
 
@@ -106,7 +121,8 @@ const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, optio
           return;
         }
         if (result === null) {
-          done();
+          if (preflight === 'pass') done();
+          else void reply.code(204).send();
           return;
         }
         if (result instanceof Promise) {

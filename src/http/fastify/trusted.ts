@@ -1,5 +1,10 @@
 import type { RevocationIndex } from '../../revocation/types.js';
-import { createRevocationCheck, type RevocationCheckOptions } from '../revocation-check.js';
+import {
+  type RevocationCheckOptions,
+  type RevocationVerdict,
+  revocationVerdict,
+  staleIndexError,
+} from '../revocation-check.js';
 
 function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === 'object' && value !== null;
@@ -11,7 +16,10 @@ function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
  * this returns true for a token the index does not revoke. @fastify/jwt hands it the payload, or
  * `{ header, payload, signature, input }` with `verify: { complete: true }`: only then is the
  * header's `kid` known, so give that option for a retired key to count. What counts as revoked
- * (tokens the index cannot vouch for, a stale index): see `createRevocationCheck`.
+ * (tokens the index cannot vouch for): see `createRevocationCheck`. With `maxStaleness`, while the
+ * index is stale (unless `onStale: 'allow'`) it returns a promise rejected with
+ * `ERR_REVOCATION_STALE`, which @fastify/jwt hands to the error handler: with `statusCode` 503 on
+ * it, so the client is told to try again, not that its session is over.
  *
  * @example
  * ```ts
@@ -25,8 +33,11 @@ function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
 export function fastifyJwtTrusted(
   index: RevocationIndex,
   options?: RevocationCheckOptions,
-): (request: unknown, decodedToken: object) => boolean {
-  const isRevoked = createRevocationCheck(index, options);
+): (request: unknown, decodedToken: object) => boolean | Promise<boolean> {
+  const verdictOf = revocationVerdict(index, options);
+  // A rejected promise, not a throw: @fastify/jwt catches a rejection of `trusted`, not a throw.
+  const answer = (verdict: RevocationVerdict): boolean | Promise<boolean> =>
+    verdict === 'stale' ? Promise.reject(staleIndexError()) : verdict === 'live';
   return (_request, decodedToken) => {
     if (!isObject(decodedToken)) return false;
     const { header, payload, signature } = decodedToken;
@@ -39,8 +50,8 @@ export function fastifyJwtTrusted(
       typeof signature === 'string'
     ) {
       const kid = header.kid;
-      return !isRevoked(payload, typeof kid === 'string' ? kid : undefined);
+      return answer(verdictOf(payload, typeof kid === 'string' ? kid : undefined));
     }
-    return !isRevoked(decodedToken);
+    return answer(verdictOf(decodedToken));
   };
 }

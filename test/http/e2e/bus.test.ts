@@ -201,7 +201,7 @@ describe('resource servers following a cluster on PostgreSQL and Redis (Express 
         assertError(refused, 403, 'ERR_FORBIDDEN', app.framework);
         assert.equal(
           refused.headers.get('www-authenticate'),
-          'Bearer realm="revocable", error="insufficient_scope"',
+          'Bearer realm="revocable", error="insufficient_scope", error_description="ERR_FORBIDDEN", scope="write"',
         );
         await ok(get(app.url, '/me', reader.accessToken));
       }

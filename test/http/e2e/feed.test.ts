@@ -169,6 +169,22 @@ describe('resource servers on the HTTP feed of a real auth server (Express and F
     for (const app of apps) await revokedBy(app, sessions[1]!.access_token);
   });
 
+  it("a role change at the auth server: the user's tokens are refused within the bound; the next login carries the new roles", async () => {
+    const { id, name, sessions } = await user('roles', 1);
+    const promote = { token: admin, json: { roles: ['admin'] } };
+    const changed = await ok(call(auth.url, 'PUT', `/admin/users/${id}/roles`, promote));
+    assert.equal(changed.sessions_ended, 1);
+    await refusedWithin('role change', apps, BOUND_MS, sessions[0]!.access_token);
+    const promoted = await login(auth.url, name);
+    for (const app of apps) {
+      const answer = await ok<{ roles: string[] }>(get(app.url, '/admin', promoted.access_token));
+      assert.deepEqual(answer.roles, ['admin']);
+    }
+    const demote = { token: admin, json: { roles: [] } };
+    await ok(call(auth.url, 'PUT', `/admin/users/${id}/roles`, demote));
+    await refusedWithin('role removed', apps, BOUND_MS, promoted.access_token);
+  });
+
   it('an access token revoked by RFC 7009 is refused within the bound; its session lives on', async () => {
     const { sessions } = await user('oauth', 1);
     const session = sessions[0]!;

@@ -23,8 +23,8 @@ import {
 const ISSUER = 'https://auth.e2e.test';
 const AUDIENCE = 'e2e-api';
 const REALM = 'Bearer realm="revocable"';
-const INVALID_REQUEST = `${REALM}, error="invalid_request"`;
-const INSUFFICIENT_SCOPE = `${REALM}, error="insufficient_scope"`;
+const INVALID_REQUEST = `${REALM}, error="invalid_request", error_description="ERR_AUTH_HEADER_INVALID"`;
+const INSUFFICIENT_SCOPE = `${REALM}, error="insufficient_scope", error_description="ERR_FORBIDDEN"`;
 
 describe('route requirements and malformed headers on real resource servers (Express and Fastify)', () => {
   let auth: AuthServer;
@@ -77,7 +77,10 @@ describe('route requirements and malformed headers on real resource servers (Exp
       for (const token of [userToken.access_token, admin]) {
         const refused = await get(app.url, '/scoped', token);
         assertError(refused, 403, 'ERR_FORBIDDEN', app.framework);
-        assert.equal(refused.headers.get('www-authenticate'), INSUFFICIENT_SCOPE);
+        assert.equal(
+          refused.headers.get('www-authenticate'),
+          `${INSUFFICIENT_SCOPE}, scope="write"`,
+        );
       }
     }
   });
