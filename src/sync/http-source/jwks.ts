@@ -7,16 +7,32 @@ function invalid(message: string, cause?: unknown): RevocableError {
 }
 
 /**
+ * Whether a JWK is one for checking signatures, as RFC 7517 lets a set say: no `use`, or `use`
+ * `sig` (section 4.2); no `key_ops`, or `key_ops` with `verify` (section 4.3); and an `alg`
+ * (section 4.4 makes it optional, but a key here is bound to one algorithm, never guessed).
+ */
+function isVerificationKey(member: Readonly<Record<string, unknown>>): boolean {
+  if (member.use !== undefined && member.use !== 'sig') return false;
+  const ops = member.key_ops;
+  if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) return false;
+  return member.alg !== undefined;
+}
+
+/**
  * Reads the auth server's public JWKS as a ring of verify-only keys. A JWK with private or secret
  * parts (`d`, or an `oct` key) is refused, whatever else it holds: a key anyone who can read the
- * JWKS also holds would let anyone sign tokens this ring accepts. Any other problem (`KeyRing.
- * fromJSON`'s checks) is `ERR_KEYRING_INVALID` too, with the original error as `cause`.
+ * JWKS also holds would let anyone sign tokens this ring accepts. A key that is not for checking
+ * signatures (an encryption key, one whose `key_ops` leave out `verify`, one without `alg`) is
+ * left out, as RFC 7517 section 5 asks of keys a reader cannot use, so one such key beside the
+ * signing keys does not stop the reader. Any other problem (`KeyRing.fromJSON`'s checks, a set
+ * left with no key) is `ERR_KEYRING_INVALID` too, with the original error as `cause`.
  */
 export function readJwks(document: unknown, shown: string): KeyRing {
   const keys =
     typeof document === 'object' && document !== null
       ? (document as { keys?: unknown }).keys
       : undefined;
+  let usable = document;
   if (Array.isArray(keys)) {
     for (const jwk of keys) {
       if (typeof jwk !== 'object' || jwk === null) continue;
@@ -27,9 +43,19 @@ export function readJwks(document: unknown, shown: string): KeyRing {
         );
       }
     }
+    const kept = keys.filter(
+      (jwk) =>
+        typeof jwk !== 'object' ||
+        jwk === null ||
+        isVerificationKey(jwk as Record<string, unknown>),
+    );
+    if (kept.length === 0 && keys.length > 0) {
+      throw invalid(`The JWKS at ${shown} holds no key for checking signatures.`);
+    }
+    usable = { ...(document as object), keys: kept };
   }
   try {
-    return KeyRing.fromJSON(document);
+    return KeyRing.fromJSON(usable);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw invalid(`The JWKS at ${shown} is invalid: ${reason}`, error);
