@@ -200,6 +200,13 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
         'staleVerifier goes with a verifier of your own; from keys and an index the guard makes both.',
       );
     }
+    // Without a bound the index is never stale, and the policy would never apply: a set-up that
+    // names one but not the other means something it does not do.
+    if (policy === 'check-store' && options.maxStaleness === undefined) {
+      throw invalid(
+        "onStale: 'check-store' applies once the index is staler than maxStaleness: give maxStaleness too (connectToAuthServer uses 5).",
+      );
+    }
     ({ verifier, staleVerifier } = verifiersFromKeys(options, policy));
     now = options.now ?? options.index.now;
   }

@@ -374,6 +374,12 @@ describe('createTokenGuard', () => {
       invalid,
     );
     createTokenGuard({ ...options, onStale: 'check-store' });
+    // A policy for a stale index with no bound for staleness would never apply.
+    const { maxStaleness: _bound, ...unbounded } = options;
+    assert.throws(
+      () => createTokenGuard({ ...unbounded, onStale: 'check-store' }),
+      (error: unknown) => invalid(error) && /maxStaleness/.test((error as Error).message),
+    );
   });
 
   it("refuses 'check-store' without a store, and a verifier of its own without a staleVerifier", () => {

@@ -23,6 +23,7 @@ import {
   login,
   newName,
   openClusterServices,
+  PASSWORD,
   register,
   type Tokens,
 } from '../../server/cluster-support.js';
@@ -148,6 +149,35 @@ describe('resource servers following a cluster on PostgreSQL and Redis (Express 
     await ok(call(auth!.url, 'POST', `/admin/users/${id}/ban`, { token: admin }));
     await refusedWithin('admin ban', apps, BOUND_MS, sessions[0]!.access_token);
     for (const app of apps) await revokedBy(app, sessions[1]!.access_token);
+  });
+
+  it('the cut-offs of a subject (logout-all, a password change, a role change) are refused within the bound', async (t) => {
+    if (skipIfMissing(t, services.missing)) return;
+    const url = auth!.url;
+    const everywhere = await user('logoutall', 2);
+    await ok(
+      call(url, 'POST', '/auth/logout-all', { token: everywhere.sessions[0]!.access_token }),
+    );
+    await refusedWithin('logout-all', apps, BOUND_MS, everywhere.sessions[0]!.access_token);
+    for (const app of apps) await revokedBy(app, everywhere.sessions[1]!.access_token);
+
+    const password = await user('password', 2);
+    const [keep, other] = password.sessions as [Tokens, Tokens];
+    const changed = await ok<{ access_token: string }>(
+      call(url, 'POST', '/auth/password', {
+        token: keep.access_token,
+        json: { current_password: PASSWORD, new_password: 'a brand new passphrase' },
+      }),
+    );
+    await refusedWithin('password change', apps, BOUND_MS, other.access_token);
+    for (const app of apps) await revokedBy(app, keep.access_token);
+    await acceptedBy(apps, changed.access_token);
+
+    const roles = await user('roles', 1);
+    const promote = { token: admin, json: { roles: ['admin'] } };
+    await ok(call(url, 'PUT', `/admin/users/${roles.id}/roles`, promote));
+    await refusedWithin('role change', apps, BOUND_MS, roles.sessions[0]!.access_token);
+    await acceptedBy(apps, (await login(url, roles.name)).access_token, '/admin');
   });
 
   it('a checkStore route refuses a session logged out at the auth server at the first request', async (t) => {
