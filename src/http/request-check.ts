@@ -9,9 +9,10 @@ export type RequestHeaders = CredentialHeaders & {
 
 /**
  * What the Express and Fastify adapters do with a request before they answer it: null for a CORS
- * preflight, which passes with no identity (see `isCorsPreflight`); otherwise a repeated
- * Authorization header is refused and the guard checks the request. A refusal found at once is
- * thrown; a check that needs I/O returns a promise (see `TokenGuard.checkFast`). @internal
+ * preflight, which carries no identity (see `isCorsPreflight`; the adapter answers it or hands it
+ * on); otherwise a repeated Authorization header is refused and the guard checks the request. A
+ * refusal found at once is thrown; a check that needs I/O returns a promise (see
+ * `TokenGuard.checkFast`). @internal
  */
 export function checkRequest(
   guard: TokenGuard,
