@@ -50,6 +50,12 @@ function scopeTokens(scopes: readonly string[] | null): readonly string[] | null
   return scopes;
 }
 
+// RFC 9470's max_age, which the challenge of a refusal carries, is a whole number of seconds.
+function wholeSeconds(maxAge: number): number {
+  if (!Number.isInteger(maxAge)) throw invalid('maxAge must be a whole number of seconds.');
+  return maxAge;
+}
+
 /** Checks route requirements: `ERR_INVALID_ARGUMENT` names the bad one. @internal */
 export function compileRoute(requirements: RouteRequirements): CompiledRoute {
   if (typeof requirements !== 'object' || requirements === null) {
@@ -63,7 +69,7 @@ export function compileRoute(requirements: RouteRequirements): CompiledRoute {
   return Object.freeze({
     roles: names(roles, 'roles'),
     scopes: scopeTokens(names(scopes, 'scopes')),
-    maxAge: maxAge === undefined ? null : parseDuration(maxAge, 'maxAge'),
+    maxAge: maxAge === undefined ? null : wholeSeconds(parseDuration(maxAge, 'maxAge')),
     checkStore: checkStore === true,
   });
 }

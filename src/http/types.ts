@@ -28,8 +28,9 @@ export interface AuthContext {
 
 /**
  * What a route demands beyond a valid, unrevoked token. Checked in this order: the store (when
- * asked), `maxAge`, `roles`, `scopes`; so a token whose session has ended is a 401 even where it
- * would also lack a role.
+ * asked), `roles`, `scopes`, `maxAge`; so a token whose session has ended is a 401 even where it
+ * would also lack a role, and one that lacks a role is a 403 even where its login is also too old
+ * (logging in again would not give it the role).
  *
  * @example
  * ```ts
@@ -46,8 +47,8 @@ export interface RouteRequirements {
   /** The token's `scope` claim must hold every one of these. `ERR_FORBIDDEN` (403) otherwise. */
   readonly scopes?: readonly string[];
   /**
-   * The user must have authenticated (`auth_time`) at most this long ago: seconds, or a string like
-   * `15m`. `ERR_REAUTH_REQUIRED` (401) otherwise, which tells the client to log in again (a
+   * The user must have authenticated (`auth_time`) at most this long ago: whole seconds, or a
+   * string like `15m`. `ERR_REAUTH_REQUIRED` (401) otherwise, which tells the client to log in again (a
    * refresh keeps the old `auth_time`). A token without `auth_time` is refused too.
    */
   readonly maxAge?: number | string;

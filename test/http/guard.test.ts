@@ -115,6 +115,7 @@ describe('createTokenGuard', () => {
       { scopes: ['read\u00e9'] },
       { scopes: ['a"b'] },
       { maxAge: 'soon' },
+      { maxAge: 1.5 },
       { checkStore: 'yes' },
       { role: ['admin'] },
       { checkStore: true },
