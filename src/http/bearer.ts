@@ -61,8 +61,9 @@ const SCHEME = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
  * (RFC 6750 section 2.1), optional trailing spaces, printable ASCII only, at most
  * {@link MAX_AUTHORIZATION_LENGTH} characters. Anything else (two tokens, a comma list from a
  * repeated header, a control or non-ASCII character, a bare token with no scheme) is
- * `ERR_AUTH_HEADER_INVALID` rather than a guess at what was meant. The regular expression is compiled to machine code and
- * checks a token faster than a loop over its characters in JavaScript.
+ * `ERR_AUTH_HEADER_INVALID` rather than a guess at what was meant. The regular expression is
+ * compiled to machine code and checks a token faster than a loop over its characters in
+ * JavaScript.
  */
 export function bearerToken(value: string | readonly string[] | undefined): string | null {
   if (value === undefined) return null;
@@ -82,8 +83,8 @@ function tokenPart(header: string): string {
 /**
  * What a JWT verifier is to be handed from an `Authorization` header, checked only as far as the
  * scheme: `Bearer` (any case), then one or more spaces; the rest, trailing spaces removed, is the
- * candidate; null when there is no header or one of another scheme. It costs a few character reads where
- * {@link bearerToken} scans every character of the token.
+ * candidate; null when there is no header or one of another scheme. It costs a few character
+ * reads where {@link bearerToken} scans every character of the token.
  *
  * The guard uses it on its hot path because a token that verifies is made of base64url segments
  * and dots only, so a header whose candidate verifies is one `bearerToken` accepts, with the same

@@ -45,8 +45,9 @@ export function isAnswerable(error: unknown): error is RevocableError {
  * docs/server.md), the body `{"error": "<CODE>", "message": "..."}`, and the headers: an RFC 6750
  * challenge on a 401 (`invalid_token`, or `invalid_request` for a malformed Authorization header,
  * each with the code as `error_description`; a bare `Bearer realm="..."` when no token came), and
- * `insufficient_scope` on a 403 (with the route's scopes as `scope` when a scope is missing); `Retry-After: 1` on a 503 (a stale revocation index or a store
- * that is down: the client may retry); `Cache-Control: no-store` always. An error that is not a
+ * `insufficient_scope` on a 403 (with the route's scopes as `scope` when a scope is missing);
+ * `Retry-After: 1` on a 503 (a stale revocation index or a store that is down: the client may
+ * retry); `Cache-Control: no-store` always. An error that is not a
  * `RevocableError`, or is one whose code has no status, is a 500 `ERR_SERVER_INTERNAL` whose
  * message tells nothing of it.
  *

@@ -80,7 +80,9 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     if (route.checkStore && store === null) {
       throw new RevocableError(
         'ERR_INVALID_ARGUMENT',
-        "A checkStore route needs the guard to have a store (the cluster's, read-only): give createTokenGuard `store`. A guard of connectToAuthServer has none, so its routes cannot use checkStore.",
+        "A checkStore route needs the guard to have a store (the cluster's, read-only): give " +
+          'createTokenGuard `store`. A guard of connectToAuthServer has none, so its routes ' +
+          'cannot use checkStore.',
       );
     }
     return route;

@@ -48,8 +48,8 @@ export interface RouteRequirements {
   readonly scopes?: readonly string[];
   /**
    * The user must have authenticated (`auth_time`) at most this long ago: whole seconds, or a
-   * string like `15m`. `ERR_REAUTH_REQUIRED` (401) otherwise, which tells the client to log in again (a
-   * refresh keeps the old `auth_time`). A token without `auth_time` is refused too.
+   * string like `15m`. `ERR_REAUTH_REQUIRED` (401) otherwise, which tells the client to log in
+   * again (a refresh keeps the old `auth_time`). A token without `auth_time` is refused too.
    */
   readonly maxAge?: number | string;
   /**

@@ -34,9 +34,9 @@ export interface RevocableExpress {
    * the {@link AuthContext} and `next()` runs; on refusal it answers (401, 403 or 503, see
    * `errorAnswer`). A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`), which a
    * browser sends without credentials, is answered 204 (or, with `preflight: 'pass'`, goes to
-   * `next()` with no `req.auth`). An error that is not
-   * revocable's (a bug), or is one whose code has no status, goes to `next(error)`; so does a
-   * refusal that comes (after a store read) once another middleware has already answered.
+   * `next()` with no `req.auth`). An error that is not revocable's (a bug), or is one whose code
+   * has no status, goes to `next(error)`; so does a refusal that comes (after a store read) once
+   * another middleware has already answered.
    */
   authenticate(route?: RouteRequirements): RequestHandler;
   /** The guard, for checks outside a route (a WebSocket upgrade, a job). */

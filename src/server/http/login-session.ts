@@ -14,8 +14,8 @@ function sameAccount(a: UserRecord, b: UserRecord): boolean {
 }
 
 /**
- * Starts the session of a user whose password was just verified, with the claims (`claimsOf`)
- * of the account as it stands once the session exists.
+ * Starts the session of a user whose password was just verified, with the login input (`input`:
+ * claims, device) made of the account as it stands once the session exists.
  *
  * The password check takes about 100 ms, and the account is read before it. A password change,
  * or a role change, that ends the user's sessions in that time does not reach a session created
@@ -36,14 +36,11 @@ export async function startLoginSession(
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const pair = await sessions.login(user.id, input(user));
     const current = await accounts.get(user.id);
-    if (current !== null && current.passwordHash === verified.passwordHash) {
-      if (sameAccount(current, user)) return pair;
-      await sessions.logout(pair.sid);
-      user = current;
-      continue;
-    }
+    const passwordKept = current !== null && current.passwordHash === verified.passwordHash;
+    if (passwordKept && sameAccount(current, user)) return pair;
     await sessions.logout(pair.sid);
-    throw loginFailed();
+    if (!passwordKept) throw loginFailed();
+    user = current;
   }
   throw new RevocableError(
     'ERR_LOGIN_FAILED',
