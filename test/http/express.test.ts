@@ -115,6 +115,8 @@ describe('revocableExpress', () => {
     assert.throws(() => revocableExpress(guard).authenticate({ roles: [] }), invalid);
     // Adapter options given twice, or options it does not know, are refused rather than ignored.
     assert.throws(() => revocableExpress(guard, { passError: 'yes' } as never), invalid);
+    assert.throws(() => revocableExpress(guard, { preflight: 'allow' } as never), invalid);
+    assert.throws(() => revocableExpress({ guard, preflight: true } as never), invalid);
     assert.throws(() => revocableExpress(guard, { realm: 'a"b' }), invalid);
     assert.throws(() => revocableExpress(guard, { cookie: false } as never), invalid);
     assert.throws(() => revocableExpress(guard, null as never), invalid);

@@ -193,7 +193,7 @@ describe('revocablePlugin', () => {
 
   it('refuses bad options when registered', async () => {
     const world = newWorld();
-    for (const bad of [{ realm: 'a\\b' }, { passError: 'yes' }]) {
+    for (const bad of [{ realm: 'a\\b' }, { passError: 'yes' }, { preflight: 'allow' }]) {
       const app = Fastify();
       await assert.rejects(
         async () => {
