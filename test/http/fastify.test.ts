@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
-import Fastify, { type FastifyRequest } from 'fastify';
-import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { type ErrorCode, isRevocableError, RevocableError } from '../../src/errors/index.js';
 import { createTokenGuard, errorAnswer, revocablePlugin } from '../../src/http/fastify/index.js';
 import { describeMiddlewareSuite } from './middleware-suite.js';
 import { keyOptions, newWorld, send } from './support.js';
@@ -203,6 +203,30 @@ describe('revocablePlugin', () => {
         (error: unknown) => (error as { code?: string }).code === 'ERR_INVALID_ARGUMENT',
         JSON.stringify(bad),
       );
+    }
+  });
+
+  it('refuses a second registration in the same app, in any scope, with a typed error', async () => {
+    const world = newWorld();
+    for (const second of [
+      (app: FastifyInstance) => app.register(revocablePlugin, keyOptions(world)),
+      (app: FastifyInstance) =>
+        app.register(async (scope) => {
+          await scope.register(revocablePlugin, keyOptions(world));
+        }),
+    ]) {
+      const app = Fastify();
+      await app.register(revocablePlugin, keyOptions(world));
+      await assert.rejects(
+        async () => {
+          await second(app);
+          await app.ready();
+        },
+        (error: unknown) =>
+          isRevocableError(error, 'ERR_INVALID_ARGUMENT') &&
+          /already registered/.test(error.message),
+      );
+      await app.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import { RevocableError } from '../../errors/revocable-error.js';
 import {
   type AdapterOptions,
   adapterSettings,
@@ -68,6 +69,14 @@ interface RegisterOptions {
 }
 
 const plugin: FastifyPluginAsync<RevocablePluginOptions> = async (fastify, options) => {
+  // Its decorations reach the whole app (fastify-plugin), so a second registration, even in
+  // another scope, would meet the first one's: said here, before anything is made.
+  if (fastify.hasDecorator('revocable') || fastify.hasRequestDecorator('auth')) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      'revocablePlugin is already registered in this app: register it once, and give each route its own roles, scopes, maxAge or checkStore through fastify.revocable.authenticate(route).',
+    );
+  }
   const {
     realm: givenRealm,
     passError: givenPass,
