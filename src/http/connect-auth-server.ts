@@ -15,6 +15,13 @@ export interface ConnectToAuthServerOptions
   extends Omit<TokenGuardBaseOptions, 'refreshKeys' | 'onStale' | 'store'> {
   /** The auth server's base URL, like `https://auth.example.com` (no credentials, no query). */
   url: string | URL;
+  /**
+   * Take a plain `http:` URL to another machine (default false: `https:`, or `http:` only to
+   * `localhost`, `127.x.x.x` or `[::1]`). Over plain http anyone on the network path can replace
+   * the JWKS, and so sign tokens this server accepts, or hold back revocations; set it only on a
+   * network you trust, like a docker-compose network (`http://auth:3000`).
+   */
+  allowInsecureHttp?: boolean;
   /** The issuer its tokens carry (its `--issuer`). */
   issuer: string | readonly string[];
   /** The audience this resource server accepts (one of the auth server's `--audience`). */
@@ -35,6 +42,7 @@ export interface ConnectToAuthServerOptions
 /** A resource server's link to its auth server. */
 const OPTION_NAMES: OptionNames<ConnectToAuthServerOptions> = {
   url: true,
+  allowInsecureHttp: true,
   issuer: true,
   audience: true,
   maxAccessTokenLifetime: true,
@@ -79,13 +87,23 @@ export async function connectToAuthServer(
   }
   // Before any connection is made: a misspelt option is a mistake to fix, not to retry.
   assertKnownOptions(options, OPTION_NAMES, 'connectToAuthServer');
-  const { url, issuer, audience, headers, onError, maxStaleness = 5, ...guardOptions } = options;
+  const {
+    url,
+    allowInsecureHttp,
+    issuer,
+    audience,
+    headers,
+    onError,
+    maxStaleness = 5,
+    ...guardOptions
+  } = options;
   const { maxAccessTokenLifetime = '10m', ...rest } = guardOptions;
   const index = createRevocationIndex({ maxAccessTokenLifetime });
   const source = createHttpRevocationSource({
     url,
     index,
     maxStaleness,
+    ...(allowInsecureHttp === undefined ? {} : { allowInsecureHttp }),
     ...(headers === undefined ? {} : { headers }),
     ...(onError === undefined ? {} : { onError }),
   });

@@ -125,4 +125,20 @@ describe('unknown options are refused, naming the nearest known one', () => {
         isRevocableError(error, 'ERR_INVALID_ARGUMENT') && /"maxStaleness"/.test(error.message),
     );
   });
+
+  it('connectToAuthServer takes plain http to another host only with allowInsecureHttp', async () => {
+    // auth.invalid cannot resolve (RFC 6761): a connection attempt would fail otherwise.
+    const options = { url: 'http://auth.invalid', issuer: 'i', audience: 'a' };
+    await assert.rejects(
+      connectToAuthServer(options),
+      (error: unknown) =>
+        isRevocableError(error, 'ERR_INVALID_ARGUMENT') &&
+        /plain http to auth\.invalid/.test(error.message),
+    );
+    // Allowed, it gets as far as connecting (and fails there, the name being unresolvable).
+    await assert.rejects(
+      connectToAuthServer({ ...options, allowInsecureHttp: true, onError: () => {} }),
+      (error: unknown) => isRevocableError(error, 'ERR_SYNC_CONNECTION'),
+    );
+  });
 });

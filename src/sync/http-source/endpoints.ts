@@ -14,13 +14,25 @@ function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
 }
 
+// IPv4 loopback (127.0.0.0/8) as the URL parser writes it: four decimal parts.
+const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** Whether a URL's host is this machine, where plain http crosses no network. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || IPV4_LOOPBACK.test(hostname);
+}
+
 /**
  * The endpoints under the auth server's base URL (`https://auth.example` or
  * `https://gateway.example/auth`). The URL may carry no credentials, query or fragment: fetch
  * refuses credentials in a URL anyway, and every error message names the URLs it failed on, so
  * whatever is in them must be safe to log. Credentials go in the `headers` option.
+ *
+ * Plain `http:` is taken only to this machine unless `allowInsecureHttp`: the JWKS is what every
+ * token is checked against, so whoever can change it on the way can sign tokens of their own, and
+ * whoever can hold back the feed's events keeps revoked tokens alive.
  */
-export function feedEndpoints(url: unknown): FeedEndpoints {
+export function feedEndpoints(url: unknown, allowInsecureHttp = false): FeedEndpoints {
   if (typeof url !== 'string' && !(url instanceof URL)) {
     throw invalid('url must be the auth server URL, a string or a URL.');
   }
@@ -41,6 +53,11 @@ export function feedEndpoints(url: unknown): FeedEndpoints {
   }
   if (base.search !== '' || base.hash !== '') {
     throw invalid("url must be the auth server's base URL, without a query or a fragment.");
+  }
+  if (base.protocol === 'http:' && !allowInsecureHttp && !isLoopbackHost(base.hostname)) {
+    throw invalid(
+      `url is plain http to ${base.host}, which is not this machine: anyone on the network path could change the signing keys and hold back revocations. Use https, or set allowInsecureHttp: true on a network you trust (a docker-compose service, say).`,
+    );
   }
   const root = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
   return {

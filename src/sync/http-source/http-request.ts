@@ -86,11 +86,16 @@ async function errorCodeOf(response: Response): Promise<string | null> {
   }
 }
 
+// Redirects are not followed (`redirect: 'manual'`): one to plain http, or to another host,
+// would take the keys from somewhere the configured URL does not name.
+const REDIRECT_NOTE = ': a redirect, which the source does not follow (give it the final URL)';
+
 /** `GET url answered HTTP 503 (ERR_STORE_UNAVAILABLE)`, for any answer but the one expected. */
 export async function statusError(url: URL, response: Response): Promise<RevocableError> {
   const code = await errorCodeOf(response);
+  const redirect = response.status >= 300 && response.status < 400 ? REDIRECT_NOTE : '';
   return connectionError(
-    `GET ${shownUrl(url)} answered HTTP ${response.status}${code === null ? '' : ` (${code})`}.`,
+    `GET ${shownUrl(url)} answered HTTP ${response.status}${code === null ? '' : ` (${code})`}${redirect}.`,
   );
 }
 
@@ -131,6 +136,7 @@ export async function getJson(
     try {
       response = await http.fetch(url, {
         headers: { ...http.headers, accept: 'application/json' },
+        redirect: 'manual',
         signal: abort.signal,
       });
     } catch (error) {

@@ -1,6 +1,7 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { KeyRing } from '../../jwt/key-ring.js';
 import { parseDuration } from '../../lib/duration.js';
+import { assertKnownOptions, type OptionNames } from '../../lib/known-options.js';
 import type { RevocationIndex } from '../../revocation/types.js';
 import { type FeedEndpoints, feedEndpoints } from './endpoints.js';
 import { describeError, type FetchFunction } from './http-request.js';
@@ -30,6 +31,25 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 // An HTTP token (RFC 9110, section 5.6.2), and a field value without CR, LF or NUL.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+const OPTION_NAMES: OptionNames<HttpRevocationSourceOptions> = {
+  url: true,
+  allowInsecureHttp: true,
+  index: true,
+  keys: true,
+  fetch: true,
+  headers: true,
+  pollInterval: true,
+  heartbeatTimeout: true,
+  reconnectDelay: true,
+  maxReconnectDelay: true,
+  keyRefreshInterval: true,
+  maxStaleness: true,
+  requestTimeout: true,
+  startTimeout: true,
+  maxMessageLength: true,
+  onError: true,
+};
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -71,7 +91,10 @@ export function resolveOptions(options: HttpRevocationSourceOptions): ResolvedOp
   if (typeof options !== 'object' || options === null) {
     throw invalid('createHttpRevocationSource needs options.');
   }
-  const endpoints = feedEndpoints(options.url);
+  assertKnownOptions(options, OPTION_NAMES, 'createHttpRevocationSource');
+  const { allowInsecureHttp = false } = options;
+  if (typeof allowInsecureHttp !== 'boolean') throw invalid('allowInsecureHttp must be a boolean.');
+  const endpoints = feedEndpoints(options.url, allowInsecureHttp);
   const { index } = options;
   if (
     typeof index?.apply !== 'function' ||

@@ -80,6 +80,7 @@ export async function runStream(options: StreamOptions): Promise<StreamEnd> {
           'cache-control': 'no-store',
           ...(options.lastEventId === null ? {} : { 'last-event-id': options.lastEventId }),
         },
+        redirect: 'manual',
         signal: abort.signal,
       });
     } catch (error) {

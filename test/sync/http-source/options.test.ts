@@ -23,7 +23,13 @@ function refused(options: unknown, pattern: RegExp, secret?: string): void {
 
 describe('the options of createHttpRevocationSource', () => {
   it('takes a base URL, with or without a path, and starts nothing until start()', async () => {
-    for (const url of ['http://127.0.0.1:1', 'https://auth.example/auth/', new URL('http://x')]) {
+    for (const url of [
+      'http://127.0.0.1:1',
+      'http://localhost:3000/auth',
+      'http://[::1]:3000',
+      'https://auth.example/auth/',
+      new URL('https://x'),
+    ]) {
       const source = createHttpRevocationSource({ url, index });
       assert.equal(source.health().state, 'starting');
       assert.equal(source.health().transport, 'http');
@@ -41,8 +47,35 @@ describe('the options of createHttpRevocationSource', () => {
     refused({ url: 42, index }, /url must be/);
   });
 
+  it('takes plain http to another machine only with allowInsecureHttp', () => {
+    for (const url of [
+      'http://auth.example',
+      'http://auth:3000',
+      'http://10.0.0.5:3000',
+      'http://[fd00::2]:3000',
+      // Not loopback, whatever the names suggest.
+      'http://127.0.0.1.example.com',
+      'http://localhost.example.com',
+      new URL('http://x'),
+    ]) {
+      refused({ url, index }, /plain http to .*not this machine.*allowInsecureHttp: true/);
+      const source = createHttpRevocationSource({ url, index, allowInsecureHttp: true });
+      assert.equal(source.health().state, 'starting');
+    }
+    // The parser writes 127.1 as 127.0.0.1: loopback.
+    createHttpRevocationSource({ url: 'http://127.1:3000', index });
+    refused({ url: 'https://auth.example', index, allowInsecureHttp: 'yes' }, /boolean/);
+  });
+
+  it('refuses an option it does not have', () => {
+    refused(
+      { url: 'https://auth.example', index, maxStalenes: 5 },
+      /createHttpRevocationSource has no option "maxStalenes": did you mean "maxStaleness"/,
+    );
+  });
+
   it('refuses a bad index, ring, fetch, headers or duration', () => {
-    const url = 'http://auth.example';
+    const url = 'https://auth.example';
     refused(undefined, /needs options/);
     refused({ url }, /index must be/);
     refused({ url, index, keys: {} }, /keys must be/);

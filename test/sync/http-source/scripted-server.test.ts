@@ -266,6 +266,42 @@ describe('an HTTP revocation source on a scripted server', () => {
     assert.equal(source.health().state, 'stopped');
   });
 
+  it('follows no redirect: the keys and the feed come only from the URL it was given', async () => {
+    // Where a redirect would lead: a server with keys of its own, which must never be asked.
+    const elsewhere = await feedServer({ stream: (_q, response) => hold(response) });
+    const redirect = (response: ServerResponse, path: string) => {
+      response.writeHead(302, { location: `${elsewhere.url}${path}` });
+      response.end();
+    };
+    const server = await scriptedServer((request, response) => {
+      redirect(response, new URL(request.url ?? '/', 'http://x').pathname);
+    });
+    const { source } = sourceFor(server.url);
+    await assert.rejects(source.start(), (error: unknown) => {
+      assert.ok(isRevocableError(error, 'ERR_SYNC_CONNECTION'), String(error));
+      assert.match(
+        error.message,
+        /answered HTTP 302: a redirect, which the source does not follow/,
+      );
+      return true;
+    });
+
+    // The stream alone redirected: reported, retried on the same URL, never followed.
+    const feed = await feedServer({
+      stream: (_q, response) => redirect(response, '/revocations/stream'),
+    });
+    const streaming = sourceFor(feed.url, { startTimeout: 0.5 });
+    await assert.rejects(streaming.source.start());
+    assert.ok(feed.seen.streams.length >= 1);
+    assert.ok(
+      streaming.errors.some((error) => /HTTP 302: a redirect/.test(String(error))),
+      String(streaming.errors),
+    );
+    assert.equal(elsewhere.seen.snapshots, 0);
+    assert.equal(elsewhere.seen.jwks, 0);
+    assert.equal(elsewhere.seen.streams.length, 0);
+  });
+
   it('rejects start when the JWKS holds a private key, or is not a JWKS', async () => {
     const privateKey = generateKey('EdDSA', { state: 'active' });
     for (const [jwks, pattern] of [
