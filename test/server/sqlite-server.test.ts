@@ -478,6 +478,49 @@ describe('the auth server alone on SQLite', () => {
     admin = (await login(url, ADMIN.username, ADMIN.password)).access_token;
   });
 
+  it('counts each login once, by its result', async () => {
+    const count = async (result: string): Promise<number> => {
+      const { body } = await call(url, 'GET', '/metrics');
+      const line = new RegExp(`^revocable_logins_total\\{result="${result}"\\} (\\d+)$`, 'm');
+      const value = Number(line.exec(body)?.[1]);
+      assert.ok(Number.isSafeInteger(value), `revocable_logins_total{result="${result}"}`);
+      return value;
+    };
+    const before = {
+      success: await count('success'),
+      failed: await count('failed'),
+      banned: await count('banned'),
+    };
+    const quentin = await register(url, 'quentin');
+    await login(url, 'quentin');
+    refused(
+      await call(url, 'POST', '/auth/login', {
+        json: { username: 'quentin', password: 'wrong one' },
+      }),
+      401,
+      'ERR_LOGIN_FAILED',
+    );
+    assert.equal(
+      (await call(url, 'POST', `/admin/users/${quentin.id}/ban`, { token: admin })).status,
+      200,
+    );
+    refused(
+      await call(url, 'POST', '/auth/login', {
+        json: { username: 'quentin', password: 'correct horse' },
+      }),
+      403,
+      'ERR_SUBJECT_BANNED',
+    );
+    assert.deepEqual(
+      {
+        success: await count('success'),
+        failed: await count('failed'),
+        banned: await count('banned'),
+      },
+      { success: before.success + 1, failed: before.failed + 1, banned: before.banned + 1 },
+    );
+  });
+
   it('metrics and the OpenAPI document', async () => {
     const metrics = await call(url, 'GET', '/metrics');
     assert.equal(metrics.status, 200);

@@ -2,18 +2,14 @@ import type { SessionManager } from '../../sessions/session-manager.js';
 import type { ServerMetrics } from '../metrics/index.js';
 
 /**
- * Counts what the session manager reports: its audit events are the one place every login,
- * refresh, theft and revocation of this process passes, whichever route caused it.
+ * Counts what the session manager reports: its audit events are the one place every refresh,
+ * theft and revocation of this process passes, whichever route caused it. Logins are counted by
+ * the login route instead, once a request: a login may start its session twice (see
+ * `startLoginSession`).
  */
 export function watchAudit(sessions: SessionManager, metrics: ServerMetrics): () => void {
   return sessions.onAudit((event) => {
     switch (event.type) {
-      case 'login':
-        metrics.login('success');
-        break;
-      case 'login-refused':
-        metrics.login('banned');
-        break;
       case 'refresh':
         metrics.refresh('success');
         break;

@@ -69,15 +69,26 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
         throw error;
       }
       const fingerprint = config.fingerprint ? newFingerprint(auth) : undefined;
-      const pair = await startLoginSession(accounts, sessions, user, (account) => ({
-        ...client,
-        ...(device === undefined ? {} : { device }),
-        claims: {
-          roles: [...account.roles],
-          preferred_username: account.username,
-          ...(fingerprint === undefined ? {} : { fgp: fingerprint.claim }),
-        },
-      }));
+      let pair: Awaited<ReturnType<typeof startLoginSession>>;
+      try {
+        pair = await startLoginSession(accounts, sessions, user, (account) => ({
+          ...client,
+          ...(device === undefined ? {} : { device }),
+          claims: {
+            roles: [...account.roles],
+            preferred_username: account.username,
+            ...(fingerprint === undefined ? {} : { fgp: fingerprint.claim }),
+          },
+        }));
+      } catch (error) {
+        // Counted here, once a request: a login whose session was started again (the account
+        // changed during it) made two sessions but is one login. A store failure is no result.
+        const code = (error as { code?: unknown }).code;
+        if (code === 'ERR_SUBJECT_BANNED') runtime.metrics.login('banned');
+        else if (code === 'ERR_LOGIN_FAILED') runtime.metrics.login('failed');
+        throw error;
+      }
+      runtime.metrics.login('success');
       return sendTokens(reply, pair, request.body.mode ?? 'bearer', tokens, fingerprint?.cookie);
     },
   );
