@@ -51,8 +51,9 @@ export type RevocationCheck = (
  * `ERR_JWT_LIFETIME`; other libraries do not know the rule); a token issued in the future (`iat`
  * past the index's clock plus its `clockSkew`), which a subject or global cut-off, comparing `iat`,
  * would not reach (revocable's verifier refuses it as `ERR_JWT_IAT_FUTURE`; jsonwebtoken and
- * fast-jwt do not check it); and, under `'fail-closed'`, every token while the index is staler
- * than `maxStaleness`.
+ * fast-jwt do not check it); a `sub`, `sid` or `jti` that is there but not a string (a numeric
+ * user id), which no revocation, kept by string, would ever match; and, under `'fail-closed'`,
+ * every token while the index is staler than `maxStaleness`.
  *
  * @example
  * ```ts
@@ -66,6 +67,10 @@ export function createRevocationCheck(
 ): RevocationCheck {
   const verdict = revocationVerdict(index, options);
   return (claims, kid) => verdict(claims, kid) !== 'live';
+}
+
+function isAbsentOrText(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
 }
 
 /**
@@ -106,6 +111,11 @@ export function revocationVerdict(
       return 'revoked';
     }
     if (!(iat <= index.now() + index.clockSkew)) return 'revoked';
+    // The index keys its revocations by string: a numeric sub (`jwt.sign({ sub: user.id })`), sid
+    // or jti would miss every one of them, and a ban or a logout would never reach the token.
+    if (!isAbsentOrText(claims.sub) || !isAbsentOrText(claims.sid) || !isAbsentOrText(claims.jti)) {
+      return 'revoked';
+    }
     if (index.check(claims, typeof kid === 'string' ? kid : undefined) !== null) return 'revoked';
     return failClosed && index.staleness() > (bound as number) ? 'stale' : 'live';
   };

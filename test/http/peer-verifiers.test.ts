@@ -8,7 +8,7 @@ import { expressjwt } from 'express-jwt';
 import Fastify from 'fastify';
 import jwt from 'jsonwebtoken';
 import { isRevocableError } from '../../src/errors/index.js';
-import { expressJwtIsRevoked } from '../../src/http/express/index.js';
+import { createRevocationCheck, expressJwtIsRevoked } from '../../src/http/express/index.js';
 import { fastifyJwtTrusted } from '../../src/http/fastify/index.js';
 import {
   createKeyRevocation,
@@ -133,6 +133,22 @@ describe('the peer adapters on an index whose source has gone silent (docs/http.
   });
 });
 
+describe('createRevocationCheck: a sub, sid or jti that is not a string', () => {
+  it('is refused, since no revocation (kept by string) could reach it', () => {
+    const index = createRevocationIndex(timing);
+    const now = Math.floor(Date.now() / 1000);
+    const times = { iat: now, exp: now + 60 };
+    const isRevoked = createRevocationCheck(index);
+    assert.equal(isRevoked({ sub: 'user-1', sid: 's-1', jti: 't-1', ...times }), false);
+    assert.equal(isRevoked({ ...times }), false);
+    for (const odd of [{ sub: 42 }, { sid: 7 }, { jti: 99 }, { sub: null }, { sub: ['a'] }]) {
+      assert.equal(isRevoked({ ...times, ...odd }), true, JSON.stringify(odd));
+      assert.equal(fastifyJwtTrusted(index)(null, { ...times, ...odd }), false);
+      assert.equal(expressJwtIsRevoked(index)(null, { payload: { ...times, ...odd } }), true);
+    }
+  });
+});
+
 describe('fastifyJwtTrusted: @fastify/jwt with the index', () => {
   it('reads claims that happen to carry header and payload members as the claims', () => {
     const index = createRevocationIndex(timing);
@@ -149,6 +165,8 @@ describe('fastifyJwtTrusted: @fastify/jwt with the index', () => {
       payload: { sub: 'user-1', sid: 'session-2', ...times },
     };
     assert.equal(fastifyJwtTrusted(index)(null, claims), false);
+    // All three parts among the claims, the nested payload naming a live session: still claims.
+    assert.equal(fastifyJwtTrusted(index)(null, { ...claims, signature: 'x' }), false);
     // verify.complete on: the payload is read, with the header's kid.
     const complete = {
       header: { alg: 'HS256', kid: 'k1' },

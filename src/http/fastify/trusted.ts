@@ -10,6 +10,14 @@ function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === 'object' && value !== null;
 }
 
+// What fast-jwt's complete result holds, and nothing else.
+const COMPLETE_MEMBERS = new Set(['header', 'payload', 'signature', 'input']);
+
+function hasOnlyCompleteMembers(value: object): boolean {
+  for (const key of Object.keys(value)) if (!COMPLETE_MEMBERS.has(key)) return false;
+  return true;
+}
+
 /**
  * A `trusted` option for @fastify/jwt that asks revocable's index: `trusted` returns true to
  * accept a verified token, false to refuse it (`FST_JWT_AUTHORIZATION_TOKEN_UNTRUSTED`, 401), so
@@ -41,13 +49,15 @@ export function fastifyJwtTrusted(
   return (_request, decodedToken) => {
     if (!isObject(decodedToken)) return false;
     const { header, payload, signature } = decodedToken;
-    // verify.complete's result is told from the claims by all three parts: claims that happen to
-    // carry members named header and payload must not have a nested object read in their place.
+    // verify.complete's result is told from the claims by its shape, all of it: claims that happen
+    // to carry members named header, payload and signature must not have a nested object read in
+    // their place, so any other member (iat, exp, sub...) makes them claims.
     if (
       isObject(header) &&
       typeof header.alg === 'string' &&
       isObject(payload) &&
-      typeof signature === 'string'
+      typeof signature === 'string' &&
+      hasOnlyCompleteMembers(decodedToken)
     ) {
       const kid = header.kid;
       return answer(verdictOf(payload, typeof kid === 'string' ? kid : undefined));
