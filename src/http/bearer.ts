@@ -17,10 +17,16 @@ function invalid(message: string): RevocableError {
   return new RevocableError('ERR_AUTH_HEADER_INVALID', message);
 }
 
-function headerText(value: string | readonly string[]): string {
+/**
+ * The header as one string; null for a credential of another scheme longer than the limit, which
+ * carries no bearer token however long it is (a Negotiate token from a proxy runs to 16 KB), so a
+ * browser app behind such a proxy still signs in with its cookie.
+ */
+function headerText(value: string | readonly string[]): string | null {
   // Node.js keeps one Authorization header, but another server or a test may hand over a list.
   const header = typeof value === 'string' ? value : value.join(',');
   if (header.length > MAX_AUTHORIZATION_LENGTH) {
+    if (OTHER_SCHEME.test(header)) return null;
     throw invalid('The Authorization header is too long.');
   }
   return header;
@@ -68,6 +74,7 @@ const SCHEME = [0x62, 0x65, 0x61, 0x72, 0x65, 0x72];
 export function bearerToken(value: string | readonly string[] | undefined): string | null {
   if (value === undefined) return null;
   const header = headerText(value);
+  if (header === null) return null;
   if (!BEARER.test(header)) return otherSchemeOrThrow(header);
   return tokenPart(header);
 }
@@ -95,6 +102,7 @@ function tokenPart(header: string): string {
 export function bearerCandidate(value: string | readonly string[] | undefined): string | null {
   if (value === undefined) return null;
   const header = headerText(value);
+  if (header === null) return null;
   if (header.length <= SCHEME_LENGTH || charCodeAt(header, SCHEME_LENGTH) !== SPACE) {
     return otherSchemeOrThrow(header);
   }
@@ -111,7 +119,7 @@ export function bearerCandidate(value: string | readonly string[] | undefined): 
 export function assertBearerHeader(value: string | readonly string[] | undefined): void {
   if (value === undefined) return;
   const header = headerText(value);
-  if (!BEARER.test(header)) otherSchemeOrThrow(header);
+  if (header !== null && !BEARER.test(header)) otherSchemeOrThrow(header);
 }
 
 const AUTHORIZATION = 'authorization';

@@ -12,7 +12,7 @@ import type { TokenGuard, TokenGuardBaseOptions } from './types.js';
 
 /** Options of {@link connectToAuthServer}. */
 export interface ConnectToAuthServerOptions
-  extends Omit<TokenGuardBaseOptions, 'refreshKeys' | 'onStale' | 'store'> {
+  extends Omit<TokenGuardBaseOptions, 'refreshKeys' | 'onStale' | 'store' | 'storeTimeout'> {
   /** The auth server's base URL, like `https://auth.example.com` (no credentials, no query). */
   url: string | URL;
   /**

@@ -42,6 +42,28 @@ const TAB = 0x09;
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 
+// Where the next cookie called `name` at or after `from` has its `=`, or -1.
+function nextCookie(text: string, name: string, from: number): number {
+  const length = text.length;
+  let at = from;
+  while (at < length) {
+    while (charCodeAt(text, at) === SPACE || charCodeAt(text, at) === TAB) at++;
+    let end = text.indexOf(';', at);
+    if (end === -1) end = length;
+    if (text.startsWith(name, at)) {
+      let cursor = at + name.length;
+      while (charCodeAt(text, cursor) === SPACE) cursor++;
+      if (cursor < end && charCodeAt(text, cursor) === EQUALS) return cursor;
+    }
+    at = end + 1;
+  }
+  return -1;
+}
+
+function headerOf(header: string | readonly string[]): string {
+  return typeof header === 'string' ? header : header.join('; ');
+}
+
 /**
  * The value of the first cookie called `name` in a Cookie header, or undefined (also for an empty
  * value). Only that cookie is looked for: the header is scanned, not parsed into an object, since
@@ -54,33 +76,40 @@ export function cookieValue(
   name: string,
 ): string | undefined {
   if (header === undefined) return undefined;
-  const text = typeof header === 'string' ? header : header.join('; ');
-  const length = text.length;
-  let at = 0;
-  while (at < length) {
-    while (charCodeAt(text, at) === SPACE || charCodeAt(text, at) === TAB) at++;
-    let end = text.indexOf(';', at);
-    if (end === -1) end = length;
-    if (text.startsWith(name, at)) {
-      let cursor = at + name.length;
-      while (charCodeAt(text, cursor) === SPACE) cursor++;
-      if (cursor < end && charCodeAt(text, cursor) === EQUALS) {
-        let start = cursor + 1;
-        let stop = end;
-        while (start < stop && charCodeAt(text, start) === SPACE) start++;
-        while (stop > start && charCodeAt(text, stop - 1) === SPACE) stop--;
-        if (
-          stop - start >= 2 &&
-          charCodeAt(text, start) === QUOTE &&
-          charCodeAt(text, stop - 1) === QUOTE
-        ) {
-          start++;
-          stop--;
-        }
-        return stop > start ? text.slice(start, stop) : undefined;
-      }
-    }
-    at = end + 1;
+  const text = headerOf(header);
+  const equals = nextCookie(text, name, 0);
+  if (equals === -1) return undefined;
+  let end = text.indexOf(';', equals);
+  if (end === -1) end = text.length;
+  let start = equals + 1;
+  let stop = end;
+  while (start < stop && charCodeAt(text, start) === SPACE) start++;
+  while (stop > start && charCodeAt(text, stop - 1) === SPACE) stop--;
+  if (
+    stop - start >= 2 &&
+    charCodeAt(text, start) === QUOTE &&
+    charCodeAt(text, stop - 1) === QUOTE
+  ) {
+    start++;
+    stop--;
   }
-  return undefined;
+  return stop > start ? text.slice(start, stop) : undefined;
+}
+
+/**
+ * Whether a Cookie header holds two cookies called `name`. A browser sends both when another
+ * path or a parent domain set one of the same name, the longer path first: a sibling subdomain
+ * can so put a cookie of its choosing ahead of the real one ("cookie tossing"), which the
+ * `__Host-` prefix of the default names rules out and other names do not.
+ */
+export function cookieRepeated(
+  header: string | readonly string[] | undefined,
+  name: string,
+): boolean {
+  if (header === undefined) return false;
+  const text = headerOf(header);
+  const first = nextCookie(text, name, 0);
+  if (first === -1) return false;
+  const end = text.indexOf(';', first);
+  return end !== -1 && nextCookie(text, name, end + 1) !== -1;
 }

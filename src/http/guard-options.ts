@@ -1,6 +1,7 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { Verifier } from '../jwt/verify.js';
 import { type Clock, systemClock } from '../lib/clock.js';
+import { parseDuration } from '../lib/duration.js';
 import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import {
   createRevocableVerifier,
@@ -31,11 +32,17 @@ export interface ResolvedGuardOptions {
   readonly csrfCookie: string | null;
   readonly fingerprintCookie: string;
   readonly store: SessionReader | null;
+  /** Seconds a request waits on the store. */
+  readonly storeTimeout: number;
   readonly refreshKeys: (() => Promise<boolean>) | null;
   /** Under `'check-store'` with a follower: reads the log into the index while it is stale. */
   readonly readStaleLog: (() => Promise<void>) | null;
   readonly now: Clock;
 }
+
+// Seconds a request waits on the store by default, and at most (setTimeout's range is 24 days).
+const DEFAULT_STORE_TIMEOUT = 5;
+const MAX_STORE_TIMEOUT = 86_400;
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -47,6 +54,7 @@ const BASE_OPTION_NAMES: OptionNames<TokenGuardBaseOptions> = {
   fingerprintCookie: true,
   onStale: true,
   store: true,
+  storeTimeout: true,
   refreshKeys: true,
   now: true,
 };
@@ -113,6 +121,7 @@ function verifiersFromKeys(
     fingerprintCookie: _fingerprint,
     onStale: _onStale,
     store: _store,
+    storeTimeout: _storeTimeout,
     refreshKeys: _refreshKeys,
     verifier: _verifier,
     staleVerifier: _staleVerifier,
@@ -156,6 +165,13 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
   }
   if (policy === 'check-store' && store === null) {
     throw invalid("onStale: 'check-store' needs a store to ask.");
+  }
+  const storeTimeout =
+    options.storeTimeout === undefined
+      ? DEFAULT_STORE_TIMEOUT
+      : parseDuration(options.storeTimeout, 'storeTimeout');
+  if (!(storeTimeout > 0 && storeTimeout <= MAX_STORE_TIMEOUT)) {
+    throw invalid('storeTimeout must be longer than zero and at most a day.');
   }
   const refreshKeys = options.refreshKeys ?? null;
   if (refreshKeys !== null && typeof refreshKeys !== 'function') {
@@ -210,7 +226,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
     ({ verifier, staleVerifier } = verifiersFromKeys(options, policy));
     now = options.now ?? options.index.now;
   }
-  const readStaleLog = staleLogReader(options, policy, store);
+  const readStaleLog = staleLogReader(options, policy, store, storeTimeout);
   return {
     verifier,
     staleVerifier,
@@ -219,6 +235,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
     csrfCookie,
     fingerprintCookie,
     store,
+    storeTimeout,
     refreshKeys,
     readStaleLog,
     now,
@@ -229,9 +246,10 @@ function staleLogReader(
   options: TokenGuardOptions,
   policy: GuardStalePolicy,
   store: SessionReader | null,
+  timeout: number,
 ): (() => Promise<void>) | null {
   const follower = options.follower;
-  if (follower === undefined) return followerlessLogReader(options, policy, store);
+  if (follower === undefined) return followerlessLogReader(options, policy, store, timeout);
   if (options.verifier !== undefined) {
     throw invalid('follower goes with keys and an index, not with a verifier of your own.');
   }
@@ -245,7 +263,12 @@ function staleLogReader(
       "With a follower, 'check-store' reads the revocation log: store needs readEvents.",
     );
   }
-  return createStaleLogReader({ readEvents: readEvents.bind(store) }, follower, options.index);
+  return createStaleLogReader(
+    { readEvents: readEvents.bind(store) },
+    follower,
+    options.index,
+    timeout,
+  );
 }
 
 /**
@@ -257,6 +280,7 @@ function followerlessLogReader(
   options: TokenGuardOptions,
   policy: GuardStalePolicy,
   store: SessionReader | null,
+  timeout: number,
 ): (() => Promise<void>) | null {
   if (policy !== 'check-store' || options.verifier !== undefined || store === null) return null;
   const { readEvents, liveEvents } = store;
@@ -265,5 +289,6 @@ function followerlessLogReader(
     { readEvents: readEvents.bind(store), liveEvents: liveEvents.bind(store) },
     null,
     options.index,
+    timeout,
   );
 }

@@ -1,4 +1,5 @@
 import { isRevocableError, RevocableError } from '../errors/revocable-error.js';
+import { withDeadline } from '../lib/deadline.js';
 import type { RevocationIndex } from '../revocation/types.js';
 import type { Store, StoredEvent } from '../stores/types.js';
 import type { RevocationFollower } from '../sync/types.js';
@@ -25,13 +26,17 @@ const RELOAD_AFTER_SECONDS = 60;
  * Applying is idempotent and order-free, so the follower reading the same events again later
  * changes nothing. Reads are shared: a request that comes while one is in flight waits for it,
  * which started at most one read before the request. A failed read is `ERR_STORE_UNAVAILABLE`
- * (the store's own error when it threw one), so the request is refused, not let through.
+ * (the store's own error when it threw one), so the request is refused, not let through; so is a
+ * read that has not finished within `timeout` seconds, and the next request starts a new one
+ * rather than wait on a store that may never answer (the old one, left to finish, applies what it
+ * reads like any other).
  * @internal
  */
 export function createStaleLogReader(
   store: Pick<Store, 'readEvents'> & Partial<Pick<Store, 'liveEvents'>>,
   follower: Pick<RevocationFollower, 'health'> | null,
   index: RevocationIndex,
+  timeout: number,
 ): () => Promise<void> {
   // The highest position this reader has applied, ahead of the follower's while it is cut off.
   let position = 0;
@@ -84,17 +89,27 @@ export function createStaleLogReader(
       const events = await page(after);
       for (const stored of events) index.apply(stored.event);
       if (events.length === 0) return;
-      // Reads are one at a time and start at or past position, so a page only moves it on.
+      // A read that overran its deadline may still be going beside a newer one: max, so that
+      // the position only moves on.
       after = events[events.length - 1]!.seq;
-      position = after;
+      position = Math.max(position, after);
       if (events.length < PAGE_SIZE) return;
     }
   }
 
+  const timedOut = (): RevocableError =>
+    new RevocableError(
+      'ERR_STORE_UNAVAILABLE',
+      `The revocation log could not be read within ${timeout} s.`,
+    );
+
   return () => {
-    reading ??= read().finally(() => {
-      reading = null;
-    });
+    if (reading === null) {
+      const current = withDeadline(read(), timeout, timedOut).finally(() => {
+        if (reading === current) reading = null;
+      });
+      reading = current;
+    }
     return reading;
   };
 }

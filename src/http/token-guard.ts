@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isRevocableError, RevocableError } from '../errors/revocable-error.js';
 import type { JwtClaims } from '../jwt/types.js';
+import { withDeadline } from '../lib/deadline.js';
 import { assertBearerHeader, bearerCandidate, bearerToken } from './bearer.js';
 import { contextOf } from './context.js';
-import { cookieValue } from './cookies.js';
+import { cookieRepeated, cookieValue } from './cookies.js';
 import { resolveGuardOptions } from './guard-options.js';
 import { createKeyReloader } from './key-refresh.js';
 import { type CompiledRoute, checkRoute, compileRoute, requirementsOf } from './route.js';
@@ -64,6 +65,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     csrfCookie,
     fingerprintCookie,
     store,
+    storeTimeout,
     refreshKeys,
     readStaleLog,
     now,
@@ -108,10 +110,18 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     }
   }
 
+  // Double submit: the header must repeat the cookie, which a page of another site cannot read.
+  // A second cookie of the name (set by a sibling subdomain, see cookieRepeated) would let that
+  // subdomain choose the value the header is compared with, so it is refused.
   function checkCsrf(headers: CredentialHeaders, cookieName: string): void {
     const presented = oneValue(headers['x-csrf-token']);
     const expected = cookieValue(headers.cookie, cookieName);
-    if (presented === undefined || expected === undefined || !sameText(presented, expected)) {
+    if (
+      presented === undefined ||
+      expected === undefined ||
+      !sameText(presented, expected) ||
+      cookieRepeated(headers.cookie, cookieName)
+    ) {
       throw new RevocableError(
         'ERR_CSRF',
         'A request authenticated by cookie that changes state needs the X-CSRF-Token header.',
@@ -119,8 +129,14 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     }
   }
 
+  const storeTimedOut = (): RevocableError =>
+    new RevocableError(
+      'ERR_STORE_UNAVAILABLE',
+      `The session store did not answer within ${storeTimeout} s.`,
+    );
+
   async function afterStore(auth: AuthContext, plan: CompiledRoute | null): Promise<AuthContext> {
-    await checkSession(store!, auth, now);
+    await withDeadline(checkSession(store!, auth, now), storeTimeout, storeTimedOut);
     if (plan !== null) checkRoute(plan, auth, now());
     return auth;
   }
@@ -192,6 +208,14 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     if (token === null && accessCookie !== null) {
       token = cookieValue(headers.cookie, accessCookie);
       via = 'cookie';
+      // Two access cookies: one was set by another path or domain, and which one is the user's
+      // cannot be told (the first, which would win, is the one another site could have put).
+      if (token !== undefined && cookieRepeated(headers.cookie, accessCookie)) {
+        throw new RevocableError(
+          'ERR_AUTH_HEADER_INVALID',
+          'The request carries two access cookies; another path or domain set one of the same name.',
+        );
+      }
     }
     if (token === null || token === undefined) {
       throw new RevocableError(

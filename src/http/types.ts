@@ -117,6 +117,13 @@ export interface TokenGuardBaseOptions {
   /** The store, for `checkStore` routes and the `'check-store'` policy. */
   store?: SessionReader;
   /**
+   * How long a request waits on the store (a `checkStore` route's session read, the log read of
+   * `'check-store'`) before it is refused with 503 `ERR_STORE_UNAVAILABLE`: seconds, or a string
+   * like `2s` (default 5). A store that never answers (a half-open connection) must not hold
+   * requests open; the next request asks again.
+   */
+  storeTimeout?: number | string;
+  /**
    * Reloads the key ring (the `refreshKeys` of `createHttpRevocationSource`, or a shared ring's
    * `refresh`), resolving true when it changed. A token naming a `kid` the ring lacks (a key
    * rotated in a moment ago) triggers one reload, then one more verify. Reloads are shared by

@@ -9,7 +9,7 @@ import {
   bearerToken,
   MAX_AUTHORIZATION_LENGTH,
 } from '../../src/http/bearer.js';
-import { cookieValue } from '../../src/http/cookies.js';
+import { cookieRepeated, cookieValue } from '../../src/http/cookies.js';
 
 // The rule the scan implements, as the auth server first wrote it.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -26,7 +26,7 @@ function isOtherScheme(header: string): boolean {
 }
 
 function byRegex(header: string): string | null | 'invalid' {
-  if (header.length > MAX_AUTHORIZATION_LENGTH) return 'invalid';
+  if (header.length > MAX_AUTHORIZATION_LENGTH) return isOtherScheme(header) ? null : 'invalid';
   const match = BEARER.exec(header);
   if (match !== null) return match[1] as string;
   return isOtherScheme(header) ? null : 'invalid';
@@ -165,6 +165,15 @@ describe("the guard's fast read of the header", () => {
       outcome(() => bearerCandidate(long)),
       'invalid',
     );
+    // However long, a credential of another scheme carries no bearer token (a Negotiate token).
+    const negotiate = `Negotiate ${'a'.repeat(MAX_AUTHORIZATION_LENGTH)}`;
+    assert.equal(bearerToken(negotiate), null);
+    assert.equal(bearerCandidate(negotiate), null);
+    assert.equal(assertBearerHeader(negotiate), undefined);
+    assert.equal(
+      outcome(() => bearerToken(`${'a'.repeat(MAX_AUTHORIZATION_LENGTH)}.b.c`)),
+      'invalid',
+    );
     assert.equal(bearerCandidate(undefined), null);
   });
 });
@@ -202,5 +211,18 @@ describe('the Cookie header', () => {
     assert.equal(cookieValue(['a=1', 'b=2'], 'b'), '2');
     assert.equal(cookieValue(undefined, 'b'), undefined);
     assert.equal(cookieValue('ab=1', 'a'), undefined);
+  });
+
+  it('tells a name given twice', () => {
+    const header = 'a=1; __Host-revocable-access=tok.en; b="quoted"; __Host-revocable-access=two';
+    assert.equal(cookieRepeated(header, '__Host-revocable-access'), true);
+    assert.equal(cookieRepeated(header, 'a'), false);
+    assert.equal(cookieRepeated(header, 'b'), false);
+    assert.equal(cookieRepeated(header, 'c'), false);
+    assert.equal(cookieRepeated('a=1;a=2', 'a'), true);
+    assert.equal(cookieRepeated(['a=1', ' a = 2'], 'a'), true);
+    assert.equal(cookieRepeated('a=1; ab=2; a-b=3', 'a'), false);
+    assert.equal(cookieRepeated('a=1;', 'a'), false);
+    assert.equal(cookieRepeated(undefined, 'a'), false);
   });
 });

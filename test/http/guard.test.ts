@@ -174,6 +174,59 @@ describe('createTokenGuard', () => {
     assert.equal((error as Error).cause instanceof Error, true);
   });
 
+  it('refuses with 503 when the store does not answer within storeTimeout, and asks again next time', async () => {
+    const world = newWorld();
+    const { token } = await world.login('user-1');
+    const hang = { session: true, log: true };
+    const calls = { session: 0, log: 0 };
+    const never = new Promise<never>(() => {});
+    const store = {
+      getSession: (sid: string) => {
+        calls.session++;
+        return hang.session ? never : world.store.getSession(sid);
+      },
+      liveEvents: (horizon: number) => {
+        calls.log++;
+        return hang.log ? never : world.store.liveEvents(horizon);
+      },
+      readEvents: (after: number, limit: number) => world.store.readEvents(after, limit),
+    };
+    // A checkStore route: the session read.
+    const guard = createTokenGuard({ ...keyOptions(world), store, storeTimeout: 0.1 });
+    const error = await refusal(
+      guard.check(bearer(token), { checkStore: true }),
+      'ERR_STORE_UNAVAILABLE',
+    );
+    assert.match((error as Error).message, /within 0\.1 s/);
+    hang.session = false;
+    assert.equal((await guard.check(bearer(token), { checkStore: true })).sub, 'user-1');
+
+    // 'check-store' on a stale index: the log read, shared while in flight, then begun afresh.
+    const stale = createTokenGuard({
+      ...keyOptions(world),
+      maxStaleness: 1,
+      onStale: 'check-store',
+      store,
+      storeTimeout: 0.1,
+    });
+    await Promise.all([
+      rejects(stale, bearer(token), 'ERR_STORE_UNAVAILABLE'),
+      rejects(stale, bearer(token), 'ERR_STORE_UNAVAILABLE'),
+    ]);
+    assert.equal(calls.log, 1);
+    hang.log = false;
+    assert.equal((await stale.check(bearer(token))).sub, 'user-1');
+    assert.equal(calls.log, 2);
+
+    for (const bad of [0, -1, '5 minutes', 100_000]) {
+      assert.throws(
+        () => createTokenGuard({ ...keyOptions(world), store, storeTimeout: bad as never }),
+        (thrown: unknown) =>
+          isRevocableError(thrown, 'ERR_INVALID_ARGUMENT') && /storeTimeout/.test(thrown.message),
+      );
+    }
+  });
+
   it('fails closed on a stale index: ERR_REVOCATION_STALE', async () => {
     const world = newWorld();
     const guard = createTokenGuard({ ...keyOptions(world), maxStaleness: 1 });

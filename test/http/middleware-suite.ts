@@ -208,6 +208,39 @@ export function describeMiddlewareSuite(name: string, makeApp: AppMaker): void {
       assert.equal((await send(base, '/main/me', bearer(token), 'POST')).status, 200);
     });
 
+    it('refuses a cookie name given twice (another path or domain set one), in cookie mode', async () => {
+      const { token } = await world.login('user-1');
+      const access = `__Host-revocable-access=${token}`;
+      // A CSRF cookie put ahead of the real one, and a header that repeats it.
+      const tossed = `__Host-revocable-csrf=chosen; ${access}; __Host-revocable-csrf=the-csrf-token`;
+      refused(
+        await send(base, '/main/me', { cookie: tossed, 'x-csrf-token': 'chosen' }, 'POST'),
+        403,
+        'ERR_CSRF',
+      );
+      const { token: other } = await world.login('user-2');
+      const twoAccess = `__Host-revocable-access=${other}; ${access}`;
+      refused(
+        await send(base, '/main/me', { cookie: twoAccess }),
+        401,
+        'ERR_AUTH_HEADER_INVALID',
+        /error="invalid_request"/,
+      );
+      // Names that only begin alike are other cookies.
+      const alike = `__Host-revocable-access-old=x; ${access}; __Host-revocable-csrf2=y`;
+      assert.equal((await send(base, '/main/me', { cookie: alike })).status, 200);
+    });
+
+    it('signs in with the cookie beside a long credential of another scheme', async () => {
+      const { token } = await world.login('user-1');
+      const answer = await send(base, '/main/me', {
+        authorization: `Negotiate ${'Y'.repeat(12_000)}`,
+        cookie: `__Host-revocable-access=${token}`,
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.via, 'cookie');
+    });
+
     it('reloads the keys once for a token of a key rotated in since, then lets it through', async () => {
       const keyWorld = newWorld();
       let reloads = 0;
