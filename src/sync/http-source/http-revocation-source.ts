@@ -32,9 +32,10 @@ function invalid(message: string): RevocableError {
  * - at `start()` it fetches the JWKS into `keys` and the snapshot (`GET /revocations`) into the
  *   index, then follows `GET /revocations/stream?after=<position>`, applying each revocation the
  *   moment its message is parsed;
- * - only the server marks the index fresh: each heartbeat, as of `min(freshAt, now)` (its
- *   `freshAt` stops moving while the server cannot read its log, so staleness here is the
- *   server's, plus the way; and a server clock ahead of this one does not hide staleness). A
+ * - only the server marks the index fresh: each heartbeat whose `freshAt` moved on since the
+ *   last, as of `min(freshAt, now)` (its `freshAt` stops moving while the server cannot read its
+ *   log, so staleness here is the server's, plus the way; and a server clock ahead of this one
+ *   does not hide staleness: a repeated `freshAt` marks nothing). A
  *   snapshot does not: it says nothing of how fresh the server's own view is. So `start()`
  *   resolves at the first heartbeat, which the server sends as soon as the stream has caught up;
  * - a stream that drops, goes silent past `heartbeatTimeout`, or sends a message it cannot
@@ -98,6 +99,8 @@ export function createHttpRevocationSource(
   let readFailures = 0;
   let lagMs: number | null = null;
   let lastHeartbeatAt: number | null = null;
+  // The server's freshAt of the last heartbeat that marked the index fresh, on the server's clock.
+  let serverFreshAt = Number.NEGATIVE_INFINITY;
   let lastError: string | null = null;
   let lastErrorCause: unknown = null;
   let keyTimer: ReturnType<typeof setInterval> | null = null;
@@ -173,8 +176,14 @@ export function createHttpRevocationSource(
       applyEvent(message.event);
       lagMs = Math.max(0, (now - message.event.at) * 1000);
     } else if (message.type === 'heartbeat') {
-      // The server's clock may run ahead of this one: never fresher than now.
-      index.markFresh(Math.min(message.freshAt, now));
+      // Fresh only when the server's own freshness moved on: a heartbeat repeating a freshAt says
+      // the server has not read its log since, whatever the clocks. The server's clock may run
+      // ahead of this one, so never fresher than now; a freshAt merely ahead, and frozen, must
+      // not be taken as "now" at every heartbeat, which would hide the stall for as long.
+      if (message.freshAt > serverFreshAt) {
+        serverFreshAt = message.freshAt;
+        index.markFresh(Math.min(message.freshAt, now));
+      }
       lastHeartbeatAt = now;
       failuresInRow = 0;
       firstHeartbeat?.heard();

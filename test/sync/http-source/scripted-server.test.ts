@@ -220,6 +220,27 @@ describe('an HTTP revocation source on a scripted server', () => {
     assert.ok(index.freshAt !== null && index.freshAt <= Date.now() / 1000);
   });
 
+  it('goes stale when the heartbeats repeat a freshAt, even one ahead of its clock', async () => {
+    // A server an hour ahead whose log reads have stopped: its heartbeats go on, freshAt frozen.
+    const frozen = Date.now() / 1000 + 3600;
+    const server = await feedServer({
+      stream(_request, response) {
+        hold(response);
+        response.write(heartbeat(0, frozen));
+        const timer = setInterval(() => response.write(heartbeat(0, frozen)), 100);
+        response.on('close', () => clearInterval(timer));
+      },
+    });
+    const { source, index } = sourceFor(server.url, { maxStaleness: 0.5 });
+    await source.start();
+    const markedAt = index.freshAt;
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    // Heartbeats kept coming, and none of them made the index fresher.
+    assert.equal(index.freshAt, markedAt);
+    assert.ok(index.staleness() > 0.5, String(index.staleness()));
+    assert.equal(source.health().state, 'stale');
+  });
+
   it('sends its headers with every request and never shows them', async () => {
     const secret = 'Bearer proxy-secret-token';
     const seenHeaders: Array<string | undefined> = [];
