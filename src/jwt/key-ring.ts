@@ -100,6 +100,9 @@ export class KeyRing {
     return ring;
   }
 
+  /** The most keys a ring holds. */
+  static readonly capacity: number = MAX_KEYS;
+
   /**
    * A number that changes whenever a key is added or changes state. A verifier that keeps the
    * results of earlier verifications (the `cache` option) drops them when it changes, so a key
@@ -227,6 +230,25 @@ export class KeyRing {
    */
   retire(kid: string): JwtKey {
     return this.setState(kid, 'retired');
+  }
+
+  /**
+   * Removes a retired key, to make room in a ring that follows a source (a JWKS, a shared store)
+   * which no longer lists it: a ring holds at most {@link KeyRing.capacity} keys, and a process
+   * that lives through many rotations would otherwise fill it with retired ones. Its tokens are
+   * refused from then on as signed by an unknown key. Only a retired key can be forgotten
+   * (`ERR_INVALID_ARGUMENT` otherwise): a key that still verifies must be retired first.
+   */
+  forget(kid: string): void {
+    const key = this.#byKid.get(kid);
+    if (key === undefined) {
+      throw new RevocableError('ERR_KEYRING_KID_UNKNOWN', 'The key ring has no key with that kid.');
+    }
+    if (key.state !== 'retired') {
+      throw new RevocableError('ERR_INVALID_ARGUMENT', 'Only a retired key can be forgotten.');
+    }
+    this.#byKid.delete(kid);
+    this.#revision++;
   }
 
   #replace(key: JwtKey, state: KeyState): JwtKey {

@@ -149,6 +149,8 @@ export async function openSharedKeyRing(options: SharedKeyRingOptions): Promise<
 
   const ring = new KeyRing();
   let revision = 0;
+  // Kids of retired keys dropped from the ring to make room: never added again.
+  const forgottenKids = new Set<string>();
 
   const unseal = (stored: StoredKeyRing): KeyRing =>
     unsealKeyRing(stored.sealed, secret, { revision: stored.revision, ...clock });
@@ -159,7 +161,7 @@ export async function openSharedKeyRing(options: SharedKeyRingOptions): Promise<
   // that started before a write of this process may finish after it).
   function adopt(source: KeyRing, at: number): boolean {
     if (at <= revision) return false;
-    applyKeyRing(ring, source);
+    applyKeyRing(ring, source, forgottenKids);
     revision = at;
     return true;
   }

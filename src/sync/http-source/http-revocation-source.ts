@@ -99,6 +99,8 @@ export function createHttpRevocationSource(
   let readFailures = 0;
   let lagMs: number | null = null;
   let lastHeartbeatAt: number | null = null;
+  // Kids of retired keys dropped from the ring to make room: never added again.
+  const forgottenKids = new Set<string>();
   // The server's freshAt of the last heartbeat that marked the index fresh, on the server's clock.
   let serverFreshAt = Number.NEGATIVE_INFINITY;
   let lastError: string | null = null;
@@ -124,7 +126,7 @@ export function createHttpRevocationSource(
   async function loadKeys(): Promise<boolean> {
     try {
       const loaded = await fetchJwks(http, endpoints.jwks, config.requestTimeoutMs);
-      return applyJwks(keys, loaded, shownUrl(endpoints.jwks));
+      return applyJwks(keys, loaded, shownUrl(endpoints.jwks), forgottenKids);
     } catch (error) {
       if (error === STOPPED) return false;
       readFailures++;

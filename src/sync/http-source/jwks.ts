@@ -64,12 +64,18 @@ export function readJwks(document: unknown, shown: string): KeyRing {
 
 /**
  * Brings `live` in line with a JWKS just read, in place (verifiers hold it): keys added, keys the
- * JWKS no longer lists retired, a key retired here kept retired (see `applyKeyRing`). A kid whose
- * key or algorithm changed from what `live` holds is refused before anything changes: a kid names
- * one key for good, and trusting a swapped one would be trusting whoever swapped it. Returns
- * whether the ring changed.
+ * JWKS no longer lists retired, a key retired here kept retired, and, when the ring is full,
+ * retired keys the JWKS dropped forgotten for good (their kids kept in `forgotten`, the same set
+ * at every call; see `applyKeyRing`). A kid whose key or algorithm changed from what `live` holds
+ * is refused before anything changes: a kid names one key for good, and trusting a swapped one
+ * would be trusting whoever swapped it. Returns whether the ring changed.
  */
-export function applyJwks(live: KeyRing, loaded: KeyRing, shown: string): boolean {
+export function applyJwks(
+  live: KeyRing,
+  loaded: KeyRing,
+  shown: string,
+  forgotten: Set<string>,
+): boolean {
   for (const key of loaded.keys()) {
     const local = live.get(key.kid);
     if (local === undefined) continue;
@@ -80,6 +86,6 @@ export function applyJwks(live: KeyRing, loaded: KeyRing, shown: string): boolea
     }
   }
   const before = live.revision;
-  applyKeyRing(live, loaded);
+  applyKeyRing(live, loaded, forgotten);
   return live.revision !== before;
 }

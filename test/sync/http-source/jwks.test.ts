@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isRevocableError } from '../../../src/errors/index.js';
-import { exportJwk, generateKey } from '../../../src/jwt/index.js';
-import { readJwks } from '../../../src/sync/http-source/jwks.js';
+import { exportJwk, generateKey, KeyRing } from '../../../src/jwt/index.js';
+import { applyJwks, readJwks } from '../../../src/sync/http-source/jwks.js';
 
 const SHOWN = 'https://auth.example/.well-known/jwks.json';
 
@@ -58,5 +58,56 @@ describe("readJwks: the auth server's public keys", () => {
     };
     refused(() => readJwks({ keys: [signing, privateEnc] }, SHOWN), /public keys only/);
     refused(() => readJwks({ keys: [] }, SHOWN), /is invalid/);
+  });
+});
+
+describe('applyJwks: a ring that follows the JWKS through many rotations', () => {
+  const publicKey = (kid: string) =>
+    KeyRing.fromJSON({ keys: [exportJwk(generateKey('EdDSA', { state: 'active', kid }))] });
+
+  it('retires what the JWKS drops, and forgets retired keys when the ring would overflow', () => {
+    const live = new KeyRing();
+    const forgotten = new Set<string>();
+    const rings: KeyRing[] = [];
+    // Each JWKS lists one key, the last one's gone: 150 rotations, past the ring's capacity.
+    for (let i = 0; i < 150; i++) {
+      const loaded = publicKey(`k-${i}`);
+      rings.push(loaded);
+      applyJwks(live, loaded, SHOWN, forgotten);
+      assert.equal(live.get(`k-${i}`)?.state, 'verify-only', `k-${i}`);
+      if (i > 0) assert.notEqual(live.get(`k-${i - 1}`)?.state, 'verify-only');
+      assert.ok(live.keys().length <= KeyRing.capacity);
+    }
+    assert.equal(live.keys().length, KeyRing.capacity);
+    // The oldest went first; what is still held of the dropped ones is retired.
+    assert.equal(live.get('k-0'), undefined);
+    assert.ok(forgotten.has('k-0') && forgotten.has('k-49') && !forgotten.has('k-50'));
+    for (const key of live.keys()) {
+      assert.equal(key.state, key.kid === 'k-149' ? 'verify-only' : 'retired', key.kid);
+    }
+    // A replayed old JWKS brings back neither a forgotten key nor a retired one.
+    applyJwks(live, rings[0]!, SHOWN, forgotten);
+    assert.equal(live.get('k-0'), undefined);
+    applyJwks(live, rings[120]!, SHOWN, forgotten);
+    assert.equal(live.get('k-120')?.state, 'retired');
+    assert.equal(live.get('k-149')?.state, 'retired');
+  });
+
+  it('KeyRing.forget removes a retired key only', () => {
+    const ring = KeyRing.generate('EdDSA');
+    const kid = ring.active.kid;
+    assert.throws(
+      () => ring.forget(kid),
+      (error: unknown) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
+    );
+    assert.throws(
+      () => ring.forget('nope'),
+      (error: unknown) => isRevocableError(error, 'ERR_KEYRING_KID_UNKNOWN'),
+    );
+    ring.retire(kid);
+    const revision = ring.revision;
+    ring.forget(kid);
+    assert.equal(ring.get(kid), undefined);
+    assert.ok(ring.revision > revision);
   });
 });
