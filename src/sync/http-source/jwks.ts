@@ -19,12 +19,39 @@ function isVerificationKey(member: Readonly<Record<string, unknown>>): boolean {
 }
 
 /**
+ * The keys of a set that this reader can use, each read on its own: one of an algorithm, curve or
+ * size revocable does not take (ES256K, Ed448, an RSA key under 2048 bits) is left out, as RFC
+ * 7517 section 5 asks, rather than make the whole set unreadable and freeze the ring at every
+ * refresh. A set with none left is refused, with the first key's reason. At most `KeyRing.capacity`
+ * keys are tried: a longer set is refused as a whole below.
+ */
+function importable(keys: readonly unknown[], shown: string): unknown[] {
+  if (keys.length > KeyRing.capacity) return [...keys];
+  let firstError: unknown = null;
+  const out = keys.filter((jwk) => {
+    try {
+      KeyRing.fromJSON({ keys: [jwk] });
+      return true;
+    } catch (error) {
+      firstError ??= error;
+      return false;
+    }
+  });
+  if (out.length === 0 && keys.length > 0) {
+    const reason = firstError instanceof Error ? firstError.message : String(firstError);
+    throw invalid(`The JWKS at ${shown} holds no key this reader can use: ${reason}`, firstError);
+  }
+  return out;
+}
+
+/**
  * Reads the auth server's public JWKS as a ring of verify-only keys. A JWK with private or secret
  * parts (`d`, or an `oct` key) is refused, whatever else it holds: a key anyone who can read the
  * JWKS also holds would let anyone sign tokens this ring accepts. A key that is not for checking
  * signatures (an encryption key, one whose `key_ops` leave out `verify`, one without `alg`) is
  * left out, as RFC 7517 section 5 asks of keys a reader cannot use, so one such key beside the
- * signing keys does not stop the reader. Any other problem (`KeyRing.fromJSON`'s checks, a set
+ * signing keys does not stop the reader; so is a key of an algorithm, curve or size revocable does
+ * not take (see `importable`). Any other problem (`KeyRing.fromJSON`'s checks, a set
  * left with no key) is `ERR_KEYRING_INVALID` too, with the original error as `cause`.
  */
 export function readJwks(document: unknown, shown: string): KeyRing {
@@ -52,7 +79,7 @@ export function readJwks(document: unknown, shown: string): KeyRing {
     if (kept.length === 0 && keys.length > 0) {
       throw invalid(`The JWKS at ${shown} holds no key for checking signatures.`);
     }
-    usable = { ...(document as object), keys: kept };
+    usable = { ...(document as object), keys: importable(kept, shown) };
   }
   try {
     return KeyRing.fromJSON(usable);

@@ -47,6 +47,31 @@ describe("readJwks: the auth server's public keys", () => {
     for (const key of ring.keys()) assert.equal(key.state, 'verify-only');
   });
 
+  it('leaves out keys of an algorithm, curve or size it does not take (RFC 7517 section 5)', () => {
+    const publicJwk = (type: 'ed448' | 'rsa' | 'ec', members: Record<string, unknown>) => {
+      const { publicKey } =
+        type === 'rsa'
+          ? generateKeyPairSync('rsa', { modulusLength: 1024 })
+          : type === 'ec'
+            ? generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
+            : generateKeyPairSync('ed448');
+      return { ...publicKey.export({ format: 'jwk' }), ...members };
+    };
+    const odd = [
+      publicJwk('ed448', { kid: 'ed448', alg: 'EdDSA' }),
+      publicJwk('ec', { kid: 'k1', alg: 'ES256K' }),
+      publicJwk('rsa', { kid: 'rsa-1024', alg: 'RS256' }),
+    ];
+    const ring = readJwks({ keys: [...odd, signing] }, SHOWN);
+    assert.deepEqual(
+      ring.keys().map((key) => key.kid),
+      ['sig-1'],
+    );
+    refused(() => readJwks({ keys: odd }, SHOWN), /holds no key this reader can use/);
+    // Two keys of one kid, each fine alone, still make the set unreadable.
+    refused(() => readJwks({ keys: [signing, { ...signing }] }, SHOWN), /is invalid/);
+  });
+
   it('refuses a set with no key for signatures, and a private key whatever its use', () => {
     refused(
       () => readJwks({ keys: [ecJwk({ kid: 'enc-1', use: 'enc', alg: 'ECDH-ES' })] }, SHOWN),
