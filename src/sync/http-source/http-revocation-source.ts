@@ -126,7 +126,15 @@ export function createHttpRevocationSource(
   async function loadKeys(): Promise<boolean> {
     try {
       const loaded = await fetchJwks(http, endpoints.jwks, config.requestTimeoutMs);
-      return applyJwks(keys, loaded, shownUrl(endpoints.jwks), forgottenKids);
+      const before = keys.revision;
+      applyJwks(keys, loaded, shownUrl(endpoints.jwks), forgottenKids);
+      // A key the index already holds revoked (a snapshot that came before this JWKS, which
+      // still lists the key) is retired as it arrives: bindKeyRing retires only the keys the
+      // ring holds when the revocation or the snapshot comes.
+      for (const kid of index.revokedKeys()) {
+        if (keys.get(kid)?.state === 'verify-only') keys.retire(kid);
+      }
+      return keys.revision !== before;
     } catch (error) {
       if (error === STOPPED) return false;
       readFailures++;

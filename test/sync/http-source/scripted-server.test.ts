@@ -418,6 +418,30 @@ describe('an HTTP revocation source on a scripted server', () => {
     assert.equal(source.keys.get(second.kid)?.verifyKey.equals(second.verifyKey), true);
   });
 
+  it('retires a key the snapshot revoked even when the JWKS listing it comes after', async () => {
+    const revoked = generateKey('EdDSA', { state: 'verify-only' });
+    const live = generateKey('EdDSA', { state: 'verify-only' });
+    const server = await scriptedServer((request, response) => {
+      const path = new URL(request.url ?? '/', 'http://x').pathname;
+      if (path === '/revocations') {
+        json(response, {
+          position: 1,
+          events: [createKeyRevocation({ kid: revoked.kid }, TIMING)],
+        });
+      } else if (path === '/.well-known/jwks.json') {
+        // Later than the snapshot: the key revocation is in the index before the key is here.
+        setTimeout(() => json(response, { keys: [exportJwk(revoked), exportJwk(live)] }), 200);
+      } else {
+        eventStream(response);
+        response.write(heartbeat(1));
+      }
+    });
+    const { source } = sourceFor(server.url);
+    await source.start();
+    assert.equal(source.keys.get(revoked.kid)?.state, 'retired');
+    assert.equal(source.keys.get(live.kid)?.state, 'verify-only');
+  });
+
   it('retires a key at once on a key revocation and fetches the JWKS for its replacement', async () => {
     const old = generateKey('EdDSA', { state: 'verify-only' });
     const replacement = generateKey('EdDSA', { state: 'verify-only' });
