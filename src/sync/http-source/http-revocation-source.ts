@@ -229,6 +229,11 @@ export function createHttpRevocationSource(
 
   async function follow(): Promise<void> {
     let needSnapshot = false;
+    // Resets that came less than maxReconnectDelay after the one before: a server that answers
+    // every stream with a heartbeat and a reset would otherwise have the snapshot fetched in a
+    // tight loop, the heartbeats clearing failuresInRow each time.
+    let quickResets = 0;
+    let lastResetAt = Number.NEGATIVE_INFINITY;
     while (!stopped) {
       if (needSnapshot) {
         try {
@@ -248,7 +253,17 @@ export function createHttpRevocationSource(
       if (end.error !== null) report(end.error);
       if (end.kind === 'reset') {
         needSnapshot = true;
+        const at = performance.now();
+        quickResets = at - lastResetAt < config.maxReconnectDelayMs ? quickResets + 1 : 0;
+        lastResetAt = at;
         // The server said what to do: at once, unless it keeps saying it.
+        if (quickResets > 0) {
+          await pause(
+            reconnectDelay(quickResets, config.reconnectDelayMs, config.maxReconnectDelayMs),
+            stopController.signal,
+          );
+          continue;
+        }
         if (failuresInRow === 0) {
           failuresInRow++;
           continue;

@@ -96,6 +96,22 @@ describe('an HTTP revocation source on a scripted server', () => {
     assert.equal(source.health().state, 'fresh');
   });
 
+  it('backs off from a server that resets every stream, heartbeats between', async () => {
+    const server = await feedServer({
+      stream(_request, response) {
+        eventStream(response);
+        response.end(`${heartbeat(0)}id:\nevent: reset\ndata: {"position":0}\n\n`);
+      },
+    });
+    const { source } = sourceFor(server.url, { reconnectDelay: 0.1, maxReconnectDelay: 0.4 });
+    await source.start();
+    const before = server.seen.snapshots;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Waits of 0.1, 0.2, 0.4, 0.4... s: a handful of snapshots a second, not hundreds.
+    const loads = server.seen.snapshots - before;
+    assert.ok(loads >= 2 && loads <= 8, `${loads} snapshots in a second`);
+  });
+
   it('loads the snapshot again when the server refuses the position (400)', async () => {
     const server = await feedServer({
       snapshots: [{ position: 3, events: [] }],
