@@ -17,9 +17,9 @@ export interface ConnectToAuthServerOptions
   url: string | URL;
   /**
    * Take a plain `http:` URL to another machine (default false: `https:`, or `http:` only to
-   * `localhost`, `127.x.x.x` or `[::1]`). Over plain http anyone on the network path can replace
-   * the JWKS, and so sign tokens this server accepts, or hold back revocations; set it only on a
-   * network you trust, like a docker-compose network (`http://auth:3000`).
+   * `localhost`, `127.x.x.x`, `[::1]` or `0.0.0.0`). Over plain http anyone on the network path
+   * can replace the JWKS, and so sign tokens this server accepts, or hold back revocations; set
+   * it only on a network you trust, like a docker-compose network (`http://auth:3000`).
    */
   allowInsecureHttp?: boolean;
   /** The issuer its tokens carry (its `--issuer`). */

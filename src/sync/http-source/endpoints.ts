@@ -17,9 +17,13 @@ function invalid(message: string): RevocableError {
 // IPv4 loopback (127.0.0.0/8) as the URL parser writes it: four decimal parts.
 const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
+// The unspecified addresses: a connection to them reaches this machine (as `--host 0.0.0.0`
+// invites one to write).
+const THIS_MACHINE = new Set(['localhost', '[::1]', '0.0.0.0', '[::]']);
+
 /** Whether a URL's host is this machine, where plain http crosses no network. */
 function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || IPV4_LOOPBACK.test(hostname);
+  return THIS_MACHINE.has(hostname) || IPV4_LOOPBACK.test(hostname);
 }
 
 /**

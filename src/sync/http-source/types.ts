@@ -11,9 +11,10 @@ export interface HttpRevocationSourceOptions {
   url: string | URL;
   /**
    * Take a plain `http:` URL to another machine (default false: only `https:`, or `http:` to
-   * `localhost`, `127.x.x.x` or `[::1]`). Over plain http anyone on the network path can replace
-   * the JWKS, and so sign tokens this server accepts, or hold back revocations; set it only on a
-   * network you trust, like a docker-compose network between the auth server and this one.
+   * `localhost`, `127.x.x.x`, `[::1]` or `0.0.0.0`). Over plain http anyone on the network path
+   * can replace the JWKS, and so sign tokens this server accepts, or hold back revocations; set
+   * it only on a network you trust, like a docker-compose network between the auth server and
+   * this one.
    */
   allowInsecureHttp?: boolean;
   /** The index kept in step with the server's revocation log. */

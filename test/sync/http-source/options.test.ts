@@ -27,6 +27,7 @@ describe('the options of createHttpRevocationSource', () => {
       'http://127.0.0.1:1',
       'http://localhost:3000/auth',
       'http://[::1]:3000',
+      'http://0.0.0.0:3000',
       'https://auth.example/auth/',
       new URL('https://x'),
     ]) {
