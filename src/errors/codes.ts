@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   ERR_STORE_UNSAFE:
     "The store's backend is configured so that it could silently lose revocations (a Redis eviction policy that may drop keys of the store, a SQLite database file with synchronous = OFF).",
   ERR_STORE_UNAVAILABLE:
-    'The store could not be reached or its driver failed (refused or lost connection, unknown database, failed authentication, a lock or statement timeout); the driver error is the cause.',
+    'The store could not be reached or its driver failed (refused or lost connection, unknown database, failed authentication, a lock or statement timeout; the driver error is the cause), or a resource server guard waited on it longer than its `storeTimeout`.',
   ERR_DRIVER_MISSING:
     'An optional driver package (better-sqlite3, pg, ioredis) is not installed; the message names the package to install.',
   ERR_KEYS_SECRET:

@@ -4,6 +4,9 @@ import type { RevocationIndex } from '../revocation/types.js';
 import type { Store, StoredEvent } from '../stores/types.js';
 import type { RevocationFollower } from '../sync/types.js';
 
+// A read in flight this many timeouts old is given up for a new one.
+const ABANDON_AFTER_TIMEOUTS = 3;
+
 // Events per read of the log; a stale spell rarely holds more than one page of them.
 const PAGE_SIZE = 1000;
 
@@ -27,9 +30,10 @@ const RELOAD_AFTER_SECONDS = 60;
  * changes nothing. Reads are shared: a request that comes while one is in flight waits for it,
  * which started at most one read before the request. A failed read is `ERR_STORE_UNAVAILABLE`
  * (the store's own error when it threw one), so the request is refused, not let through; so is a
- * read that has not finished within `timeout` seconds, and the next request starts a new one
- * rather than wait on a store that may never answer (the old one, left to finish, applies what it
- * reads like any other).
+ * request whose wait on the read passes `timeout` seconds (each its own deadline). A read that
+ * has not settled after three timeouts is given up, and the next request starts another, rather
+ * than wait on a store that may never answer (the old one, left to finish, applies what it reads
+ * like any other).
  * @internal
  */
 export function createStaleLogReader(
@@ -43,6 +47,7 @@ export function createStaleLogReader(
   // When this reader last finished a read, in the index's seconds (never: load the live events).
   let readAt = Number.NEGATIVE_INFINITY;
   let reading: Promise<void> | null = null;
+  let readingSince = 0;
 
   async function fromStore<T>(read: () => Promise<T>): Promise<T> {
     try {
@@ -104,12 +109,19 @@ export function createStaleLogReader(
     );
 
   return () => {
-    if (reading === null) {
-      const current = withDeadline(read(), timeout, timedOut).finally(() => {
+    const at = performance.now();
+    // A read in flight is shared, even one slower than the timeout (a slow store is not given
+    // more reads to do), until it is so old that it may never settle (a half-open connection).
+    if (reading === null || at - readingSince > ABANDON_AFTER_TIMEOUTS * timeout * 1000) {
+      const current: Promise<void> = read().finally(() => {
         if (reading === current) reading = null;
       });
+      // Each caller has its own deadline on it; a read nobody waits on any more must not end
+      // the process with an unhandled rejection.
+      current.catch(() => undefined);
       reading = current;
+      readingSince = at;
     }
-    return reading;
+    return withDeadline(reading, timeout, timedOut);
   };
 }

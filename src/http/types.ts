@@ -117,10 +117,10 @@ export interface TokenGuardBaseOptions {
   /** The store, for `checkStore` routes and the `'check-store'` policy. */
   store?: SessionReader;
   /**
-   * How long a request waits on the store (a `checkStore` route's session read, the log read of
-   * `'check-store'`) before it is refused with 503 `ERR_STORE_UNAVAILABLE`: seconds, or a string
-   * like `2s` (default 5). A store that never answers (a half-open connection) must not hold
-   * requests open; the next request asks again.
+   * How long a request waits on each store read (a `checkStore` route's session read, the log
+   * read of `'check-store'`) before it is refused with 503 `ERR_STORE_UNAVAILABLE`: seconds, or
+   * a string like `2s` (default 5). A store that never answers (a half-open connection) must not
+   * hold requests open.
    */
   storeTimeout?: number | string;
   /**

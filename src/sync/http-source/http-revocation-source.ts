@@ -102,7 +102,7 @@ export function createHttpRevocationSource(
   // Kids of retired keys dropped from the ring to make room: never added again.
   const forgottenKids = new Set<string>();
   // The server's freshAt of the last heartbeat that marked the index fresh, on the server's clock.
-  let serverFreshAt = Number.NEGATIVE_INFINITY;
+  let serverFreshAt = Number.NaN;
   let lastError: string | null = null;
   let lastErrorCause: unknown = null;
   let keyTimer: ReturnType<typeof setInterval> | null = null;
@@ -186,11 +186,13 @@ export function createHttpRevocationSource(
       applyEvent(message.event);
       lagMs = Math.max(0, (now - message.event.at) * 1000);
     } else if (message.type === 'heartbeat') {
-      // Fresh only when the server's own freshness moved on: a heartbeat repeating a freshAt says
-      // the server has not read its log since, whatever the clocks. The server's clock may run
-      // ahead of this one, so never fresher than now; a freshAt merely ahead, and frozen, must
-      // not be taken as "now" at every heartbeat, which would hide the stall for as long.
-      if (message.freshAt > serverFreshAt) {
+      // Fresh only when the server read its log again: a heartbeat repeating the last freshAt
+      // says it has not, whatever the clocks. The server's clock may run ahead of this one, so
+      // never fresher than now; a freshAt merely ahead, and frozen, must not be taken as "now"
+      // at every heartbeat, which would hide the stall for as long. Any other value is a new
+      // read, even a smaller one: a clock set back, or another server process behind the same
+      // URL after a reconnect (markFresh never moves the index's freshness back).
+      if (message.freshAt !== serverFreshAt) {
         serverFreshAt = message.freshAt;
         index.markFresh(Math.min(message.freshAt, now));
       }
@@ -253,17 +255,20 @@ export function createHttpRevocationSource(
       if (end.error !== null) report(end.error);
       if (end.kind === 'reset') {
         needSnapshot = true;
-        const at = performance.now();
-        quickResets = at - lastResetAt < config.maxReconnectDelayMs ? quickResets + 1 : 0;
-        lastResetAt = at;
+        // Measured from the end of the last wait, so that a server that keeps resetting is
+        // kept at the longest delay rather than let back to "at once" by the wait itself.
+        quickResets =
+          performance.now() - lastResetAt < config.maxReconnectDelayMs ? quickResets + 1 : 0;
         // The server said what to do: at once, unless it keeps saying it.
         if (quickResets > 0) {
           await pause(
             reconnectDelay(quickResets, config.reconnectDelayMs, config.maxReconnectDelayMs),
             stopController.signal,
           );
+          lastResetAt = performance.now();
           continue;
         }
+        lastResetAt = performance.now();
         if (failuresInRow === 0) {
           failuresInRow++;
           continue;

@@ -257,6 +257,28 @@ describe('an HTTP revocation source on a scripted server', () => {
     assert.equal(source.health().state, 'stale');
   });
 
+  it('stays fresh when the server clock is set back, its reads going on', async () => {
+    // An hour ahead, then corrected: the freshAt values drop, and go on moving.
+    let offset = 3600;
+    const server = await feedServer({
+      stream(_request, response) {
+        hold(response);
+        response.write(heartbeat(0, Date.now() / 1000 + offset));
+        const timer = setInterval(
+          () => response.write(heartbeat(0, Date.now() / 1000 + offset)),
+          100,
+        );
+        response.on('close', () => clearInterval(timer));
+      },
+    });
+    const { source } = sourceFor(server.url, { maxStaleness: 0.5 });
+    await source.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    offset = 0;
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    assert.equal(source.health().state, 'fresh');
+  });
+
   it('sends its headers with every request and never shows them', async () => {
     const secret = 'Bearer proxy-secret-token';
     const seenHeaders: Array<string | undefined> = [];
