@@ -9,7 +9,7 @@ import type { FeedMessage } from './feed-messages.js';
 import { fetchJwks, fetchSnapshot } from './fetch-documents.js';
 import { type FirstHeartbeat, waitForFirstHeartbeat } from './first-heartbeat.js';
 import { connectionError, describeError, type HttpContext, STOPPED } from './http-request.js';
-import { applyJwks } from './jwks.js';
+import { applyJwks, type JwksFollowState } from './jwks.js';
 import { createKeyRefresher } from './key-refresher.js';
 import { resolveOptions } from './options.js';
 import { runStream, type StreamEnd } from './stream-connection.js';
@@ -99,13 +99,18 @@ export function createHttpRevocationSource(
   let readFailures = 0;
   let lagMs: number | null = null;
   let lastHeartbeatAt: number | null = null;
-  // Kids of retired keys dropped from the ring to make room: never added again.
-  const forgottenKids = new Set<string>();
+  const jwksState: JwksFollowState = {
+    forgotten: new Set(),
+    missingSince: new Map(),
+    grace: config.droppedKeyGrace,
+  };
   // The server's freshAt of the last heartbeat that marked the index fresh, on the server's clock.
   let serverFreshAt = Number.NaN;
   let lastError: string | null = null;
   let lastErrorCause: unknown = null;
   let keyTimer: ReturnType<typeof setInterval> | null = null;
+  // A JWKS read once a key dropped from the JWKS is past its grace, to retire it then.
+  let graceTimer: ReturnType<typeof setTimeout> | null = null;
   const cleanups: Array<() => void> = [];
   let firstHeartbeat: FirstHeartbeat | null = null;
 
@@ -127,13 +132,14 @@ export function createHttpRevocationSource(
     try {
       const loaded = await fetchJwks(http, endpoints.jwks, config.requestTimeoutMs);
       const before = keys.revision;
-      applyJwks(keys, loaded, shownUrl(endpoints.jwks), forgottenKids);
+      applyJwks(keys, loaded, shownUrl(endpoints.jwks), jwksState, index.now());
       // A key the index already holds revoked (a snapshot that came before this JWKS, which
       // still lists the key) is retired as it arrives: bindKeyRing retires only the keys the
       // ring holds when the revocation or the snapshot comes.
       for (const kid of index.revokedKeys()) {
         if (keys.get(kid)?.state === 'verify-only') keys.retire(kid);
       }
+      if (jwksState.missingSince.size > 0) readAfterGrace();
       return keys.revision !== before;
     } catch (error) {
       if (error === STOPPED) return false;
@@ -144,6 +150,17 @@ export function createHttpRevocationSource(
   }
 
   const refresher = createKeyRefresher({ load: loadKeys, minIntervalMs: KEY_FETCH_INTERVAL_MS });
+
+  // A key held in its grace is retired by the first read past it, which the periodic read would
+  // bring only minutes later.
+  function readAfterGrace(): void {
+    if (graceTimer !== null || stopped) return;
+    graceTimer = setTimeout(() => {
+      graceTimer = null;
+      refreshQuietly(true);
+    }, config.droppedKeyGrace * 1000);
+    graceTimer.unref();
+  }
 
   function refreshQuietly(afterNow: boolean): void {
     if (stopped) return;
@@ -284,6 +301,8 @@ export function createHttpRevocationSource(
     refresher.close();
     if (keyTimer !== null) clearInterval(keyTimer);
     keyTimer = null;
+    if (graceTimer !== null) clearTimeout(graceTimer);
+    graceTimer = null;
     for (const cleanup of cleanups.splice(0)) cleanup();
     firstHeartbeat?.fail(stoppedEarly());
     await loop?.catch(() => undefined);

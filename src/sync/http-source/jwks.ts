@@ -89,19 +89,35 @@ export function readJwks(document: unknown, shown: string): KeyRing {
   }
 }
 
+/** What a source remembers between JWKS reads. */
+export interface JwksFollowState {
+  /** Kids of retired keys dropped to make room: never added again (see `applyKeyRing`). */
+  readonly forgotten: Set<string>;
+  /** When each key the ring holds was first missing from a JWKS, in the index's seconds. */
+  readonly missingSince: Map<string, number>;
+  /**
+   * Seconds a key the JWKS stopped listing is still held before it is retired. Several auth
+   * server processes behind one URL reload a rotated ring each at its own poll: a read that lands
+   * on one a poll behind lacks a key minutes old, which must not be retired for good on its word.
+   */
+  readonly grace: number;
+}
+
 /**
- * Brings `live` in line with a JWKS just read, in place (verifiers hold it): keys added, keys the
- * JWKS no longer lists retired, a key retired here kept retired, and, when the ring is full,
- * retired keys the JWKS dropped forgotten for good (their kids kept in `forgotten`, the same set
- * at every call; see `applyKeyRing`). A kid whose key or algorithm changed from what `live` holds
- * is refused before anything changes: a kid names one key for good, and trusting a swapped one
- * would be trusting whoever swapped it. Returns whether the ring changed.
+ * Brings `live` in line with a JWKS just read, in place (verifiers hold it): keys added, a key
+ * retired here kept retired, a key the JWKS no longer lists retired once it has been missing for
+ * `state.grace` seconds (a read that lists it again meanwhile clears that), and, when
+ * the ring is full, retired keys the JWKS dropped forgotten for good (see `applyKeyRing`). A kid
+ * whose key or algorithm changed from what `live` holds is refused before anything changes: a kid
+ * names one key for good, and trusting a swapped one would be trusting whoever swapped it.
+ * Returns whether the ring changed.
  */
 export function applyJwks(
   live: KeyRing,
   loaded: KeyRing,
   shown: string,
-  forgotten: Set<string>,
+  state: JwksFollowState,
+  now: number,
 ): boolean {
   for (const key of loaded.keys()) {
     const local = live.get(key.kid);
@@ -113,6 +129,31 @@ export function applyJwks(
     }
   }
   const before = live.revision;
-  applyKeyRing(live, loaded, forgotten);
+  applyKeyRing(live, withKeysInGrace(live, loaded, state, now), state.forgotten);
+  // What is retired or gone now waits for nothing.
+  for (const kid of state.missingSince.keys()) {
+    if (live.get(kid)?.state !== 'verify-only') state.missingSince.delete(kid);
+  }
   return live.revision !== before;
+}
+
+// `loaded`, plus the keys `live` holds that it lacks and that have not been missing for long.
+function withKeysInGrace(
+  live: KeyRing,
+  loaded: KeyRing,
+  { missingSince, grace }: JwksFollowState,
+  now: number,
+): KeyRing {
+  const held = [];
+  for (const local of live.keys()) {
+    if (local.state === 'retired' || loaded.get(local.kid) !== undefined) {
+      missingSince.delete(local.kid);
+      continue;
+    }
+    const since = missingSince.get(local.kid) ?? now;
+    missingSince.set(local.kid, since);
+    if (now - since < grace) held.push(local);
+  }
+  if (held.length === 0 || loaded.keys().length + held.length > KeyRing.capacity) return loaded;
+  return new KeyRing([...loaded.keys(), ...held]);
 }

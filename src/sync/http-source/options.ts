@@ -18,6 +18,8 @@ export interface ResolvedOptions {
   readonly reconnectDelayMs: number;
   readonly maxReconnectDelayMs: number;
   readonly keyRefreshIntervalMs: number;
+  /** Seconds, as the index's clock counts them. */
+  readonly droppedKeyGrace: number;
   /** Seconds, as `SyncHealth` reports it. */
   readonly maxStaleness: number;
   readonly requestTimeoutMs: number;
@@ -26,6 +28,8 @@ export interface ResolvedOptions {
   readonly onError: (error: unknown) => void;
 }
 
+// Seconds a key dropped from the JWKS is held (see droppedKeyGrace).
+const DEFAULT_DROPPED_KEY_GRACE = 30;
 // setTimeout's limit: a longer delay fires at once.
 const MAX_DELAY_MS = 2 ** 31 - 1;
 // An HTTP token (RFC 9110, section 5.6.2), and a field value without CR, LF or NUL.
@@ -44,6 +48,7 @@ const OPTION_NAMES: OptionNames<HttpRevocationSourceOptions> = {
   reconnectDelay: true,
   maxReconnectDelay: true,
   keyRefreshInterval: true,
+  droppedKeyGrace: true,
   maxStaleness: true,
   requestTimeout: true,
   startTimeout: true,
@@ -60,6 +65,14 @@ function milliseconds(value: unknown, fallback: number, name: string): number {
   if (!(seconds > 0)) throw invalid(`${name} must be longer than zero.`);
   if (seconds * 1000 > MAX_DELAY_MS) throw invalid(`${name} must be at most 24 days.`);
   return seconds * 1000;
+}
+
+function graceSeconds(value: unknown): number {
+  if (value === undefined) return DEFAULT_DROPPED_KEY_GRACE;
+  const seconds = parseDuration(value, 'droppedKeyGrace');
+  if (!(seconds >= 0)) throw invalid('droppedKeyGrace must not be negative.');
+  if (seconds * 1000 > MAX_DELAY_MS) throw invalid('droppedKeyGrace must be at most 24 days.');
+  return seconds;
 }
 
 function checkHeaders(headers: unknown): Readonly<Record<string, string>> {
@@ -144,6 +157,7 @@ export function resolveOptions(options: HttpRevocationSourceOptions): ResolvedOp
     reconnectDelayMs,
     maxReconnectDelayMs,
     keyRefreshIntervalMs: milliseconds(options.keyRefreshInterval, 300, 'keyRefreshInterval'),
+    droppedKeyGrace: graceSeconds(options.droppedKeyGrace),
     maxStaleness: milliseconds(options.maxStaleness, 5, 'maxStaleness') / 1000,
     requestTimeoutMs: milliseconds(options.requestTimeout, 10, 'requestTimeout'),
     startTimeoutMs: milliseconds(options.startTimeout, 15, 'startTimeout'),

@@ -21,8 +21,9 @@ export interface HttpRevocationSourceOptions {
   index: RevocationIndex;
   /**
    * The ring the source fills from the server's JWKS and keeps current; build the verifier on it
-   * (`source.keys`). Default: a new empty ring. It mirrors the JWKS: a key the JWKS does not list
-   * (any more) is retired in it.
+   * (`source.keys`). Default: a new empty ring. It mirrors the JWKS: a key the JWKS has not
+   * listed for `droppedKeyGrace` is retired in it, and a key revoked at the auth server is
+   * retired at once by its key event.
    */
   keys?: KeyRing;
   /** The fetch to use (default: the global one). Tests and proxy set-ups inject their own. */
@@ -52,6 +53,14 @@ export interface HttpRevocationSourceOptions {
    * every key revocation the index applies and on `refreshKeys()`.
    */
   keyRefreshInterval?: number | string;
+  /**
+   * How long a key the JWKS stops listing is still held before it is retired here (default 30
+   * seconds, `0` at once). Several auth server processes behind one URL each reload a rotated
+   * ring at their own poll, so a read that lands on one a poll behind may lack a key minutes
+   * old; give at least the longest delay between a rotation and the last process's reload. A
+   * key revoked at the auth server is retired at once whatever this says, by its key event.
+   */
+  droppedKeyGrace?: number | string;
   /**
    * Past this many seconds since the server's last statement of freshness `health()` says
    * `stale` (default 5). Give the verifiers the same `maxStaleness`.

@@ -89,16 +89,27 @@ describe("readJwks: the auth server's public keys", () => {
 describe('applyJwks: a ring that follows the JWKS through many rotations', () => {
   const publicKey = (kid: string) =>
     KeyRing.fromJSON({ keys: [exportJwk(generateKey('EdDSA', { state: 'active', kid }))] });
+  const GRACE = 30;
+  const newState = () => ({
+    forgotten: new Set<string>(),
+    missingSince: new Map<string, number>(),
+    grace: GRACE,
+  });
 
   it('retires what the JWKS drops, and forgets retired keys when the ring would overflow', () => {
     const live = new KeyRing();
-    const forgotten = new Set<string>();
+    const state = newState();
     const rings: KeyRing[] = [];
-    // Each JWKS lists one key, the last one's gone: 150 rotations, past the ring's capacity.
+    let now = 1_900_000_000;
+    // Each JWKS lists one key, the last one's gone: 150 rotations, past the ring's capacity, each
+    // JWKS read twice, the grace of a dropped key apart.
     for (let i = 0; i < 150; i++) {
       const loaded = publicKey(`k-${i}`);
       rings.push(loaded);
-      applyJwks(live, loaded, SHOWN, forgotten);
+      for (let read = 0; read < 2; read++) {
+        applyJwks(live, loaded, SHOWN, state, now);
+        now += GRACE;
+      }
       assert.equal(live.get(`k-${i}`)?.state, 'verify-only', `k-${i}`);
       if (i > 0) assert.notEqual(live.get(`k-${i - 1}`)?.state, 'verify-only');
       assert.ok(live.keys().length <= KeyRing.capacity);
@@ -106,16 +117,38 @@ describe('applyJwks: a ring that follows the JWKS through many rotations', () =>
     assert.equal(live.keys().length, KeyRing.capacity);
     // The oldest went first; what is still held of the dropped ones is retired.
     assert.equal(live.get('k-0'), undefined);
+    const { forgotten } = state;
     assert.ok(forgotten.has('k-0') && forgotten.has('k-49') && !forgotten.has('k-50'));
     for (const key of live.keys()) {
       assert.equal(key.state, key.kid === 'k-149' ? 'verify-only' : 'retired', key.kid);
     }
     // A replayed old JWKS brings back neither a forgotten key nor a retired one.
-    applyJwks(live, rings[0]!, SHOWN, forgotten);
+    applyJwks(live, rings[0]!, SHOWN, state, now);
     assert.equal(live.get('k-0'), undefined);
-    applyJwks(live, rings[120]!, SHOWN, forgotten);
+    applyJwks(live, rings[120]!, SHOWN, state, now);
     assert.equal(live.get('k-120')?.state, 'retired');
-    assert.equal(live.get('k-149')?.state, 'retired');
+  });
+
+  it('holds a key a JWKS lacks for a grace period: an auth process a reload behind', () => {
+    const k1 = generateKey('EdDSA', { state: 'verify-only', kid: 'k1' });
+    const k2 = generateKey('EdDSA', { state: 'verify-only', kid: 'k2' });
+    const current = KeyRing.fromJSON({ keys: [exportJwk(k1), exportJwk(k2)] });
+    const behind = KeyRing.fromJSON({ keys: [exportJwk(k1)] });
+    const live = new KeyRing();
+    const state = newState();
+    applyJwks(live, current, SHOWN, state, 0);
+    applyJwks(live, behind, SHOWN, state, 1);
+    assert.equal(live.get('k2')?.state, 'verify-only');
+    // Listed again: the grace starts afresh at the next read that lacks it.
+    applyJwks(live, current, SHOWN, state, 2);
+    applyJwks(live, behind, SHOWN, state, 3);
+    applyJwks(live, behind, SHOWN, state, 3 + GRACE - 1);
+    assert.equal(live.get('k2')?.state, 'verify-only');
+    applyJwks(live, behind, SHOWN, state, 3 + GRACE);
+    assert.equal(live.get('k2')?.state, 'retired');
+    // Retired for good: listed again, it stays retired.
+    applyJwks(live, current, SHOWN, state, 100);
+    assert.equal(live.get('k2')?.state, 'retired');
   });
 
   it('KeyRing.forget removes a retired key only', () => {

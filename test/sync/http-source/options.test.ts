@@ -96,6 +96,10 @@ describe('the options of createHttpRevocationSource', () => {
       /keyRefreshInterval must be a duration/,
     );
     refused({ url, index, maxStaleness: -1 }, /maxStaleness/);
+    refused({ url, index, droppedKeyGrace: -1 }, /droppedKeyGrace/);
+    refused({ url, index, droppedKeyGrace: '30 s' }, /droppedKeyGrace must be a duration/);
+    createHttpRevocationSource({ url, index, droppedKeyGrace: 0 });
+    createHttpRevocationSource({ url, index, droppedKeyGrace: '2m' });
     refused({ url, index, maxMessageLength: 10 }, /maxMessageLength/);
   });
 });

@@ -5,6 +5,7 @@ import { isRevocableError } from '../../../src/errors/index.js';
 import { exportJwk, generateKey, KeyRing } from '../../../src/jwt/index.js';
 import {
   createKeyRevocation,
+  createRevocationIndex,
   createSessionRevocation,
   type RevocationEvent,
 } from '../../../src/revocation/index.js';
@@ -66,6 +67,33 @@ async function feedServer(script: FeedScript) {
 /** The event stream is kept open (and ended by the clean-up of the server). */
 function hold(response: ServerResponse): void {
   eventStream(response);
+}
+
+/** A server whose JWKS lists two keys until the test changes `keys`, its stream one heartbeat. */
+async function twoKeyServer() {
+  const first = generateKey('EdDSA', { state: 'verify-only' });
+  const second = generateKey('EdDSA', { state: 'verify-only' });
+  const jwks = { keys: [exportJwk(first), exportJwk(second)] };
+  const server = await feedServer({
+    jwks: () => ({ keys: jwks.keys }),
+    stream(_q, response) {
+      hold(response);
+      response.write(heartbeat(0));
+    },
+  });
+  return { first, second, jwks, server };
+}
+
+/** Has the source read the JWKS once more (a read is allowed once a second). */
+async function readJwksAgain(
+  source: { refreshKeys(): Promise<boolean> },
+  server: { seen: { jwks: number } },
+): Promise<void> {
+  const reads = server.seen.jwks;
+  await waitUntil('a fetch is allowed', async () => {
+    await source.refreshKeys();
+    return server.seen.jwks > reads;
+  });
 }
 
 describe('an HTTP revocation source on a scripted server', () => {
@@ -429,31 +457,47 @@ describe('an HTTP revocation source on a scripted server', () => {
   });
 
   it('mirrors the JWKS: a key it drops is retired, a kid whose key changes is refused', async () => {
-    const first = generateKey('EdDSA', { state: 'verify-only' });
-    const second = generateKey('EdDSA', { state: 'verify-only' });
-    let keys = [exportJwk(first), exportJwk(second)];
-    const server = await feedServer({
-      jwks: () => ({ keys }),
-      stream(_q, response) {
-        hold(response);
-        response.write(heartbeat(0));
-      },
+    const { first, second, jwks, server } = await twoKeyServer();
+    let offset = 0;
+    const index = createRevocationIndex({
+      maxAccessTokenLifetime: '10m',
+      now: () => Date.now() / 1000 + offset,
     });
-    const { source } = sourceFor(server.url);
+    const { source } = sourceFor(server.url, { index });
     await source.start();
     assert.equal(source.keys.get(first.kid)?.state, 'verify-only');
-    keys = [exportJwk(second)];
+    jwks.keys = [exportJwk(second)];
+    // A first read without it holds it (an auth process may be a reload behind)...
+    await readJwksAgain(source, server);
+    assert.equal(source.keys.get(first.kid)?.state, 'verify-only');
+    // ...and one past the grace retires it.
+    offset = 30; // the default droppedKeyGrace
     await waitUntil('a fetch is allowed', async () => (await source.refreshKeys()) === true);
     assert.equal(source.keys.get(first.kid)?.state, 'retired');
     // The same kid with another key: refused, the ring kept.
     const impostor = generateKey('EdDSA', { state: 'verify-only', kid: second.kid });
-    keys = [exportJwk(impostor)];
+    jwks.keys = [exportJwk(impostor)];
     const revision = source.keys.revision;
     await assert.rejects(source.refreshKeys(), (error: unknown) =>
       isRevocableError(error, 'ERR_KEYRING_INVALID'),
     );
     assert.equal(source.keys.revision, revision);
     assert.equal(source.keys.get(second.kid)?.verifyKey.equals(second.verifyKey), true);
+  });
+
+  it('reads the JWKS again once a dropped key is past droppedKeyGrace, and retires it then', async () => {
+    const { first, second, jwks, server } = await twoKeyServer();
+    const { source } = sourceFor(server.url, { droppedKeyGrace: 0.3 });
+    await source.start();
+    jwks.keys = [exportJwk(second)];
+    await readJwksAgain(source, server);
+    assert.equal(source.keys.get(first.kid)?.state, 'verify-only');
+    // No call here: the source reads again by itself once the grace is over.
+    await waitUntil(
+      'the dropped key is retired',
+      () => source.keys.get(first.kid)?.state === 'retired',
+    );
+    assert.equal(source.keys.get(second.kid)?.state, 'verify-only');
   });
 
   it('retires a key the snapshot revoked even when the JWKS listing it comes after', async () => {
