@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   call,
@@ -10,14 +11,22 @@ import {
 
 const ADMIN = { username: 'root', password: 'admin password 1' };
 
-describe('the auth server with registration closed, fingerprints and a tight login limit', () => {
+describe('the auth server with registration closed, fingerprints, a tight login limit and a short request timeout', () => {
   let server: ServerProcess;
   let url: string;
 
   before(async () => {
     server = await startServerProcess({
       env: { REVOCABLE_ADMIN_USER: ADMIN.username, REVOCABLE_ADMIN_PASSWORD: ADMIN.password },
-      args: ['--registration', 'closed', '--fingerprint', '--login-account-limit', '3'],
+      args: [
+        '--registration',
+        'closed',
+        '--fingerprint',
+        '--login-account-limit',
+        '3',
+        '--request-timeout',
+        '1',
+      ],
     });
     url = server.url;
   });
@@ -25,6 +34,30 @@ describe('the auth server with registration closed, fingerprints and a tight log
   after(async () => {
     await server?.stop();
     removeDataDirs();
+  });
+
+  it('answers 408 to a body sent too slowly, and closes the connection', async () => {
+    const { hostname, port } = new URL(url);
+    const started = Date.now();
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) });
+      const chunks: Buffer[] = [];
+      // Never ended: a client that keeps the connection and trickles its body.
+      socket.write(
+        'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+      );
+      const trickle = setInterval(() => socket.write(' '), 200);
+      const giveUp = setTimeout(() => socket.destroy(), 10_000);
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        clearInterval(trickle);
+        clearTimeout(giveUp);
+        resolve(Buffer.concat(chunks).toString('latin1'));
+      });
+    });
+    assert.match(text, /^HTTP\/1\.1 408/);
+    assert.ok(Date.now() - started < 8000, 'well before the client gave up');
   });
 
   it('refuses registrations', async () => {

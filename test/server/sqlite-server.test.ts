@@ -330,8 +330,9 @@ describe('the auth server alone on SQLite', () => {
   it('RFC 7009: revoking an access token or a refresh token; 200 for anything else', async () => {
     await register(url, 'ivan');
     const s = await login(url, 'ivan');
+    // A public client sends its client_id along (RFC 7009 section 2.1): ignored, not refused.
     const revokeAccess = await call(url, 'POST', '/oauth/revoke', {
-      form: { token: s.access_token },
+      form: { token: s.access_token, client_id: 'the-spa' },
     });
     assert.equal(revokeAccess.status, 200);
     refused(
@@ -357,6 +358,23 @@ describe('the auth server alone on SQLite', () => {
       200,
     );
     refused(await call(url, 'POST', '/oauth/revoke', { form: {} }), 400, 'ERR_HTTP_BODY_INVALID');
+  });
+
+  it('a device label: emoji welcome, control characters and bidirectional overrides refused first', async () => {
+    await register(url, 'olga');
+    const named = await call(url, 'POST', '/auth/login', {
+      json: { username: 'olga', password: 'correct horse', device: "Olga's phone 📱" },
+    });
+    assert.equal(named.status, 200);
+    for (const device of ['a\u0000b', 'tab\there', '\u202eenohp', 'x\u0085y']) {
+      refused(
+        await call(url, 'POST', '/auth/login', {
+          json: { username: 'olga', password: 'wrong, and never checked', device },
+        }),
+        400,
+        'ERR_HTTP_BODY_INVALID',
+      );
+    }
   });
 
   it('RFC 7662: introspection reflects revocations, and needs an allowed caller', async () => {
@@ -404,6 +422,26 @@ describe('the auth server alone on SQLite', () => {
       ),
     );
     assert.equal((await call(url, 'GET', '/auth/me', { cookies: jar })).status, 200);
+    // An access or refresh cookie given twice (one set by another path or domain): refused.
+    const other = await call(url, 'POST', '/auth/login', {
+      json: { username: ADMIN.username, password: ADMIN.password, mode: 'cookie' },
+    });
+    const otherJar = other.headers.getSetCookie().map((line) => line.split(';')[0] ?? '');
+    const tossed = `${otherJar.find((pair) => pair.startsWith('revocable-access='))}; ${jar}`;
+    refused(
+      await call(url, 'GET', '/auth/me', { cookies: tossed }),
+      401,
+      'ERR_AUTH_HEADER_INVALID',
+    );
+    const tossedRefresh = `${otherJar.find((pair) => pair.startsWith('revocable-refresh='))}; ${jar}`;
+    refused(
+      await call(url, 'POST', '/auth/refresh', {
+        cookies: tossedRefresh,
+        headers: { 'x-csrf-token': answer.body.csrf_token },
+      }),
+      401,
+      'ERR_AUTH_HEADER_INVALID',
+    );
     refused(await call(url, 'POST', '/auth/logout', { cookies: jar }), 403, 'ERR_CSRF');
     refused(
       await call(url, 'POST', '/auth/logout', {

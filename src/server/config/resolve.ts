@@ -276,6 +276,7 @@ export function resolveConfig(given: GivenValues): {
     fingerprint: r.boolean('fingerprint'),
     trustProxy: r.boolean('trustProxy'),
     bodyLimit: r.number('bodyLimit'),
+    requestTimeout: r.number('requestTimeout'),
     loginAccountLimit: r.number('loginAccountLimit'),
     loginAddressLimit: r.number('loginAddressLimit'),
     loginWindow: r.number('loginWindow'),

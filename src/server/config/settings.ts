@@ -53,6 +53,7 @@ export type SettingName =
   | 'fingerprint'
   | 'trustProxy'
   | 'bodyLimit'
+  | 'requestTimeout'
   | 'loginAccountLimit'
   | 'loginAddressLimit'
   | 'loginWindow'
@@ -316,6 +317,15 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     kind: { type: 'bytes', min: 1024, max: 1048576 },
     default: 16384,
     help: 'The largest request body: bytes, or a number with KiB or MiB.',
+  }),
+  setting({
+    name: 'requestTimeout',
+    flag: 'request-timeout',
+    env: 'REVOCABLE_REQUEST_TIMEOUT',
+    placeholder: 'DURATION',
+    kind: { type: 'duration', min: 1, max: 10 * MINUTE },
+    default: 30,
+    help: 'How long a client may take to send a whole request, headers and body; slower ones get 408.',
   }),
   setting({
     name: 'loginAccountLimit',

@@ -75,6 +75,12 @@ export interface ServerConfig {
   readonly trustProxy: boolean;
   /** The largest request body accepted, in bytes. */
   readonly bodyLimit: number;
+  /**
+   * Seconds a client may take to send a whole request (headers and body): a body sent a byte at
+   * a time must not hold a connection open for ever. Responses (the revocation stream) are not
+   * bound by it.
+   */
+  readonly requestTimeout: number;
   /** Failed logins allowed per account within `loginWindow`. */
   readonly loginAccountLimit: number;
   /** Failed logins allowed per client address within `loginWindow`. */

@@ -35,6 +35,7 @@ const BAD: Partial<
   fingerprint: { text: ['2'], json: ['on'] },
   trustProxy: { text: ['y'], json: [0] },
   bodyLimit: { text: ['1023', '2MiB', '16kb', '1.5KiB'], json: [1023, true, '2MiB'] },
+  requestTimeout: { text: ['0', '11m', 'soon'], json: [0, '1h'] },
   loginAccountLimit: { text: ['0', '1001'], json: [0] },
   loginAddressLimit: { text: ['0', '100001'], json: ['10'] },
   loginWindow: { text: ['30s', '2d'], json: [30] },

@@ -36,6 +36,10 @@ const SAMPLES: Partial<
     a: { text: '5m', json: '5m', value: 300 },
     b: { text: '30', json: 30, value: 30 },
   },
+  requestTimeout: {
+    a: { text: '45s', json: 45, value: 45 },
+    b: { text: '2m', json: '2m', value: 120 },
+  },
   refreshGrace: {
     a: { text: '0', json: 0, value: 0 },
     b: { text: '5m', json: '1m', value: 300 },

@@ -9,12 +9,21 @@ import { newFingerprint, sendTokens, type TokenMode } from '../token-response.js
 
 const text = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 const mode = { type: 'string', enum: ['bearer', 'cookie'] } as const;
+// A label shown back in session lists (an admin's too): no control characters (NUL, which
+// PostgreSQL's text refuses, among them) and no bidirectional overrides that would make it read
+// as something else; anything else, emoji included, is a name someone gave their device.
+const label = (maxLength: number) =>
+  ({
+    type: 'string',
+    maxLength,
+    pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$',
+  }) as const;
 
 const credentials = {
   type: 'object',
   required: ['username', 'password'],
   additionalProperties: false,
-  properties: { username: text(256), password: text(1024), device: text(128), mode },
+  properties: { username: text(256), password: text(1024), device: label(128), mode },
 } as const;
 
 interface LoginBody {
@@ -106,6 +115,7 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
     },
     async (request, reply) => {
       const fromBody = request.body?.refresh_token;
+      if (fromBody === undefined) auth.refuseRepeatedCookie(request, names.refresh);
       const cookie = request.cookies[names.refresh];
       const presented = fromBody ?? cookie;
       if (presented === undefined) {

@@ -6,10 +6,14 @@ import { hashRefreshToken, sameHash, sessionIdOf } from '../../../sessions/refre
 import type { StoredSession } from '../../../stores/types.js';
 import type { RouteContext } from '../route-context.js';
 
+// Other parameters are ignored, as RFC 6749 section 3.2 has an authorization server do with
+// those it does not know: a public client sends its client_id with every request (RFC 7009
+// section 2.1). They are bounded all the same.
 const tokenBody = {
   type: 'object',
   required: ['token'],
-  additionalProperties: false,
+  maxProperties: 16,
+  additionalProperties: { type: 'string', maxLength: 1024 },
   properties: {
     token: { type: 'string', minLength: 1, maxLength: 8192 },
     token_type_hint: { type: 'string', maxLength: 64 },
