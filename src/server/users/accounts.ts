@@ -2,6 +2,7 @@ import { RevocableError } from '../../errors/revocable-error.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { invalidArgument } from '../../stores/internal/validate.js';
 import { ensureAdmin } from './ensure-admin.js';
+import { createAddressGate } from './internal/address-gate.js';
 import { createLanes } from './internal/lanes.js';
 import { LoginThrottledError } from './login-throttled-error.js';
 import {
@@ -90,6 +91,8 @@ export interface Accounts {
 }
 
 const LOGIN_FAILED = 'The username or password is wrong.';
+// Logins from one client address verified at once in this process (see createAddressGate).
+const ADDRESS_CONCURRENCY = 4;
 
 /** The one answer to wrong credentials, whichever part was wrong. */
 export function loginFailed(): RevocableError {
@@ -115,8 +118,9 @@ function candidate(password: unknown): string {
  * always verifies exactly one password: the user's hash, or a dummy hash made once with the same
  * parameters when the user does not exist or the input is malformed, so the answer takes the same
  * time either way. A failure counts against the account and the address; a success clears the
- * account's counter. Attempts on one account run one at a time in this process, so a burst of
- * parallel guesses cannot all slip past the throttle before the first failure is counted.
+ * account's counter. Attempts on one account run one at a time in this process, and at most four
+ * from one address, so a burst of parallel guesses cannot all slip past the throttle before the
+ * first failures are counted.
  *
  * @example
  * ```ts
@@ -148,6 +152,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const dummy =
     options.passwords === undefined ? dummyPasswordHash : createDummyHash(passwords.hash);
   const inLane = createLanes();
+  const withinGate = createAddressGate(ADDRESS_CONCURRENCY);
   // Made now, in the background, rather than at the first login of an unknown user, which would
   // otherwise take one hash longer than any other answer. A failure here (argon2 missing) is
   // met again, and reported, by the first login.
@@ -204,8 +209,10 @@ export function createAccounts(options: AccountsOptions): Accounts {
     registration,
     register,
     authenticate: (username, password, address) =>
-      inLane(typeof username === 'string' ? username.toLowerCase() : '', () =>
-        attempt(username, password, address),
+      withinGate(address, () =>
+        inLane(typeof username === 'string' ? username.toLowerCase() : '', () =>
+          attempt(username, password, address),
+        ),
       ),
     async changePassword(id, current, next, address) {
       const user = await known(id);

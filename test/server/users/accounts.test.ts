@@ -188,6 +188,29 @@ describe('accounts: authenticate', () => {
     }
   });
 
+  it('a burst of parallel guesses on many accounts from one address: at most three verifies past its limit', async () => {
+    const many = sqliteAccounts(files.fresh(), { accountLimit: 100, addressLimit: 5 });
+    try {
+      await settled();
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          many.accounts.authenticate(`burst${i}`, 'a guess of a password', IP),
+        ),
+      );
+      const codes = results.map((result) =>
+        result.status === 'rejected' && isRevocableError(result.reason) ? result.reason.code : 'ok',
+      );
+      const failed = codes.filter((code) => code === 'ERR_LOGIN_FAILED').length;
+      // Four in flight at most: the fifth failure may be counted while three more are verifying.
+      assert.ok(failed >= 5 && failed <= 8, `${failed} verifies`);
+      assert.equal(codes.filter((code) => code === 'ERR_LOGIN_THROTTLED').length, 40 - failed);
+      // Another address is not held up by it.
+      await assert.rejects(many.accounts.authenticate('burst0', 'x', '192.0.2.99'), FAILED);
+    } finally {
+      many.close();
+    }
+  });
+
   it('a burst of parallel guesses gets no more verifies than the account limit', async () => {
     await env.accounts.register('alice', PASSWORD);
     await settled();
