@@ -1,3 +1,4 @@
+import { RevocableError } from '../errors/revocable-error.js';
 import { charCodeAt } from '../lib/char-code.js';
 
 /** The cookies of the auth server's cookie mode (see docs/server.md), by role. */
@@ -112,4 +113,21 @@ export function cookieRepeated(
   if (first === -1) return false;
   const end = text.indexOf(';', first);
   return end !== -1 && nextCookie(text, name, end + 1) !== -1;
+}
+
+/**
+ * Throws `ERR_AUTH_HEADER_INVALID` when the Cookie header holds the credential cookie `name`
+ * twice: which one is the user's cannot be told, and the first, which would be read, is the one
+ * another site could have put there (see {@link cookieRepeated}). @internal
+ */
+export function assertCookieOnce(
+  header: string | readonly string[] | undefined,
+  name: string,
+): void {
+  if (cookieRepeated(header, name)) {
+    throw new RevocableError(
+      'ERR_AUTH_HEADER_INVALID',
+      `The request carries the cookie ${name} twice; another path or domain set one of them.`,
+    );
+  }
 }

@@ -4,7 +4,7 @@ import type { JwtClaims } from '../jwt/types.js';
 import { withDeadline } from '../lib/deadline.js';
 import { assertBearerHeader, bearerCandidate, bearerToken } from './bearer.js';
 import { contextOf } from './context.js';
-import { cookieRepeated, cookieValue } from './cookies.js';
+import { assertCookieOnce, cookieRepeated, cookieValue } from './cookies.js';
 import { resolveGuardOptions } from './guard-options.js';
 import { createKeyReloader } from './key-refresh.js';
 import { type CompiledRoute, checkRoute, compileRoute, requirementsOf } from './route.js';
@@ -208,14 +208,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     if (token === null && accessCookie !== null) {
       token = cookieValue(headers.cookie, accessCookie);
       via = 'cookie';
-      // Two access cookies: one was set by another path or domain, and which one is the user's
-      // cannot be told (the first, which would win, is the one another site could have put).
-      if (token !== undefined && cookieRepeated(headers.cookie, accessCookie)) {
-        throw new RevocableError(
-          'ERR_AUTH_HEADER_INVALID',
-          'The request carries two access cookies; another path or domain set one of the same name.',
-        );
-      }
+      if (token !== undefined) assertCookieOnce(headers.cookie, accessCookie);
     }
     if (token === null || token === undefined) {
       throw new RevocableError(

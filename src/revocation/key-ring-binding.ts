@@ -32,14 +32,8 @@ export function bindKeyRing(index: RevocationIndex, ring: KeyRing): () => void {
   if (typeof ring?.get !== 'function' || typeof ring.retire !== 'function') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'bindKeyRing needs a KeyRing.');
   }
-  const retire = (kid: string): void => {
-    const key = ring.get(kid);
-    // Retiring again would still bump the ring's revision and empty every verification cache.
-    if (key !== undefined && key.state !== 'retired') ring.retire(kid);
-  };
-  const retireAll = (): void => {
-    for (const kid of index.revokedKeys()) retire(kid);
-  };
+  const retire = (kid: string): void => retireHeldKey(ring, kid);
+  const retireAll = (): void => retireRevokedKeys(index, ring);
   retireAll();
   const stopApply = index.onApply((event) => {
     if (event.kind === 'key') retire(event.target);
@@ -50,4 +44,22 @@ export function bindKeyRing(index: RevocationIndex, ring: KeyRing): () => void {
     stopApply();
     stopLoad();
   };
+}
+
+function retireHeldKey(ring: KeyRing, kid: string): void {
+  const key = ring.get(kid);
+  // Retiring again would still bump the ring's revision and empty every verification cache.
+  if (key !== undefined && key.state !== 'retired') ring.retire(kid);
+}
+
+/**
+ * Retires in `ring` every key it holds that `index` holds revoked: what `bindKeyRing` does at once
+ * and after each snapshot load, for a ring that gained keys another way (a JWKS read after the
+ * snapshot that revoked one of them). @internal
+ */
+export function retireRevokedKeys(
+  index: Pick<RevocationIndex, 'revokedKeys'>,
+  ring: KeyRing,
+): void {
+  for (const kid of index.revokedKeys()) retireHeldKey(ring, kid);
 }

@@ -517,18 +517,18 @@ describe('the auth server alone on SQLite', () => {
   });
 
   it('counts each login once, by its result', async () => {
-    const count = async (result: string): Promise<number> => {
+    // The three counters, from one read of /metrics.
+    const counts = async (): Promise<Record<'success' | 'failed' | 'banned', number>> => {
       const { body } = await call(url, 'GET', '/metrics');
-      const line = new RegExp(`^revocable_logins_total\\{result="${result}"\\} (\\d+)$`, 'm');
-      const value = Number(line.exec(body)?.[1]);
-      assert.ok(Number.isSafeInteger(value), `revocable_logins_total{result="${result}"}`);
-      return value;
+      const count = (result: string): number => {
+        const line = new RegExp(`^revocable_logins_total\\{result="${result}"\\} (\\d+)$`, 'm');
+        const value = Number(line.exec(body)?.[1]);
+        assert.ok(Number.isSafeInteger(value), `revocable_logins_total{result="${result}"}`);
+        return value;
+      };
+      return { success: count('success'), failed: count('failed'), banned: count('banned') };
     };
-    const before = {
-      success: await count('success'),
-      failed: await count('failed'),
-      banned: await count('banned'),
-    };
+    const before = await counts();
     const quentin = await register(url, 'quentin');
     await login(url, 'quentin');
     refused(
@@ -549,14 +549,11 @@ describe('the auth server alone on SQLite', () => {
       403,
       'ERR_SUBJECT_BANNED',
     );
-    assert.deepEqual(
-      {
-        success: await count('success'),
-        failed: await count('failed'),
-        banned: await count('banned'),
-      },
-      { success: before.success + 1, failed: before.failed + 1, banned: before.banned + 1 },
-    );
+    assert.deepEqual(await counts(), {
+      success: before.success + 1,
+      failed: before.failed + 1,
+      banned: before.banned + 1,
+    });
   });
 
   it('metrics and the OpenAPI document', async () => {

@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { isRevocableError, RevocableError } from '../../errors/revocable-error.js';
 import { assertOneAuthorization, bearerToken as parseBearer } from '../../http/bearer.js';
-import { cookieRepeated } from '../../http/cookies.js';
+import { assertCookieOnce } from '../../http/cookies.js';
 import type { JwtClaims } from '../../jwt/types.js';
 import type { ServerRuntime } from '../runtime/runtime.js';
 import type { CookieNames } from './cookies.js';
@@ -39,12 +39,6 @@ export interface Authenticator {
   checkCsrf(request: FastifyRequest, sid: string): void;
   /** A new fingerprint and the claim that binds a session's tokens to it. */
   fingerprintHash(fingerprint: string): string;
-  /**
-   * Refuses with ERR_AUTH_HEADER_INVALID a request that carries the cookie `name` twice: one was
-   * set by another path or domain, and the first, which would be read, is the one another site
-   * could have put there ("cookie tossing", which the default `__Host-` names rule out).
-   */
-  refuseRepeatedCookie(request: FastifyRequest, name: string): void;
   /**
    * Refuses with ERR_FINGERPRINT_MISMATCH a request without the fingerprint cookie that `claims`
    * (a token's, or a session's) are bound to by their `fgp`; claims without `fgp` pass.
@@ -119,15 +113,6 @@ export function createAuthenticator(runtime: ServerRuntime, names: CookieNames):
     return createHmac('sha256', secrets.csrfKey).update(`csrf:${sid}`).digest('base64url');
   }
 
-  function refuseRepeatedCookie(request: FastifyRequest, name: string): void {
-    if (cookieRepeated(request.headers.cookie, name)) {
-      throw new RevocableError(
-        'ERR_AUTH_HEADER_INVALID',
-        'The request carries two cookies of one name; another path or domain set one of them.',
-      );
-    }
-  }
-
   function checkCsrf(request: FastifyRequest, sid: string): void {
     if (SAFE_METHODS.has(request.method)) return;
     const presented = headerValue(request.headers['x-csrf-token']);
@@ -140,10 +125,9 @@ export function createAuthenticator(runtime: ServerRuntime, names: CookieNames):
   }
 
   return {
-    refuseRepeatedCookie,
     async authenticate(request) {
       const bearer = bearerToken(request);
-      if (bearer === null) refuseRepeatedCookie(request, names.access);
+      if (bearer === null) assertCookieOnce(request.headers.cookie, names.access);
       const token = bearer ?? request.cookies[names.access];
       if (token === undefined || token === '') {
         throw new RevocableError(

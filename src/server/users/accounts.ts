@@ -2,8 +2,7 @@ import { RevocableError } from '../../errors/revocable-error.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
 import { invalidArgument } from '../../stores/internal/validate.js';
 import { ensureAdmin } from './ensure-admin.js';
-import { createAddressGate } from './internal/address-gate.js';
-import { createLanes } from './internal/lanes.js';
+import { createKeyedGate } from './internal/keyed-gate.js';
 import { LoginThrottledError } from './login-throttled-error.js';
 import {
   ARGON2_PASSWORDS,
@@ -91,7 +90,7 @@ export interface Accounts {
 }
 
 const LOGIN_FAILED = 'The username or password is wrong.';
-// Logins from one client address verified at once in this process (see createAddressGate).
+// Logins from one client address verified at once in this process (see createKeyedGate).
 const ADDRESS_CONCURRENCY = 4;
 
 /** The one answer to wrong credentials, whichever part was wrong. */
@@ -151,8 +150,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
   }
   const dummy =
     options.passwords === undefined ? dummyPasswordHash : createDummyHash(passwords.hash);
-  const inLane = createLanes();
-  const withinGate = createAddressGate(ADDRESS_CONCURRENCY);
+  const perAccount = createKeyedGate(1);
+  const perAddress = createKeyedGate(ADDRESS_CONCURRENCY);
   // Made now, in the background, rather than at the first login of an unknown user, which would
   // otherwise take one hash longer than any other answer. A failure here (argon2 missing) is
   // met again, and reported, by the first login.
@@ -209,14 +208,14 @@ export function createAccounts(options: AccountsOptions): Accounts {
     registration,
     register,
     authenticate: (username, password, address) =>
-      withinGate(address, () =>
-        inLane(typeof username === 'string' ? username.toLowerCase() : '', () =>
+      perAddress(address, () =>
+        perAccount(typeof username === 'string' ? username.toLowerCase() : '', () =>
           attempt(username, password, address),
         ),
       ),
     async changePassword(id, current, next, address) {
       const user = await known(id);
-      return inLane(user.username.toLowerCase(), async () => {
+      return perAccount(user.username.toLowerCase(), async () => {
         const wait = await throttle.blockedFor(user.username, address);
         if (wait > 0) throw new LoginThrottledError(wait);
         if (!(await passwords.verify(user.passwordHash, candidate(current)))) {

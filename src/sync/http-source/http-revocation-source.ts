@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RevocableError } from '../../errors/revocable-error.js';
 import type { RevocationEvent } from '../../revocation/events.js';
-import { bindKeyRing } from '../../revocation/key-ring-binding.js';
+import { bindKeyRing, retireRevokedKeys } from '../../revocation/key-ring-binding.js';
 import type { SyncHealth, SyncState } from '../types.js';
 import { pause, reconnectDelay } from './backoff.js';
 import { shownUrl, streamUrl } from './endpoints.js';
@@ -136,9 +136,7 @@ export function createHttpRevocationSource(
       // A key the index already holds revoked (a snapshot that came before this JWKS, which
       // still lists the key) is retired as it arrives: bindKeyRing retires only the keys the
       // ring holds when the revocation or the snapshot comes.
-      for (const kid of index.revokedKeys()) {
-        if (keys.get(kid)?.state === 'verify-only') keys.retire(kid);
-      }
+      retireRevokedKeys(index, keys);
       if (jwksState.missingSince.size > 0) readAfterGrace();
       return keys.revision !== before;
     } catch (error) {

@@ -1,5 +1,6 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { KeyRing } from '../../jwt/key-ring.js';
+import type { JwtKey } from '../../jwt/keys.js';
 import { applyKeyRing } from '../internal/apply-key-ring.js';
 
 function invalid(message: string, cause?: unknown): RevocableError {
@@ -22,26 +23,32 @@ function isVerificationKey(member: Readonly<Record<string, unknown>>): boolean {
  * The keys of a set that this reader can use, each read on its own: one of an algorithm, curve or
  * size revocable does not take (ES256K, Ed448, an RSA key under 2048 bits) is left out, as RFC
  * 7517 section 5 asks, rather than make the whole set unreadable and freeze the ring at every
- * refresh. A set with none left is refused, with the first key's reason. At most `KeyRing.capacity`
- * keys are tried: a longer set is refused as a whole below.
+ * refresh. A set with none left is refused, with the first key's reason.
  */
-function importable(keys: readonly unknown[], shown: string): unknown[] {
-  if (keys.length > KeyRing.capacity) return [...keys];
+function importable(keys: readonly unknown[], shown: string): JwtKey[] {
   let firstError: unknown = null;
-  const out = keys.filter((jwk) => {
+  const out: JwtKey[] = [];
+  for (const jwk of keys) {
     try {
-      KeyRing.fromJSON({ keys: [jwk] });
-      return true;
+      out.push(...KeyRing.fromJSON({ keys: [jwk] }).keys());
     } catch (error) {
       firstError ??= error;
-      return false;
     }
-  });
-  if (out.length === 0 && keys.length > 0) {
+  }
+  if (out.length === 0) {
     const reason = firstError instanceof Error ? firstError.message : String(firstError);
     throw invalid(`The JWKS at ${shown} holds no key this reader can use: ${reason}`, firstError);
   }
   return out;
+}
+
+function readRing(read: () => KeyRing, shown: string): KeyRing {
+  try {
+    return read();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalid(`The JWKS at ${shown} is invalid: ${reason}`, error);
+  }
 }
 
 /**
@@ -79,14 +86,14 @@ export function readJwks(document: unknown, shown: string): KeyRing {
     if (kept.length === 0 && keys.length > 0) {
       throw invalid(`The JWKS at ${shown} holds no key for checking signatures.`);
     }
-    usable = { ...(document as object), keys: importable(kept, shown) };
+    // Each key read once, on its own; a set longer than a ring holds is refused whole below.
+    if (kept.length > 0 && kept.length <= KeyRing.capacity) {
+      const imported = importable(kept, shown);
+      return readRing(() => new KeyRing(imported), shown);
+    }
+    usable = { ...(document as object), keys: kept };
   }
-  try {
-    return KeyRing.fromJSON(usable);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw invalid(`The JWKS at ${shown} is invalid: ${reason}`, error);
-  }
+  return readRing(() => KeyRing.fromJSON(usable), shown);
 }
 
 /** What a source remembers between JWKS reads. */
@@ -110,7 +117,6 @@ export interface JwksFollowState {
  * the ring is full, retired keys the JWKS dropped forgotten for good (see `applyKeyRing`). A kid
  * whose key or algorithm changed from what `live` holds is refused before anything changes: a kid
  * names one key for good, and trusting a swapped one would be trusting whoever swapped it.
- * Returns whether the ring changed.
  */
 export function applyJwks(
   live: KeyRing,
@@ -118,7 +124,7 @@ export function applyJwks(
   shown: string,
   state: JwksFollowState,
   now: number,
-): boolean {
+): void {
   for (const key of loaded.keys()) {
     const local = live.get(key.kid);
     if (local === undefined) continue;
@@ -128,13 +134,11 @@ export function applyJwks(
       );
     }
   }
-  const before = live.revision;
   applyKeyRing(live, withKeysInGrace(live, loaded, state, now), state.forgotten);
   // What is retired or gone now waits for nothing.
   for (const kid of state.missingSince.keys()) {
     if (live.get(kid)?.state !== 'verify-only') state.missingSince.delete(kid);
   }
-  return live.revision !== before;
 }
 
 // `loaded`, plus the keys `live` holds that it lacks and that have not been missing for long.

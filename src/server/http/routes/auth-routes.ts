@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { RevocableError } from '../../../errors/revocable-error.js';
+import { assertCookieOnce } from '../../../http/cookies.js';
 import { sessionIdOf } from '../../../sessions/refresh-token.js';
 import { clearSessionCookies } from '../cookies.js';
 import { startLoginSession } from '../login-session.js';
@@ -115,7 +116,7 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
     },
     async (request, reply) => {
       const fromBody = request.body?.refresh_token;
-      if (fromBody === undefined) auth.refuseRepeatedCookie(request, names.refresh);
+      if (fromBody === undefined) assertCookieOnce(request.headers.cookie, names.refresh);
       const cookie = request.cookies[names.refresh];
       const presented = fromBody ?? cookie;
       if (presented === undefined) {
