@@ -19,6 +19,14 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  const chosen = value ?? fallback;
+  if (!Number.isSafeInteger(chosen) || chosen < 1) {
+    throw invalid(`${name} must be a positive integer.`);
+  }
+  return chosen;
+}
+
 const defaultSchedule: FeedScheduler = (milliseconds, callback) => {
   const timer = setInterval(callback, milliseconds);
   // The feed never keeps a process alive on its own.
@@ -35,8 +43,9 @@ interface Subscription {
   cursor: number;
   /**
    * `pending`: waiting for the reader (its first read, or a read to tell whether a position past
-   * the head is real); `backlog`: reading the store on its own; `stalled`: its backlog read
-   * failed, retried at the next poll; `live`: caught up, served by the reader's fan-out.
+   * the head is real); `backlog`: reading the store on its own, or waiting its turn to;
+   * `stalled`: its backlog read failed, retried at the next poll; `live`: caught up, served by the
+   * reader's fan-out.
    */
   state: 'pending' | 'backlog' | 'stalled' | 'live';
   /** The first read of the reader that started after this subscription began waiting. */
@@ -54,14 +63,23 @@ interface Subscription {
  * them heartbeats each interval. Its first read takes the head of the log from `liveEvents`.
  *
  * A subscriber that starts behind the reader reads its backlog from the store itself, page by
- * page, at its own pace, then joins the fan-out. The hand-over has no gap and no duplicate: the
- * reader hands a page out and moves its position in one synchronous step, so every event up to
- * the reader's position has reached every live subscriber; a backlog joins only once its cursor
- * has reached that position (checked synchronously after each of its reads), and from then on the
- * fan-out gives it only events past its cursor. A backlog read that comes back short proves
- * that nothing below the reader's position as of that read's start is missing (the reader had
- * read those events, so they were committed), which lets a backlog over a pruned stretch of the
- * log join too.
+ * page (`backlogPageSize` events), at its own pace, then joins the fan-out. The hand-over has no
+ * gap and no duplicate: the reader hands a page out and moves its position in one synchronous
+ * step, so every event up to the reader's position has reached every live subscriber; a backlog
+ * joins only once its cursor has reached that position (checked synchronously after each of its
+ * reads), and from then on the fan-out gives it only events past its cursor. A backlog read that
+ * comes back with fewer events than it asked for proves that nothing below the reader's position
+ * as of that read's start is missing (the reader had read those events, so they were committed),
+ * which lets a backlog over a pruned stretch of the log join too.
+ *
+ * At most `maxBacklogReads` backlog reads are in flight at once, across the feed. When many
+ * streams resume together (a restart, a network blip), each would otherwise read a page and write
+ * it to its socket at once, and the memory and CPU that takes starve logins and health checks.
+ * The others wait their turn, first come first served. A turn is one read, not a whole backlog:
+ * a subscription queues again after each page, so a long backlog does not hold up short ones. It
+ * gives its turn back before it waits for `drained`, so a client that stops reading holds no turn,
+ * only the one small page already written to its socket. One that ends while it waits leaves the
+ * queue and never reads.
  *
  * @example
  * ```ts
@@ -91,10 +109,9 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
   const pollSeconds =
     options.pollInterval === undefined ? 1 : parseDuration(options.pollInterval, 'pollInterval');
   if (!(pollSeconds > 0)) throw invalid('pollInterval must be longer than zero.');
-  const pageSize = options.pageSize ?? 1000;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
-    throw invalid('pageSize must be a positive integer.');
-  }
+  const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize');
+  const backlogPageSize = positiveInteger(options.backlogPageSize, 100, 'backlogPageSize');
+  const maxBacklogReads = positiveInteger(options.maxBacklogReads, 4, 'maxBacklogReads');
   const now = options.now ?? index.now;
   if (typeof now !== 'function') throw invalid('now must be a clock.');
   const schedule = options.schedule ?? defaultSchedule;
@@ -116,6 +133,10 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
   let wakeScheduled = false;
   const subscriptions = new Set<Subscription>();
   const live = new Set<Subscription>();
+  // Backlog reads in flight, or handed a turn they have not started yet.
+  let backlogReads = 0;
+  // Subscriptions waiting for a turn to read their backlog, in order of arrival (a Map keeps it).
+  const backlogQueue = new Map<Subscription, (granted: boolean) => void>();
 
   function fail(error: unknown): void {
     try {
@@ -129,6 +150,34 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
     sub.ended = true;
     subscriptions.delete(sub);
     live.delete(sub);
+    // Waiting for its turn: it leaves the queue and never reads.
+    const waiting = backlogQueue.get(sub);
+    if (waiting !== undefined) {
+      backlogQueue.delete(sub);
+      waiting(false);
+    }
+  }
+
+  // Resolves true when `sub` may start a backlog read (it then owes `releaseBacklogRead`), false
+  // when it ended while it waited.
+  function takeBacklogRead(sub: Subscription): Promise<boolean> {
+    if (backlogReads < maxBacklogReads && backlogQueue.size === 0) {
+      backlogReads++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => backlogQueue.set(sub, resolve));
+  }
+
+  function releaseBacklogRead(): void {
+    const next = backlogQueue.entries().next();
+    if (next.done) {
+      backlogReads--;
+      return;
+    }
+    // The turn passes on: `backlogReads` already counts it.
+    const [sub, grant] = next.value;
+    backlogQueue.delete(sub);
+    grant(true);
   }
 
   function drop(sub: Subscription, error: unknown): void {
@@ -177,10 +226,15 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
         goLive(sub);
         return;
       }
-      const covered = position;
+      // Waiting for a turn moves neither the cursor nor the position back: it is still behind.
+      if (!(await takeBacklogRead(sub))) return;
+      let covered: number;
       let page: StoredEvent[];
       try {
-        page = await store.readEvents(sub.cursor, pageSize);
+        // Its turn may have come after it ended (or the feed closed): the turn passes on unused.
+        if (sub.ended || closed) return;
+        covered = position;
+        page = await store.readEvents(sub.cursor, backlogPageSize);
       } catch (error) {
         if (sub.ended) return;
         readFailures++;
@@ -188,12 +242,15 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
         // The next poll starts it again from its cursor.
         sub.state = 'stalled';
         return;
+      } finally {
+        // One read per turn, given back before the deliveries and `drained` below.
+        releaseBacklogRead();
       }
       for (const stored of page) deliver(sub, stored, true);
       if (sub.ended) return;
       // A short page: the log holds nothing more past the cursor, and whatever the reader had
       // read before this read started (up to `covered`) was committed, so it is all in hand.
-      if (page.length < pageSize && covered > sub.cursor) sub.cursor = covered;
+      if (page.length < backlogPageSize && covered > sub.cursor) sub.cursor = covered;
       await sub.subscriber.drained?.();
       await yieldToEventLoop();
     }

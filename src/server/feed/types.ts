@@ -87,8 +87,20 @@ export interface RevocationFeedOptions {
    * allowed) or a duration like `1s`. Default 1 second.
    */
   pollInterval?: number | string;
-  /** Events read per page of the log, by the reader and by each backlog (default 1000). */
+  /** Events per page of the reader's reads of the log (default 1000). */
   pageSize?: number;
+  /**
+   * Events per page of a subscriber's own backlog reads (default 100). Each page is written to the
+   * client's socket whether it reads or not, so this bounds what a client that stops reading holds.
+   */
+  backlogPageSize?: number;
+  /**
+   * How many subscriptions may have a backlog read in flight at once, across the feed (default 4).
+   * The others wait their turn, first come first served, and a subscription queues again after
+   * each page. So when many streams resume at once (a restart, a network blip), the memory and
+   * CPU their catch-up takes are bounded, and logins and health checks are still answered.
+   */
+  maxBacklogReads?: number;
   /** The clock of `freshAt`, in epoch seconds (default: the index's). */
   now?: Clock;
   /** Receives every failed read and every error a subscriber throws (default: a process warning). */

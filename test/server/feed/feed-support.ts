@@ -103,13 +103,21 @@ export const STORE_KINDS: readonly StoreKind[] = [
  * A store whose reads fail while `failing` is set, and whose reads after a position in `hold` wait
  * for the test: `before` reads the log first and then waits (the page is stale when it comes),
  * `after` waits first and then reads (the page may reach past what the feed's reader has read).
+ * While `holdBelow` is set, every read after a position below it waits for the test too (then
+ * reads), so that backlog reads can be held while the feed's reader, at the head, is not.
  */
 export function controlledStore(store: Store) {
   const held: Array<() => void> = [];
   const control = {
     failing: false,
     hold: null as { after: number; mode: 'before' | 'after' } | null,
+    holdBelow: null as number | null,
     reads: [] as number[],
+    /** The `limit` of each read, in the order of `reads`. */
+    limits: [] as number[],
+    /** Reads called and not yet answered, and the most there were at once. */
+    inFlight: 0,
+    mostInFlight: 0,
     /** The reads waiting for the test. */
     held: () => held.length,
     release() {
@@ -117,21 +125,35 @@ export function controlledStore(store: Store) {
     },
   };
   const wait = () => new Promise<void>((resolve) => held.push(resolve));
+  async function read(after: number, limit: number): Promise<StoredEvent[]> {
+    if (control.failing) throw new Error('the store is down');
+    if (control.holdBelow !== null && after < control.holdBelow) {
+      await wait();
+      return store.readEvents(after, limit);
+    }
+    const hold = control.hold;
+    if (hold === null || hold.after !== after) return store.readEvents(after, limit);
+    control.hold = null;
+    if (hold.mode === 'before') {
+      const page = await store.readEvents(after, limit);
+      await wait();
+      return page;
+    }
+    await wait();
+    return store.readEvents(after, limit);
+  }
   const wrapped: Store = {
     ...store,
     async readEvents(after, limit) {
       control.reads.push(after);
-      if (control.failing) throw new Error('the store is down');
-      const hold = control.hold;
-      if (hold === null || hold.after !== after) return store.readEvents(after, limit);
-      control.hold = null;
-      if (hold.mode === 'before') {
-        const page = await store.readEvents(after, limit);
-        await wait();
-        return page;
+      control.limits.push(limit);
+      control.inFlight++;
+      control.mostInFlight = Math.max(control.mostInFlight, control.inFlight);
+      try {
+        return await read(after, limit);
+      } finally {
+        control.inFlight--;
       }
-      await wait();
-      return store.readEvents(after, limit);
     },
     async liveEvents(horizon) {
       if (control.failing) throw new Error('the store is down');

@@ -36,6 +36,40 @@ function random(seed: number): () => number {
   };
 }
 
+/** Forgets the reads so far (the reader's): what follows are the backlogs'. */
+function forgetReads(control: ReturnType<typeof controlledStore>['control']): void {
+  control.reads.length = 0;
+  control.limits.length = 0;
+  control.mostInFlight = 0;
+}
+
+/**
+ * A feed over ten events on a memory store whose backlog reads (those below the reader's
+ * position, 10) wait for the test's `control.release()`; the reader's first read is done.
+ */
+async function feedWithHeldBacklogs(options: {
+  maxBacklogReads: number;
+  backlogPageSize?: number;
+}): Promise<{
+  store: ReturnType<typeof controlledStore>['store'];
+  control: ReturnType<typeof controlledStore>['control'];
+  feed: ReturnType<typeof manualFeed>;
+}> {
+  const { store, control } = controlledStore(createMemoryStore());
+  const { index } = world();
+  await store.appendEvents(tokenEvents(10, T0));
+  const feed = manualFeed({ store, index, ...options });
+  await feed.poll();
+  forgetReads(control);
+  control.holdBelow = 10;
+  return { store, control, feed };
+}
+
+/** Lets whatever the last step set going run: promise callbacks and a few turns of the loop. */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 5; turn++) await tick();
+}
+
 afterEach(cleanUp);
 after(() => assert.deepEqual(unexpectedErrors, []));
 
@@ -74,7 +108,7 @@ for (const kind of STORE_KINDS) {
       const { index } = world();
       const controlled = controlledStore(store);
       await store.appendEvents(tokenEvents(50, T0));
-      const feed = manualFeed({ store: controlled.store, index, pageSize: 7 });
+      const feed = manualFeed({ store: controlled.store, index, pageSize: 7, backlogPageSize: 7 });
       await feed.poll();
       const record = recorder();
       feed.subscribe(0, record.subscriber);
@@ -132,7 +166,13 @@ for (const kind of STORE_KINDS) {
         const { store, close } = kind.open();
         const { index } = world();
         const next = random(seed * 7919 + kind.name.length);
-        const feed = manualFeed({ store, index, pageSize: 1 + Math.floor(next() * 20) });
+        const feed = manualFeed({
+          store,
+          index,
+          pageSize: 1 + Math.floor(next() * 20),
+          backlogPageSize: 1 + Math.floor(next() * 20),
+          maxBacklogReads: 1 + Math.floor(next() * 4),
+        });
         const subscribers: Array<{ after: number; record: ReturnType<typeof recorder> }> = [];
         let appended = 0;
         for (let step = 0; step < 300; step++) {
@@ -200,6 +240,56 @@ for (const kind of STORE_KINDS) {
       await store.appendEvents(tokenEvents(1, T0 + 10_000));
       await feed.poll();
       assert.deepEqual(record.seqs(), [4, 5, 11]);
+      feed.close();
+      close();
+    });
+
+    it('reads a backlog in pages of backlogPageSize, not pageSize', async () => {
+      const { store, close } = kind.open();
+      const { index } = world();
+      const controlled = controlledStore(store);
+      await store.appendEvents(tokenEvents(10, T0));
+      const feed = manualFeed({ store: controlled.store, index, backlogPageSize: 3 });
+      await feed.poll();
+      forgetReads(controlled.control);
+      const record = recorder();
+      feed.subscribe(0, record.subscriber);
+      await waitUntil('caught up', () => record.heartbeats.length === 1);
+      assert.deepEqual(record.seqs(), range(1, 10));
+      assert.deepEqual(controlled.control.reads, [0, 3, 6, 9]);
+      assert.deepEqual(controlled.control.limits, [3, 3, 3, 3]);
+      await store.appendEvents(tokenEvents(2, T0));
+      await feed.poll();
+      assert.deepEqual(record.seqs(), range(1, 12));
+      // The reader's read keeps its own page size.
+      assert.deepEqual(controlled.control.limits.slice(4), [1000]);
+      feed.close();
+      close();
+    });
+
+    it('lets a backlog read in pages of backlogPageSize over a pruned stretch join', async () => {
+      const { store, close } = kind.open();
+      const { index, clock } = world();
+      const controlled = controlledStore(store);
+      await store.appendEvents(tokenEvents(5, T0 + 10_000));
+      await store.appendEvents(tokenEvents(5, T0));
+      const feed = manualFeed({ store: controlled.store, index, backlogPageSize: 3 });
+      await feed.poll();
+      forgetReads(controlled.control);
+      // Events 6 to 10 expire and are pruned: the reader had read up to 10.
+      clock.t = T0 + 2000;
+      await store.prune(index.horizon(), 0);
+      const record = recorder();
+      feed.subscribe(0, record.subscriber);
+      await waitUntil('caught up', () => record.heartbeats.length === 1);
+      // A full page of three proves nothing; the short one after it covers up to 10.
+      assert.deepEqual(record.seqs(), range(1, 5));
+      assert.deepEqual(controlled.control.reads, [0, 3]);
+      assert.deepEqual(controlled.control.limits, [3, 3]);
+      assert.equal(record.heartbeats[0]!.position, 10);
+      await store.appendEvents(tokenEvents(1, T0 + 10_000));
+      await feed.poll();
+      assert.deepEqual(record.seqs(), [...range(1, 5), 11]);
       feed.close();
       close();
     });
@@ -473,6 +563,123 @@ describe('revocation feed', () => {
     assert.deepEqual(record.heartbeats, []);
     assert.equal(record.ended, 0);
     feed.close();
+  });
+
+  it('has at most maxBacklogReads backlog reads in flight, in turn, and serves every subscriber', async () => {
+    // Every backlog read waits for the test; the reader, at 10, does not.
+    const { store, control, feed } = await feedWithHeldBacklogs({
+      maxBacklogReads: 2,
+      backlogPageSize: 3,
+    });
+    const subscribers = range(0, 9).map((after) => ({ after, record: recorder() }));
+    for (const { after, record } of subscribers) feed.subscribe(after, record.subscriber);
+    const caughtUp = () => subscribers.every(({ record }) => record.heartbeats.length === 1);
+    while (!caughtUp()) {
+      await waitUntil('a backlog read is held', () => control.held() > 0 || caughtUp());
+      await settle();
+      assert.ok(control.held() <= 2, `${control.held()} backlog reads at once`);
+      control.release();
+    }
+    assert.equal(control.mostInFlight, 2);
+    // First come first served; then each queues again behind the others, a page at a time.
+    assert.deepEqual(control.reads.slice(0, 10), range(0, 9));
+    assert.deepEqual(control.reads.slice(10, 12), [3, 4]);
+    for (const { after, record } of subscribers) {
+      assert.deepEqual(record.seqs(), range(after + 1, 10));
+      assert.ok(record.backlog.every((backlog) => backlog));
+    }
+    control.holdBelow = null;
+    await store.appendEvents(tokenEvents(3, T0));
+    await feed.poll();
+    for (const { after, record } of subscribers) {
+      assert.deepEqual(record.seqs(), range(after + 1, 13));
+      assert.deepEqual(record.backlog.slice(-3), [false, false, false]);
+    }
+    assert.equal(feed.status().subscribers, 10);
+    feed.close();
+  });
+
+  it('never reads for a subscription that ends while it waits its turn, and frees the turn of one that ends in its read', async () => {
+    const { control, feed } = await feedWithHeldBacklogs({
+      maxBacklogReads: 1,
+      backlogPageSize: 3,
+    });
+    const reading = recorder();
+    const queued = recorder();
+    const last = recorder();
+    const stopReading = feed.subscribe(0, reading.subscriber);
+    const stopQueued = feed.subscribe(1, queued.subscriber);
+    feed.subscribe(2, last.subscriber);
+    await waitUntil('a backlog read is held', () => control.held() === 1);
+    await settle();
+    assert.deepEqual(control.reads, [0]);
+    stopQueued();
+    stopReading();
+    assert.equal(feed.status().subscribers, 1);
+    control.holdBelow = null;
+    control.release();
+    await waitUntil('the last caught up', () => last.heartbeats.length === 1);
+    assert.deepEqual(last.seqs(), range(3, 10));
+    // 1 is never read; 0 was read once, and its page went nowhere.
+    assert.deepEqual(control.reads, [0, 2, 5, 8]);
+    assert.deepEqual([reading.events, queued.events], [[], []]);
+    assert.deepEqual([reading.ended, queued.ended], [0, 0]);
+    feed.close();
+  });
+
+  it('ends a subscription that waits its turn on close, without a read', async () => {
+    const { control, feed } = await feedWithHeldBacklogs({ maxBacklogReads: 1 });
+    const reading = recorder();
+    const queued = recorder();
+    feed.subscribe(0, reading.subscriber);
+    feed.subscribe(1, queued.subscriber);
+    await waitUntil('a backlog read is held', () => control.held() === 1);
+    await settle();
+    feed.close();
+    control.release();
+    await settle();
+    assert.deepEqual(control.reads, [0]);
+    assert.deepEqual([reading.ended, queued.ended], [1, 1]);
+    assert.deepEqual([reading.events, queued.events], [[], []]);
+  });
+
+  it('gives the turn back before waiting for drained: a client that never reads holds none', async () => {
+    const { control, feed } = await feedWithHeldBacklogs({
+      maxBacklogReads: 1,
+      backlogPageSize: 3,
+    });
+    const stuck = recorder();
+    feed.subscribe(0, { ...stuck.subscriber, drained: () => new Promise<void>(() => {}) });
+    const others = [recorder(), recorder()];
+    for (const record of others) feed.subscribe(0, record.subscriber);
+    const othersCaughtUp = () => others.every((record) => record.heartbeats.length === 1);
+    while (!othersCaughtUp()) {
+      await waitUntil('a backlog read is held', () => control.held() > 0 || othersCaughtUp());
+      await settle();
+      assert.ok(control.held() <= 1, `${control.held()} backlog reads at once`);
+      control.release();
+    }
+    assert.equal(control.mostInFlight, 1);
+    for (const record of others) assert.deepEqual(record.seqs(), range(1, 10));
+    // One page written, then it waits for a drain that never comes.
+    assert.deepEqual(stuck.seqs(), [1, 2, 3]);
+    assert.deepEqual(stuck.heartbeats, []);
+    feed.close();
+    assert.equal(stuck.ended, 1);
+  });
+
+  it('refuses a bad maxBacklogReads or backlogPageSize', () => {
+    const store = createMemoryStore();
+    const { index } = world();
+    for (const name of ['maxBacklogReads', 'backlogPageSize']) {
+      for (const value of [0, -1, 1.5, '4', Number.NaN]) {
+        assert.throws(
+          () => createRevocationFeed({ store, index, [name]: value }),
+          invalidArgument,
+          `${name}: ${String(value)}`,
+        );
+      }
+    }
   });
 
   it('refuses a bad position, subscriber or option', () => {
