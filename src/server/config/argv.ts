@@ -25,8 +25,9 @@ const ENV_ONLY = new Map(
 
 const BOOLEAN_WORD = /^(true|false|1|0|yes|no|on|off)$/i;
 
+// On/off flags (`--x`, `--no-x`, `--x=VALUE`); --trust-proxy reads so too, its value inline.
 function isBoolean(entry: ServerSetting): boolean {
-  return entry.kind.type === 'boolean';
+  return entry.kind.type === 'boolean' || entry.kind.type === 'proxy';
 }
 
 function unknownOption(word: string): string {
@@ -94,6 +95,11 @@ export function parseServeArgv(argv: readonly string[]): ParsedArgv {
         const flag = previousBoolean.flag;
         const written = `--${flag}=${word.toLowerCase()}`;
         problems.push(`--${flag} takes no separate value: write ${written} (or --no-${flag})`);
+      } else if (previousBoolean?.kind.type === 'proxy') {
+        const flag = previousBoolean.flag;
+        problems.push(
+          `--${flag} takes its list after =: write --${flag}=${previousBoolean.placeholder}`,
+        );
       } else {
         extra++;
       }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseDuration } from '../../lib/duration.js';
 import { hasControlCharacter } from '../../lib/text.js';
@@ -98,6 +99,47 @@ function boolean(raw: RawValue): Decoded {
   return bad(raw, 'true or false (or 1/0, yes/no, on/off)');
 }
 
+// The names of address ranges the proxy list takes (those of Fastify's trustProxy).
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/** What `--trust-proxy` alone trusts: proxies on this machine or on a private network. */
+export const PRIVATE_PROXIES: readonly string[] = Object.freeze([...PROXY_RANGES]);
+
+// An address (10.0.0.1, ::1), a network (10.0.0.0/8, fd00::/8) or a range's name.
+function isProxyAddress(item: string): boolean {
+  if (PROXY_RANGES.has(item) || isIP(item) !== 0) return true;
+  const slash = item.indexOf('/');
+  if (slash < 0 || !/^\d{1,3}$/.test(item.slice(slash + 1))) return false;
+  const family = isIP(item.slice(0, slash));
+  const bits = Number(item.slice(slash + 1));
+  return family !== 0 && bits <= (family === 4 ? 32 : 128);
+}
+
+// Proxies are named by address, never counted: a client that reaches the server directly could
+// otherwise write as many X-Forwarded-For entries as the count and choose its own address (why
+// Fastify 5 refuses a hop count too). On means the private ranges, never every address.
+function proxyTrust(raw: RawValue): Decoded {
+  const expected =
+    'on or off, or a comma-separated list of proxy addresses or networks (10.0.0.0/8, ::1; loopback, linklocal, uniquelocal)';
+  const { value } = raw;
+  if (typeof value === 'boolean') return ok(value ? PRIVATE_PROXIES : false);
+  let items: unknown[];
+  if (typeof value === 'string') {
+    const word = value.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return ok(PRIVATE_PROXIES);
+    if (FALSE_WORDS.has(word)) return ok(false);
+    items = word.split(',').map((item) => item.trim());
+  } else if (Array.isArray(value) && raw.source === 'file') {
+    items = value.map((item) => (typeof item === 'string' ? item.trim().toLowerCase() : item));
+  } else {
+    return wrongType(raw, expected);
+  }
+  if (items.length === 0) return bad(raw, expected);
+  if (!items.every((item): item is string => typeof item === 'string' && isProxyAddress(item))) {
+    return bad(raw, expected);
+  }
+  return ok(Object.freeze([...items]));
+}
+
 function choice(raw: RawValue, choices: readonly string[]): Decoded {
   const expected = `one of ${choices.join(', ')}`;
   if (typeof raw.value !== 'string') return wrongType(raw, `a string (${expected})`);
@@ -147,6 +189,8 @@ export function decodeValue(kind: SettingKind, raw: RawValue): Decoded {
       return bytes(raw, kind);
     case 'boolean':
       return boolean(raw);
+    case 'proxy':
+      return proxyTrust(raw);
     case 'choice':
       return choice(raw, kind.choices);
     case 'list':

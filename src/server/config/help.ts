@@ -42,6 +42,7 @@ function wrap(text: string, width: number): string[] {
 function leftColumn(entry: ServerSetting): string {
   if (entry.flag === null) return entry.env;
   if (entry.kind.type === 'boolean') return `--[no-]${entry.flag}`;
+  if (entry.kind.type === 'proxy') return `--[no-]${entry.flag}[=${entry.placeholder}]`;
   return `--${entry.flag} ${entry.placeholder}`;
 }
 

@@ -17,6 +17,7 @@ import type {
   LogLevel,
   Registration,
   ServerConfig,
+  TrustedProxies,
 } from './types.js';
 
 /** The values each source gave, not yet checked. */
@@ -119,6 +120,12 @@ export class Resolver {
     const { value } = this.choose(name);
     if (typeof value !== 'boolean') throw new Error(`${name} is not a boolean setting`);
     return value;
+  }
+
+  proxies(name: SettingName): TrustedProxies {
+    const { value } = this.choose(name);
+    if (value === false || Array.isArray(value)) return value;
+    throw new Error(`${name} is not a proxy setting`);
   }
 
   /** A text setting, or null when it is unset and has no fixed default. */
@@ -274,9 +281,11 @@ export function resolveConfig(given: GivenValues): {
     registration: required(r.text('registration'), 'registration') as Registration,
     cookieSecure: r.boolean('cookieSecure'),
     fingerprint: r.boolean('fingerprint'),
-    trustProxy: r.boolean('trustProxy'),
+    trustProxy: r.proxies('trustProxy'),
     bodyLimit: r.number('bodyLimit'),
     requestTimeout: r.number('requestTimeout'),
+    maxStreams: r.number('maxStreams'),
+    maxStreamsPerAddress: r.number('maxStreamsPerAddress'),
     loginAccountLimit: r.number('loginAccountLimit'),
     loginAddressLimit: r.number('loginAddressLimit'),
     loginWindow: r.number('loginWindow'),

@@ -15,6 +15,8 @@ export type SettingKind =
   | { readonly type: 'duration'; readonly min: number; readonly max: number }
   | { readonly type: 'bytes'; readonly min: number; readonly max: number }
   | { readonly type: 'boolean' }
+  /** Off, or the proxies' addresses and networks: see `TrustedProxies`. */
+  | { readonly type: 'proxy' }
   | { readonly type: 'choice'; readonly choices: readonly string[] }
   | { readonly type: 'text'; readonly check: TextCheck }
   | { readonly type: 'list'; readonly check: TextCheck }
@@ -54,6 +56,8 @@ export type SettingName =
   | 'trustProxy'
   | 'bodyLimit'
   | 'requestTimeout'
+  | 'maxStreams'
+  | 'maxStreamsPerAddress'
   | 'loginAccountLimit'
   | 'loginAddressLimit'
   | 'loginWindow'
@@ -305,9 +309,10 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     name: 'trustProxy',
     flag: 'trust-proxy',
     env: 'REVOCABLE_TRUST_PROXY',
-    kind: { type: 'boolean' },
+    placeholder: 'ADDRESSES',
+    kind: { type: 'proxy' },
     default: false,
-    help: 'Take the client address from X-Forwarded-For: only behind a proxy you run.',
+    help: 'Take the client address from X-Forwarded-For as the proxies at these comma-separated addresses or networks wrote it (10.0.0.0/8, ::1; loopback, linklocal, uniquelocal); a bare --trust-proxy trusts those three ranges, proxies on this machine or a private network.',
   }),
   setting({
     name: 'bodyLimit',
@@ -326,6 +331,24 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     kind: { type: 'duration', min: 1, max: 10 * MINUTE },
     default: 30,
     help: 'How long a client may take to send a whole request, headers and body; slower ones get 408.',
+  }),
+  setting({
+    name: 'maxStreams',
+    flag: 'max-streams',
+    env: 'REVOCABLE_MAX_STREAMS',
+    placeholder: 'N',
+    kind: { type: 'integer', min: 1, max: 100000 },
+    default: 1000,
+    help: 'Revocation streams (GET /revocations/stream) this process serves at once; more get 503.',
+  }),
+  setting({
+    name: 'maxStreamsPerAddress',
+    flag: 'max-streams-per-address',
+    env: 'REVOCABLE_MAX_STREAMS_PER_ADDRESS',
+    placeholder: 'N',
+    kind: { type: 'integer', min: 1, max: 100000 },
+    default: 32,
+    help: 'Revocation streams this process serves at once to one client address (an IPv6 /64).',
   }),
   setting({
     name: 'loginAccountLimit',

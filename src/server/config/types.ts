@@ -4,6 +4,14 @@ export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
 /** How much the server logs. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 
+/**
+ * Which proxies the server believes about the client's address: none (`false`), or those at these
+ * addresses and networks (`10.0.0.0/8`, `::1`, or the names `loopback`, `linklocal` and
+ * `uniquelocal`). X-Forwarded-For is read from the right, past every trusted proxy, and the first
+ * address that is not one is the client.
+ */
+export type TrustedProxies = false | readonly string[];
+
 /** Whether anyone may create an account (`open`), or only an administrator (`closed`). */
 export type Registration = 'open' | 'closed';
 
@@ -71,8 +79,13 @@ export interface ServerConfig {
   readonly cookieSecure: boolean;
   /** Whether cookie-mode tokens are bound to a fingerprint cookie (OWASP side-jacking defence). */
   readonly fingerprint: boolean;
-  /** Whether the client address is taken from X-Forwarded-For (only behind a proxy you run). */
-  readonly trustProxy: boolean;
+  /**
+   * Whose X-Forwarded-For entries are believed when the client address is read: false for none
+   * (the address is the connection's), or the addresses and networks of the proxies. Never "all":
+   * the leftmost entry is whatever the client wrote, so trusting it would let a client pick the
+   * address its login and stream limits count under.
+   */
+  readonly trustProxy: TrustedProxies;
   /** The largest request body accepted, in bytes. */
   readonly bodyLimit: number;
   /**
@@ -81,6 +94,10 @@ export interface ServerConfig {
    * bound by it.
    */
   readonly requestTimeout: number;
+  /** Revocation streams this process serves at once. */
+  readonly maxStreams: number;
+  /** Revocation streams this process serves at once to one client address (an IPv6 /64). */
+  readonly maxStreamsPerAddress: number;
   /** Failed logins allowed per account within `loginWindow`. */
   readonly loginAccountLimit: number;
   /** Failed logins allowed per client address within `loginWindow`. */

@@ -66,7 +66,8 @@ export async function buildApp(
       requestTimeout: config.requestTimeout * 1000,
       connectionsCheckingInterval: 1000,
     },
-    trustProxy: config.trustProxy,
+    // Never `true`: that believes every entry, and the leftmost is whatever the client wrote.
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     // Validation refuses what it does not know instead of repairing it: an unknown member or a
     // number given as a string is the client's mistake, and must not be silently dropped or cast.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },

@@ -24,9 +24,11 @@ function entryOf(start: string): string {
   return entry.join(' ').replace(/\s+/g, ' ');
 }
 
-function leftOf(flag: string | null, env: string, boolean: boolean): string {
+function leftOf({ flag, env, kind, placeholder }: (typeof SERVER_SETTINGS)[number]): string {
   if (flag === null) return env;
-  return boolean ? `--[no-]${flag}` : `--${flag}`;
+  if (kind.type === 'boolean') return `--[no-]${flag}`;
+  if (kind.type === 'proxy') return `--[no-]${flag}[=${placeholder}]`;
+  return `--${flag}`;
 }
 
 describe('serveHelp', () => {
@@ -38,7 +40,7 @@ describe('serveHelp', () => {
 
   it('lists every flag with its variable, file key, range and default', () => {
     for (const entry of SERVER_SETTINGS) {
-      const text = entryOf(leftOf(entry.flag, entry.env, entry.kind.type === 'boolean'));
+      const text = entryOf(leftOf(entry));
       if (entry.flag !== null) assert.ok(text.includes(`env ${entry.env}`), text);
       assert.equal(text.includes(`file key ${entry.name}`), entry.inFile, text);
       const shown = entry.defaultText ?? formatValue(entry.kind, entry.default ?? '');
@@ -53,7 +55,7 @@ describe('serveHelp', () => {
       if (entry.default === null || entry.defaultText !== undefined) continue;
       const value = config[entry.name as keyof ServerConfig];
       assert.notEqual(value, undefined, entry.name);
-      const text = entryOf(leftOf(entry.flag, entry.env, entry.kind.type === 'boolean'));
+      const text = entryOf(leftOf(entry));
       assert.ok(text.includes(`default ${formatValue(entry.kind, value as never)})`), text);
     }
   });

@@ -33,9 +33,14 @@ const BAD: Partial<
   registration: { text: ['maybe'], json: [true] },
   cookieSecure: { text: ['maybe', 'truthy'], json: ['true', 1] },
   fingerprint: { text: ['2'], json: ['on'] },
-  trustProxy: { text: ['y'], json: [0] },
+  trustProxy: {
+    text: ['y', '2', '10.0.0.0/33', 'proxy.internal', '10.0.0.1,,10.0.0.2', '::1/129'],
+    json: [0, 2, [], ['10.0.0.1', 5], 'all'],
+  },
   bodyLimit: { text: ['1023', '2MiB', '16kb', '1.5KiB'], json: [1023, true, '2MiB'] },
   requestTimeout: { text: ['0', '11m', 'soon'], json: [0, '1h'] },
+  maxStreams: { text: ['0', '100001', 'many'], json: [0, '10'] },
+  maxStreamsPerAddress: { text: ['0', '1.5'], json: [true, -1] },
   loginAccountLimit: { text: ['0', '1001'], json: [0] },
   loginAddressLimit: { text: ['0', '100001'], json: ['10'] },
   loginWindow: { text: ['30s', '2d'], json: [30] },
@@ -288,6 +293,10 @@ describe('command-line problems', () => {
       '--fingerprint takes no separate value: write --fingerprint=false (or --no-fingerprint)',
     );
     assert.equal(oneProblem(['--no-trust-proxy=1']), '--no-trust-proxy takes no value');
+    assert.equal(
+      oneProblem(['--trust-proxy', '10.0.0.1']),
+      '--trust-proxy takes its list after =: write --trust-proxy=ADDRESSES',
+    );
     assert.equal(oneProblem(['--no-port']), '--no-port is not an option: --port is not on/off');
   });
 

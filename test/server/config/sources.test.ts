@@ -95,8 +95,8 @@ const SAMPLES: Partial<
     b: { text: '0', json: false, value: false },
   },
   trustProxy: {
-    a: { text: '1', json: true, value: true },
-    b: { text: 'off', json: false, value: false },
+    a: { text: '10.0.0.0/8, ::1', json: true, value: ['10.0.0.0/8', '::1'] },
+    b: { text: 'off', json: ['LOOPBACK', '192.0.2.7'], value: ['loopback', '192.0.2.7'] },
   },
   bodyLimit: {
     a: { text: '64KiB', json: '64KiB', value: 65536 },
@@ -105,6 +105,14 @@ const SAMPLES: Partial<
   loginAccountLimit: {
     a: { text: '5', json: 5, value: 5 },
     b: { text: '1000', json: 1000, value: 1000 },
+  },
+  maxStreams: {
+    a: { text: '1', json: 1, value: 1 },
+    b: { text: '250', json: 250, value: 250 },
+  },
+  maxStreamsPerAddress: {
+    a: { text: '4', json: 4, value: 4 },
+    b: { text: '100000', json: 100000, value: 100000 },
   },
   loginAddressLimit: {
     a: { text: '1', json: 1, value: 1 },
@@ -131,6 +139,10 @@ const ELSEWHERE: readonly SettingName[] = [
 function flagArgs(entry: ServerSetting, sample: Sample): string[] {
   if (entry.kind.type === 'boolean') {
     return [sample.value === true ? `--${entry.flag}` : `--no-${entry.flag}`];
+  }
+  // On/off like a boolean, its list only inline.
+  if (entry.kind.type === 'proxy') {
+    return [sample.value === false ? `--no-${entry.flag}` : `--${entry.flag}=${sample.text}`];
   }
   return [`--${entry.flag}`, sample.text];
 }
@@ -288,6 +300,17 @@ describe('defaults and derived settings', () => {
     assert.equal(load(['--no-fingerprint'], { REVOCABLE_FINGERPRINT: 'true' }).fingerprint, false);
     assert.equal(load(['--fingerprint=false']).fingerprint, false);
     assert.equal(load(['--no-cookie-secure']).cookieSecure, false);
-    assert.equal(load([], { REVOCABLE_TRUST_PROXY: 'YES' }).trustProxy, true);
+  });
+
+  it('--trust-proxy: on means the private ranges, never every address; no hop count', () => {
+    const privateRanges = ['loopback', 'linklocal', 'uniquelocal'];
+    assert.deepEqual(load(['--trust-proxy']).trustProxy, privateRanges);
+    assert.deepEqual(load([], { REVOCABLE_TRUST_PROXY: 'YES' }).trustProxy, privateRanges);
+    assert.equal(load(['--no-trust-proxy'], { REVOCABLE_TRUST_PROXY: 'on' }).trustProxy, false);
+    assert.equal(load([]).trustProxy, false);
+    assert.deepEqual(load(['--trust-proxy=fd00::/8,203.0.113.9']).trustProxy, [
+      'fd00::/8',
+      '203.0.113.9',
+    ]);
   });
 });
