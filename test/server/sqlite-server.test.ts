@@ -261,6 +261,13 @@ describe('the auth server alone on SQLite', () => {
       403,
       'ERR_FORBIDDEN',
     );
+    // Who is no administrator is told only that, whatever the body: the body is checked after.
+    refused(
+      await call(url, 'PUT', path, { token: phone.access_token, json: { roles: 'x', extra: 1 } }),
+      403,
+      'ERR_FORBIDDEN',
+    );
+    refused(await call(url, 'PUT', path, { json: { nope: 1 } }), 401, 'ERR_AUTH_REQUIRED');
     // Bad roles: refused, and nothing changes (the sessions live on).
     for (const roles of [['Admin'], ['editor', 'editor'], 'editor', [1], Array(17).fill('x')]) {
       const answer = await call(url, 'PUT', path, { token: admin, json: { roles } });
