@@ -33,6 +33,13 @@ export interface ConnectToAuthServerOptions
   maxAccessTokenLifetime?: number | string;
   /** How long without a heartbeat from the feed before requests fail closed (default `5s`). */
   maxStaleness?: number | string;
+  /**
+   * How long a key the JWKS stops listing is still accepted (default `30s`; `0` at once): give
+   * at least the time your auth server processes take to reload a rotated key ring (see
+   * `createHttpRevocationSource`). A key revoked at the auth server is refused at once whatever
+   * this says.
+   */
+  droppedKeyGrace?: number | string;
   /** Extra headers for the feed and JWKS requests (a proxy's credentials). */
   headers?: Readonly<Record<string, string>>;
   /** Receives the feed's errors it recovers from (default: a process warning). */
@@ -47,6 +54,7 @@ const OPTION_NAMES: OptionNames<ConnectToAuthServerOptions> = {
   audience: true,
   maxAccessTokenLifetime: true,
   maxStaleness: true,
+  droppedKeyGrace: true,
   headers: true,
   onError: true,
   cookie: true,
@@ -94,6 +102,7 @@ export async function connectToAuthServer(
     audience,
     headers,
     onError,
+    droppedKeyGrace,
     maxStaleness = 5,
     ...guardOptions
   } = options;
@@ -105,6 +114,7 @@ export async function connectToAuthServer(
     maxStaleness,
     ...(allowInsecureHttp === undefined ? {} : { allowInsecureHttp }),
     ...(headers === undefined ? {} : { headers }),
+    ...(droppedKeyGrace === undefined ? {} : { droppedKeyGrace }),
     ...(onError === undefined ? {} : { onError }),
   });
   await source.start();

@@ -126,6 +126,20 @@ describe('unknown options are refused, naming the nearest known one', () => {
     );
   });
 
+  it('connectToAuthServer hands droppedKeyGrace to its source, which checks it before connecting', async () => {
+    await assert.rejects(
+      connectToAuthServer({
+        url: 'http://127.0.0.1:9',
+        issuer: 'i',
+        audience: 'a',
+        droppedKeyGrace: '30 s',
+      }),
+      (error: unknown) =>
+        isRevocableError(error, 'ERR_INVALID_ARGUMENT') &&
+        /droppedKeyGrace must be a duration/.test(error.message),
+    );
+  });
+
   it('connectToAuthServer takes plain http to another host only with allowInsecureHttp', async () => {
     // auth.invalid cannot resolve (RFC 6761): a connection attempt would fail otherwise.
     const options = { url: 'http://auth.invalid', issuer: 'i', audience: 'a' };
