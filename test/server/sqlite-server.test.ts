@@ -395,6 +395,13 @@ describe('the auth server alone on SQLite', () => {
       403,
       'ERR_FORBIDDEN',
     );
+    // Checked before the body: a caller without the role is told that whatever it sent.
+    refused(
+      await call(url, 'POST', '/oauth/introspect', { token: s.access_token, json: {} }),
+      403,
+      'ERR_FORBIDDEN',
+    );
+    refused(await call(url, 'POST', '/oauth/introspect', { json: {} }), 401, 'ERR_AUTH_REQUIRED');
     const live = await call(url, 'POST', '/oauth/introspect', {
       token: admin,
       form: { token: s.access_token },

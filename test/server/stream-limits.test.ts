@@ -49,16 +49,24 @@ describe('the auth server behind a trusted proxy, with stream limits of 3 in all
     const a3 = await stream(from('198.51.100.1'));
     assertRefused(a3, 'a third from one address');
     await a3.end();
-    assert.equal(JSON.parse(a3.text()).error, 'ERR_STREAM_LIMIT');
+    const perAddress = JSON.parse(a3.text());
+    assert.equal(perAddress.error, 'ERR_STREAM_LIMIT');
+    // Written for the client, unlike other 503s: which limit, and when to try again.
+    assert.match(perAddress.message, /limit of one address: retry in 5 seconds/);
 
     // The leftmost entry is the client's own writing: it does not make another address.
     const spoofed = await stream(from('203.0.113.77, 198.51.100.1'));
     assertRefused(spoofed, 'a spoofed leftmost entry counts under the proxy-given address');
 
+    // A proxy that writes the client's port: the same client, whatever its port.
+    assertRefused(await stream(from('198.51.100.1:61001')), 'an address with a port');
+
     const b1 = await stream(from('198.51.100.2'));
     assert.equal(b1.status, 200);
     const c1 = await stream(from('198.51.100.3'));
     assertRefused(c1, 'a fourth in all');
+    await c1.end();
+    assert.match(JSON.parse(c1.text()).message, /serves 3 revocation streams, its limit/);
 
     // The other routes still answer while the streams are full.
     assert.equal((await call(server.url, 'GET', '/healthz')).status, 200);

@@ -104,14 +104,20 @@ const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 /** What `--trust-proxy` alone trusts: proxies on this machine or on a private network. */
 export const PRIVATE_PROXIES: readonly string[] = Object.freeze([...PROXY_RANGES]);
 
-// An address (10.0.0.1, ::1), a network (10.0.0.0/8, fd00::/8) or a range's name.
+// An address (10.0.0.1, ::1), a network (10.0.0.0/8, fd00::/8) or a range's name. Not a /0,
+// which would trust every address; not an IPv4 address written as IPv6 (::ffff:10.0.0.1), which
+// the address matching never meets (it sees such a client as 10.0.0.1).
 function isProxyAddress(item: string): boolean {
-  if (PROXY_RANGES.has(item) || isIP(item) !== 0) return true;
+  if (PROXY_RANGES.has(item)) return true;
   const slash = item.indexOf('/');
-  if (slash < 0 || !/^\d{1,3}$/.test(item.slice(slash + 1))) return false;
-  const family = isIP(item.slice(0, slash));
-  const bits = Number(item.slice(slash + 1));
-  return family !== 0 && bits <= (family === 4 ? 32 : 128);
+  const address = slash < 0 ? item : item.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0 || (family === 6 && (address.includes('.') || /^[0:]*:ffff:/.test(address)))) {
+    return false;
+  }
+  if (slash < 0) return true;
+  const bits = item.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) >= 1 && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 // Proxies are named by address, never counted: a client that reaches the server directly could

@@ -210,6 +210,15 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
     }
   }
 
+  function keepWaiting(sub: Subscription): void {
+    if (sub.ended) return;
+    try {
+      sub.subscriber.waiting?.();
+    } catch (error) {
+      drop(sub, error);
+    }
+  }
+
   function goLive(sub: Subscription): void {
     sub.state = 'live';
     live.add(sub);
@@ -353,6 +362,9 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
       if (sub.state === 'stalled') startBacklog(sub);
     }
     for (const sub of [...live]) heartbeat(sub);
+    for (const sub of [...subscriptions]) {
+      if (sub.state === 'pending' || backlogQueue.has(sub)) keepWaiting(sub);
+    }
   }
 
   const stopPolling = schedule(pollSeconds * 1000, () => void poll());

@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RevocableError } from '../../errors/revocable-error.js';
 import { resumePosition } from './resume-position.js';
-import { eventMessage, heartbeatMessage, resetMessage, retryMessage } from './sse-messages.js';
+import {
+  eventMessage,
+  heartbeatMessage,
+  resetMessage,
+  retryMessage,
+  waitingMessage,
+} from './sse-messages.js';
 import type { RevocationFeed } from './types.js';
 
 /** The headers of the stream. */
@@ -95,11 +101,16 @@ export function writeRevocationStream(
   }
 
   // A backlog is paced by `drained` and never ends the stream; what the live fan-out writes is
-  // bounded here.
+  // bounded here. Past the bound the connection is cut, not ended: an ended response whose client
+  // never reads would keep its buffer and socket after the stream gave its place back. The client
+  // loses nothing, as it resumes from the last id it read.
   function send(text: string, paced = false): void {
     if (ended) return;
     response.write(text);
-    if (!paced && response.writableLength > maxBuffered) finish();
+    if (!paced && response.writableLength > maxBuffered) {
+      finish();
+      response.destroy();
+    }
   }
 
   function drained(): Promise<void> {
@@ -126,6 +137,7 @@ export function writeRevocationStream(
       finish();
     },
     end: finish,
+    waiting: () => send(waitingMessage()),
     drained,
   });
   // The client may have gone before the response was even written.

@@ -25,6 +25,14 @@ export function heartbeatMessage(beat: FeedHeartbeat): string {
 }
 
 /**
+ * A comment (which a client ignores) while the stream waits its turn to read its backlog: the
+ * connection is alive, though nothing is sent yet.
+ */
+export function waitingMessage(): string {
+  return ': waiting\n\n';
+}
+
+/**
  * The position asked for is past the head of the log: reload the snapshot. Its empty id clears
  * the client's last event id, so a browser's EventSource that reconnects by itself does not send
  * the position that was refused again.

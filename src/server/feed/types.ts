@@ -47,6 +47,13 @@ export interface FeedSubscriber {
   /** The feed closed, or this subscriber's callback threw: the subscription has ended. */
   end(): void;
   /**
+   * Called every poll interval while the subscription waits to start: for the reader's first
+   * read, or for its turn to read its backlog (see `maxBacklogReads`). Nothing is delivered
+   * meanwhile, and a client that hears nothing for a few seconds takes the connection for dead
+   * and reconnects, at the back of the queue; a stream sends a comment here.
+   */
+  waiting?(): void;
+  /**
    * Resolves when the subscriber can take more. A backlog is read page by page and waits for it
    * between pages, so a slow client is served at its own pace; live delivery never waits (one
    * reader serves everyone), so a subscriber that cannot keep up must end itself.

@@ -71,7 +71,9 @@ export function describeError(error: unknown): {
 /** Fastify's error handler: every error answers `{ error, message }` with its status. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body, challenge: header } = describeError(error);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  // A limit reached is the server working as configured: a line for the operator, no stack.
+  if (body.error === 'ERR_STREAM_LIMIT') request.log.warn({ code: body.error }, body.message);
+  else if (status >= 500) request.log.error({ err: error }, 'request failed');
   if (header !== null) void reply.header('www-authenticate', header);
   const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) {

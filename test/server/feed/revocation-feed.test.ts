@@ -627,6 +627,36 @@ describe('revocation feed', () => {
     feed.close();
   });
 
+  it('tells a subscription that waits its turn, at every poll, that it waits; not one that reads, nor a live one', async () => {
+    const { control, feed } = await feedWithHeldBacklogs({ maxBacklogReads: 1 });
+    const told = new Map<string, number>();
+    const subscriber = (name: string, record: ReturnType<typeof recorder>) => ({
+      ...record.subscriber,
+      waiting: () => void told.set(name, (told.get(name) ?? 0) + 1),
+    });
+    const live = recorder();
+    const reading = recorder();
+    const queued = recorder();
+    feed.subscribe(10, subscriber('live', live));
+    await waitUntil('live', () => live.heartbeats.length === 1);
+    feed.subscribe(0, subscriber('reading', reading));
+    feed.subscribe(0, subscriber('queued', queued));
+    await waitUntil('a backlog read is held', () => control.held() === 1);
+    await settle();
+    await feed.poll();
+    await feed.poll();
+    assert.deepEqual([...told], [['queued', 2]]);
+    control.holdBelow = null;
+    control.release();
+    await waitUntil('both caught up', () =>
+      [reading, queued].every((record) => record.heartbeats.length === 1),
+    );
+    await feed.poll();
+    assert.deepEqual([...told], [['queued', 2]]);
+    assert.deepEqual(queued.seqs(), range(1, 10));
+    feed.close();
+  });
+
   it('ends a subscription that waits its turn on close, without a read', async () => {
     const { control, feed } = await feedWithHeldBacklogs({ maxBacklogReads: 1 });
     const reading = recorder();

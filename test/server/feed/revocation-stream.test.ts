@@ -262,7 +262,7 @@ describe('revocation stream', () => {
     feed.close();
   });
 
-  it('ends the stream of a client that does not read while live events pile up', async () => {
+  it('cuts the connection of a client that does not read while live events pile up', async () => {
     const store = createMemoryStore();
     const { index } = world();
     const feed = manualFeed({ store, index });
@@ -279,8 +279,9 @@ describe('revocation stream', () => {
     await feed.poll();
     await stream.closed;
     assert.equal(response.writableEnded, true);
+    // Cut, not only ended: its buffer and socket go now, not whenever the client reads.
+    assert.equal(socket.destroyed, true);
     assert.equal(feed.status().subscribers, 0);
-    socket.destroy();
     feed.close();
   });
 

@@ -135,6 +135,17 @@ export function describeThrottleContract(name: string, setup: Setup): void {
       assert.ok((await throttle.blockedFor('c', '::ffff:c000:201')) > 0);
     });
 
+    test('counts an address a proxy wrote with its port as the address', async (h) => {
+      const throttle = h.create({ addressLimit: 2 });
+      await throttle.failed('a', '192.0.2.1:50001');
+      await throttle.failed('b', '192.0.2.1:50002');
+      assert.ok((await throttle.blockedFor('c', '192.0.2.1')) > 0);
+      await throttle.failed('a', '[2001:db8:1:2::1]:443');
+      await throttle.failed('b', '[2001:db8:1:2::7]');
+      assert.ok((await throttle.blockedFor('c', '2001:db8:1:2::9')) > 0);
+      assert.equal(await throttle.blockedFor('c', '192.0.2.2:50001'), 0);
+    });
+
     test('takes keys of any length and text, and keeps them apart', async (h) => {
       const throttle = h.create({ accountLimit: 1, addressLimit: 1 });
       const long = 'x'.repeat(10_000);

@@ -157,17 +157,22 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
     };
   }
 
+  // The caller is checked in onRequest, before the body is read: one without the role learns
+  // only that (401 or 403), whatever it sent.
+  async function introspector(request: FastifyRequest): Promise<void> {
+    const caller = await auth.authenticate(request);
+    if (!INTROSPECTION_ROLES.some((role) => caller.roles.includes(role))) {
+      throw new RevocableError(
+        'ERR_FORBIDDEN',
+        'Introspection needs the role "admin" or "introspect".',
+      );
+    }
+  }
+
   app.post<{ Body: TokenBody }>(
     '/oauth/introspect',
-    { schema: { body: tokenBody } },
+    { schema: { body: tokenBody }, onRequest: introspector },
     async (request: FastifyRequest<{ Body: TokenBody }>, reply) => {
-      const caller = await auth.authenticate(request);
-      if (!INTROSPECTION_ROLES.some((role) => caller.roles.includes(role))) {
-        throw new RevocableError(
-          'ERR_FORBIDDEN',
-          'Introspection needs the role "admin" or "introspect".',
-        );
-      }
       void reply.header('cache-control', 'no-store');
       const { token } = request.body;
       const sid = sessionIdOf(token);

@@ -38,13 +38,24 @@ function ipv6Groups(address: string): number[] {
   return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
+// A proxy may write the client's port as well (`192.0.2.1:5678`, `[2001:db8::1]:443`): the port
+// changes with every connection, the client does not.
+function withoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(address);
+  if (bracketed !== null) return bracketed[1]!;
+  const ipv4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(address);
+  return ipv4 === null ? address : ipv4[1]!;
+}
+
 /**
  * The network an address is counted as: an IPv4 address as it is; an IPv6 address by its /64
  * (one subscriber usually holds a whole /64, and could otherwise try from 2^64 addresses); an
  * IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a dual-stack socket reports) as its IPv4
- * address. Anything that is not an IP address (a name a proxy put there) is counted as it is.
+ * address; a port after an address is dropped. Anything that is not an IP address (a name a
+ * proxy put there) is counted as it is.
  */
-export function addressNetwork(address: string): string {
+export function addressNetwork(given: string): string {
+  const address = withoutPort(given);
   const zone = address.indexOf('%');
   const bare = zone >= 0 ? address.slice(0, zone) : address;
   if (isIPv4(bare)) return bare;
