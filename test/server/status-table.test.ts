@@ -5,6 +5,7 @@ import { ERROR_CODES } from '../../src/errors/codes.js';
 import { RevocableError } from '../../src/errors/revocable-error.js';
 import { describeError } from '../../src/server/http/errors.js';
 import { HTTP_STATUS } from '../../src/server/http/status.js';
+import { StreamLimitError } from '../../src/server/http/stream-admission.js';
 
 const docs = readFileSync(new URL('../../../docs/server.md', import.meta.url), 'utf8');
 
@@ -39,6 +40,14 @@ describe('the HTTP status of every error code', () => {
       if (answer.status >= 500) assert.ok(!answer.body.message.includes('db-7'), code);
       else assert.equal(answer.body.message, error.message, code);
     }
+  });
+
+  it("a stream limit's 503 keeps its message, written for the client; no other 5xx does", () => {
+    const limit = describeError(new StreamLimitError('This server serves 3 streams, its limit.'));
+    assert.equal(limit.status, 503);
+    assert.equal(limit.body.message, 'This server serves 3 streams, its limit.');
+    const other = describeError(new RevocableError('ERR_STREAM_LIMIT', 'db-7 is down'));
+    assert.ok(!other.body.message.includes('db-7'));
   });
 
   it('a refused token gets an RFC 6750 challenge; a missing one a bare challenge', () => {

@@ -4,6 +4,7 @@ import { bearerChallenge, DEFAULT_REALM } from '../../http/challenge.js';
 import type { ErrorBody } from '../../http/error-answer.js';
 import { publicMessage } from '../../http/public-message.js';
 import { HTTP_STATUS } from '../../http/status.js';
+import { StreamLimitError } from './stream-admission.js';
 
 export type { ErrorBody };
 
@@ -61,7 +62,12 @@ export function describeError(error: unknown): {
   const status = HTTP_STATUS[known.code];
   return {
     status,
-    body: { error: known.code, message: publicMessage(known, status) },
+    // A 5xx's message is for the operator, except a limit's, which this server writes for the
+    // client: which limit, and when to try again.
+    body: {
+      error: known.code,
+      message: known instanceof StreamLimitError ? known.message : publicMessage(known, status),
+    },
     // RFC 9110 section 15.5.2: every 401 carries a challenge. A 401 that is not about a bearer
     // token (a failed login, a refused refresh token) gets the bare one, with no error code.
     challenge: bearerChallenge(known.code, status) ?? (status === 401 ? BARE_CHALLENGE : null),
