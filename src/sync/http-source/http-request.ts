@@ -1,6 +1,7 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { requestAbort } from './abort.js';
 import { shownUrl } from './endpoints.js';
+import { readRetryAfter } from './retry-after.js';
 
 /** The fetch a source uses: the global one, or one a test or a proxy set-up injects. */
 export type FetchFunction = typeof globalThis.fetch;
@@ -90,13 +91,49 @@ async function errorCodeOf(response: Response): Promise<string | null> {
 // would take the keys from somewhere the configured URL does not name.
 const REDIRECT_NOTE = ': a redirect, which the source does not follow (give it the final URL)';
 
-/** `GET url answered HTTP 503 (ERR_STORE_UNAVAILABLE)`, for any answer but the one expected. */
+// The waits asked by the refusals of statusError, in milliseconds, kept beside the error rather
+// than on it: `onError` receives it, and what it holds is the source's business.
+const retryAfters = new WeakMap<RevocableError, number>();
+
+/**
+ * The wait the server asked for with the refusal `error` (a 503 or a 429 with a `Retry-After` it
+ * could read), in milliseconds; null for any other error.
+ */
+export function retryAfterOf(error: unknown): number | null {
+  return error instanceof RevocableError ? (retryAfters.get(error) ?? null) : null;
+}
+
+/**
+ * What the message says of a refusal's `Retry-After`, and the wait it asks. Only 503 and 429 are
+ * read (RFC 9110 gives the header to 3xx too, but a redirect is not followed here). The message
+ * shows the wait as a number of seconds this source computed, never the header's text, which
+ * could be anything a broken server or a proxy put there.
+ */
+function retryAfterNote(response: Response): { note: string; ms: number | null } {
+  if (response.status !== 503 && response.status !== 429) return { note: '', ms: null };
+  const { headers } = response;
+  const asked = readRetryAfter(headers.get('retry-after'), headers.get('date'), Date.now());
+  if (asked === 'absent') return { note: '', ms: null };
+  if (asked === 'invalid') {
+    return { note: '; its Retry-After was not understood and is ignored', ms: null };
+  }
+  return { note: `; the server asked to retry after ${Math.ceil(asked / 1000)} s`, ms: asked };
+}
+
+/**
+ * `GET url answered HTTP 503 (ERR_STORE_UNAVAILABLE)`, for any answer but the one expected; for a
+ * 503 or a 429 with a `Retry-After`, what the server asked (see {@link retryAfterOf}).
+ */
 export async function statusError(url: URL, response: Response): Promise<RevocableError> {
+  // Read first: the wait runs from the answer, not from the end of its body.
+  const retry = retryAfterNote(response);
   const code = await errorCodeOf(response);
   const redirect = response.status >= 300 && response.status < 400 ? REDIRECT_NOTE : '';
-  return connectionError(
-    `GET ${shownUrl(url)} answered HTTP ${response.status}${code === null ? '' : ` (${code})`}${redirect}.`,
+  const error = connectionError(
+    `GET ${shownUrl(url)} answered HTTP ${response.status}${code === null ? '' : ` (${code})`}${redirect}${retry.note}.`,
   );
+  if (retry.ms !== null) retryAfters.set(error, retry.ms);
+  return error;
 }
 
 /** Options of {@link getJson}. */

@@ -8,7 +8,13 @@ import { shownUrl, streamUrl } from './endpoints.js';
 import type { FeedMessage } from './feed-messages.js';
 import { fetchJwks, fetchSnapshot } from './fetch-documents.js';
 import { type FirstHeartbeat, waitForFirstHeartbeat } from './first-heartbeat.js';
-import { connectionError, describeError, type HttpContext, STOPPED } from './http-request.js';
+import {
+  connectionError,
+  describeError,
+  type HttpContext,
+  retryAfterOf,
+  STOPPED,
+} from './http-request.js';
 import { applyJwks, type JwksFollowState } from './jwks.js';
 import { createKeyRefresher } from './key-refresher.js';
 import { resolveOptions } from './options.js';
@@ -43,6 +49,10 @@ function invalid(message: string): RevocableError {
  *   `reconnectDelay`, doubling on each failure in a row up to `maxReconnectDelay`, back to the
  *   first delay once a heartbeat arrives: nothing is lost or applied twice, and meanwhile the
  *   index grows stale and the verifiers apply their stale policy;
+ * - a request the server refuses with 503 or 429 and a `Retry-After` (a stream past its
+ *   `--max-streams`, say) is not repeated before that wait, nor after `maxReconnectDelay` (a
+ *   broken server must not park the source); a `Retry-After` that is not a delta-seconds or an
+ *   HTTP-date, or asks more than a day, is ignored;
  * - a `reset` (the server's log no longer reaches the position) or a 400 (the position was
  *   refused) loads the snapshot again and streams after it; applying is idempotent, so nothing is
  *   cleared first;
@@ -143,6 +153,10 @@ export function createHttpRevocationSource(
       if (error === STOPPED) return false;
       readFailures++;
       note(error);
+      // A JWKS refused with a Retry-After is not asked again sooner, nor later than the stream
+      // would be: the requests for it meanwhile wait, as they wait for the once-a-second turn.
+      const asked = retryAfterOf(error);
+      if (asked !== null) refresher.holdOff(Math.min(asked, config.maxReconnectDelayMs));
       throw error;
     }
   }
@@ -220,10 +234,19 @@ export function createHttpRevocationSource(
     lastEventId = String(position);
   }
 
-  function waitAfterFailure(): Promise<void> {
+  /**
+   * The wait after a failure: the back-off, or longer when the server refused with a
+   * `Retry-After` (a 503 `ERR_STREAM_LIMIT` when it serves all the streams it may). Reconnecting
+   * sooner would only be refused again, and with many resource servers refused together it would
+   * multiply the load on a server already full. Never more than `maxReconnectDelay`, though: a
+   * broken or hostile server must not park the source for as long as it likes (the staleness
+   * bound and `health()` tell meanwhile).
+   */
+  function waitAfterFailure(error: unknown): Promise<void> {
     failuresInRow++;
+    const own = reconnectDelay(failuresInRow, config.reconnectDelayMs, config.maxReconnectDelayMs);
     return pause(
-      reconnectDelay(failuresInRow, config.reconnectDelayMs, config.maxReconnectDelayMs),
+      Math.max(own, Math.min(retryAfterOf(error) ?? 0, config.maxReconnectDelayMs)),
       stopController.signal,
     );
   }
@@ -259,7 +282,7 @@ export function createHttpRevocationSource(
         } catch (error) {
           if (stopped) return;
           report(error);
-          await waitAfterFailure();
+          await waitAfterFailure(error);
           continue;
         }
       }
@@ -289,7 +312,7 @@ export function createHttpRevocationSource(
           continue;
         }
       }
-      await waitAfterFailure();
+      await waitAfterFailure(end.error);
     }
   }
 

@@ -21,6 +21,11 @@ export interface KeyRefresher {
    * before a change this call knows of), rate-limited and shared all the same.
    */
   refreshAfterNow(): Promise<boolean>;
+  /**
+   * No fetch starts within `ms` from now (the server refused one with a `Retry-After`): a call
+   * meanwhile waits for the fetch after it, as it waits for the interval. Never shortens a wait.
+   */
+  holdOff(ms: number): void;
   /** Drops a waiting fetch (its callers get false); a fetch in flight is the caller's to abort. */
   close(): void;
 }
@@ -36,6 +41,10 @@ export function createKeyRefresher(options: KeyRefresherOptions): KeyRefresher {
   let inFlight: Promise<boolean> | null = null;
   let queued: Promise<boolean> | null = null;
   let lastStart = Number.NEGATIVE_INFINITY;
+  // No fetch starts before this (holdOff), whatever the interval says.
+  let heldUntil = Number.NEGATIVE_INFINITY;
+  // The longest a turn can be waited for: the timer is never set longer, whatever the clock says.
+  let longestWait = minIntervalMs;
   let closed = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let wake: (() => void) | null = null;
@@ -49,8 +58,12 @@ export function createKeyRefresher(options: KeyRefresherOptions): KeyRefresher {
     return run;
   }
 
+  function nextTurn(): number {
+    return Math.max(lastStart + minIntervalMs, heldUntil);
+  }
+
   function waitTurn(): Promise<void> {
-    const ms = lastStart + minIntervalMs - now();
+    const ms = nextTurn() - now();
     return new Promise((resolve) => {
       if (closed || !(ms > 0)) {
         resolve();
@@ -63,7 +76,7 @@ export function createKeyRefresher(options: KeyRefresherOptions): KeyRefresher {
           wake = null;
           resolve();
         },
-        Math.min(ms, minIntervalMs),
+        Math.min(ms, longestWait),
       );
       // A waiting fetch must not hold a process that has nothing else to do.
       timer.unref();
@@ -75,7 +88,7 @@ export function createKeyRefresher(options: KeyRefresherOptions): KeyRefresher {
     if (queued !== null) return queued;
     if (inFlight !== null && !afterNow) return inFlight;
     const previous = inFlight;
-    if (previous === null && now() - lastStart >= minIntervalMs) return begin();
+    if (previous === null && now() >= nextTurn()) return begin();
     const next = (async () => {
       // Always at least one await before `queued` is cleared: the assignment below comes first.
       await previous?.catch(() => false);
@@ -90,6 +103,10 @@ export function createKeyRefresher(options: KeyRefresherOptions): KeyRefresher {
   return {
     refresh: () => request(false),
     refreshAfterNow: () => request(true),
+    holdOff(ms) {
+      heldUntil = Math.max(heldUntil, now() + ms);
+      longestWait = Math.max(longestWait, ms);
+    },
     close() {
       closed = true;
       if (timer !== null) clearTimeout(timer);

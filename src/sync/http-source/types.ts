@@ -46,7 +46,12 @@ export interface HttpRevocationSourceOptions {
   heartbeatTimeout?: number | string;
   /** The first wait before reconnecting a stream that dropped (default 1 second). */
   reconnectDelay?: number | string;
-  /** The wait doubles on every failure in a row, up to this (default 5 seconds). */
+  /**
+   * The wait doubles on every failure in a row, up to this (default 5 seconds). A server that
+   * refuses with 503 or 429 and a `Retry-After` (the auth server past its `--max-streams`) is
+   * given the wait it asks, as long as it is not more than this: a broken server must not park
+   * the source for longer. The same holds for the snapshot and the JWKS.
+   */
   maxReconnectDelay?: number | string;
   /**
    * How often the JWKS is fetched whatever happens (default 5 minutes). It is also fetched after

@@ -81,6 +81,24 @@ describe('the JWKS fetch limiter', () => {
     assert.equal(loads(), 1);
   });
 
+  it('starts no fetch within a hold-off, then one for every caller meanwhile', async () => {
+    const { clock, pending, loads, refresher } = manual();
+    const first = refresher.refresh();
+    pending.shift()!(false);
+    await first;
+    // The interval is over, but the server asked for 300 ms more; a shorter hold changes nothing.
+    clock.ms += 1000;
+    refresher.holdOff(300);
+    refresher.holdOff(10);
+    const waiting = [refresher.refresh(), refresher.refreshAfterNow()];
+    await turn();
+    assert.equal(loads(), 1);
+    clock.ms += 300;
+    while (loads() < 2) await turn();
+    pending.shift()!(true);
+    assert.deepEqual(await Promise.all(waiting), [true, true]);
+  });
+
   it('drops a waiting fetch when closed: its callers get false', async () => {
     const { pending, loads, refresher } = manual();
     const first = refresher.refresh();
