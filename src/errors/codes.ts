@@ -26,8 +26,10 @@ export const ERROR_CODES = {
   ERR_JWT_AUDIENCE: 'The aud claim names none of the accepted audiences.',
   ERR_JWT_LIFETIME:
     'The token lives longer (exp - iat) than the verifier allows: longer than the revocation index remembers a revocation.',
-  ERR_KEY_INVALID: 'A key is malformed, of the wrong type, or cannot be imported.',
-  ERR_KEY_WEAK: 'A key is too short for its algorithm.',
+  ERR_KEY_INVALID:
+    'A key is malformed, of the wrong type, or cannot be imported, or its public part does not match its private part.',
+  ERR_KEY_WEAK:
+    'A key is too short for its algorithm, or one anyone could sign with (an RSA public exponent of 1 or an even one, an Ed25519 point of small order).',
   ERR_KEY_ALG_MISMATCH: 'A key does not fit the algorithm it is bound to.',
   ERR_KEY_NOT_PRIVATE: 'The key can only verify; signing needs the private or secret key.',
   ERR_KEYRING_INVALID: 'A key ring document is malformed (duplicate kid, bad state, no keys).',

@@ -5,6 +5,8 @@ import {
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
+  sign,
+  verify,
 } from 'node:crypto';
 import { RevocableError } from '../errors/revocable-error.js';
 import { ALGORITHMS, type Algorithm, isAlgorithm, RSA_MINIMUM_MODULUS_BITS } from './algorithms.js';
@@ -71,6 +73,30 @@ function fail(code: 'ERR_KEY_INVALID' | 'ERR_KEY_WEAK' | 'ERR_KEY_ALG_MISMATCH',
   return new RevocableError(code, message);
 }
 
+/**
+ * The Ed25519 points of small order (1, 2, 4, 8) as encoded public keys, without the sign bit
+ * (the top bit of the last byte), in canonical and non-canonical forms. With such a key, the
+ * signature (R = the identity, S = 0) verifies on many messages, so anyone could sign with it:
+ * a JWKS or ring that lists one is refused, not trusted.
+ */
+const SMALL_ORDER_ED25519 = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map((hex) => Buffer.from(hex, 'hex'));
+
+function isSmallOrderEd25519(publicKey: KeyObject): boolean {
+  const { x } = publicKey.export({ format: 'jwk' });
+  const encoded = Buffer.from(typeof x === 'string' ? x : '', 'base64url');
+  if (encoded.length !== 32) return false;
+  encoded[31] = (encoded[31] as number) & 0x7f;
+  return SMALL_ORDER_ED25519.some((point) => point.equals(encoded));
+}
+
 /** A random key id: 128 bits, base64url; it reveals nothing about the key. */
 export function generateKid(): string {
   return encodeBase64Url(randomBytes(16));
@@ -115,6 +141,12 @@ export function assertKeyFitsAlgorithm(key: KeyObject, alg: Algorithm): void {
         `${alg} needs an RSA modulus of at least ${RSA_MINIMUM_MODULUS_BITS} bits.`,
       );
     }
+    // With e = 1 a signature is the padded message itself, so anyone could sign; an even e is no
+    // RSA key at all.
+    const exponent = details.publicExponent ?? 0n;
+    if (exponent < 3n || exponent % 2n === 0n) {
+      throw fail('ERR_KEY_WEAK', `${alg} needs an odd RSA public exponent of at least 3 (65537).`);
+    }
     return;
   }
   if (spec.family === 'ec') {
@@ -128,6 +160,12 @@ export function assertKeyFitsAlgorithm(key: KeyObject, alg: Algorithm): void {
   }
   if (type !== 'ed25519') {
     throw fail('ERR_KEY_ALG_MISMATCH', `${alg} needs an Ed25519 key, not ${type}.`);
+  }
+  if (isSmallOrderEd25519(key.type === 'private' ? createPublicKey(key) : key)) {
+    throw fail(
+      'ERR_KEY_WEAK',
+      'This Ed25519 public key is a point of small order: anyone could sign with it.',
+    );
   }
 }
 
@@ -243,12 +281,22 @@ export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey 
     throw new RevocableError('ERR_KEY_INVALID', 'The JWK could not be imported.', { cause: error });
   }
   assertKeyFitsAlgorithm(verifyKey, alg);
+  if (signKey !== null && ALGORITHMS[alg].family === 'ec') assertEcPairMatches(signKey, verifyKey);
   const state: KeyState =
     (declaredState as KeyState | undefined) ?? (signKey === null ? 'verify-only' : 'active');
   if (state === 'active' && signKey === null) {
     throw new RevocableError('ERR_KEY_NOT_PRIVATE', 'A public-only key cannot be the active key.');
   }
   return { kid, alg, state, createdAt, verifyKey, signKey };
+}
+
+// A private EC JWK carries its public point too (x, y), and node:crypto keeps both as given: a
+// point that is not d's would make an active key whose every token fails to verify.
+function assertEcPairMatches(signKey: KeyObject, verifyKey: KeyObject): void {
+  const probe = Buffer.from('revocable: does this key pair belong together?');
+  if (!verify('sha256', probe, verifyKey, sign('sha256', probe, signKey))) {
+    throw fail('ERR_KEY_INVALID', "The JWK's public point (x, y) is not its private key's (d).");
+  }
 }
 
 // Only the key members go to node:crypto; revocable's own members stay out of its way.

@@ -52,7 +52,14 @@ export function signatureMatches(
     return tagsEqual(expected, signatureSegment);
   }
   const signature = Buffer.from(signatureSegment, 'base64url');
-  if (signature.length !== spec.size && spec.size !== 0) return false;
+  if (spec.size === 0) {
+    // RSA: exactly the modulus's length (RFC 8017, 8.1.2 and 8.2.2, step 1). OpenSSL's PSS check
+    // also takes one with its leading zero bytes left out: a second string for the same token.
+    const modulusBits = key.verifyKey.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (signature.length !== (modulusBits + 7) >> 3) return false;
+  } else if (signature.length !== spec.size) {
+    return false;
+  }
   return verify(
     spec.hash,
     Buffer.from(signingInput),

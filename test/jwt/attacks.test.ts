@@ -8,6 +8,7 @@ import {
   sign as cryptoSign,
   generateKeyPairSync,
   type KeyObject,
+  randomBytes,
 } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { type ErrorCode, JwtClaimError, RevocableError } from '../../src/errors/index.js';
@@ -304,6 +305,23 @@ describe('signature tampering', () => {
       assert.equal(v.verify(token).sub, 'u1');
     });
   }
+
+  it('an RSA signature shorter than the modulus (its leading zero byte left out) is ERR_JWT_SIGNATURE, for PKCS#1 and PSS', () => {
+    for (const alg of ['RS256', 'PS256', 'PS512'] as const) {
+      const ring = KeyRing.generate(alg);
+      const v = verifier(ring);
+      // About one signature in 256 starts with a zero byte.
+      let token: string;
+      let signature: Buffer;
+      do {
+        token = signJwt({ ...CLAIMS, jti: randomBytes(8).toString('hex') }, ring.active);
+        signature = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
+      } while (signature[0] !== 0);
+      assert.equal(v.verify(token).sub, CLAIMS.sub);
+      const shorter = `${token.slice(0, token.lastIndexOf('.') + 1)}${signature.subarray(1).toString('base64url')}`;
+      rejects(() => v.verify(shorter), 'ERR_JWT_SIGNATURE', alg);
+    }
+  });
 
   it('the tag comparison itself refuses a lookalike outside ASCII, even without the base64url check', () => {
     const ring = KeyRing.generate('HS256');

@@ -261,6 +261,66 @@ describe('import rules', () => {
     }
   });
 
+  it('an RSA public exponent of 1, or an even one, is ERR_KEY_WEAK: with e = 1 anyone can sign', () => {
+    const { n } = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+      format: 'jwk',
+    });
+    for (const e of ['AQ', 'Ag', 'AQAA']) {
+      for (const alg of ['RS256', 'PS256'] as const) {
+        rejects(
+          () => importJwk({ kty: 'RSA', n, e, alg, kid: 'r' }),
+          'ERR_KEY_WEAK',
+          `${e} ${alg}`,
+        );
+      }
+    }
+    assert.equal(importJwk({ kty: 'RSA', n, e: 'AQAB', alg: 'RS256', kid: 'r' }).alg, 'RS256');
+    assert.equal(importJwk({ kty: 'RSA', n, e: 'Aw', alg: 'RS256', kid: 'r' }).alg, 'RS256');
+  });
+
+  it('an Ed25519 public key of small order is ERR_KEY_WEAK, in either sign and non-canonical forms', () => {
+    const smallOrder = [
+      '0100000000000000000000000000000000000000000000000000000000000000',
+      '0100000000000000000000000000000000000000000000000000000000000080',
+      '0000000000000000000000000000000000000000000000000000000000000000',
+      '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+      'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+    ];
+    for (const hex of smallOrder) {
+      const x = Buffer.from(hex, 'hex').toString('base64url');
+      rejects(
+        () => importJwk({ kty: 'OKP', crv: 'Ed25519', x, alg: 'EdDSA', kid: 'e' }),
+        'ERR_KEY_WEAK',
+        hex,
+      );
+    }
+    const fine = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+    assert.equal(importJwk({ ...fine, alg: 'EdDSA', kid: 'e' }).alg, 'EdDSA');
+  });
+
+  it("an EC private JWK whose public point is not its d's is ERR_KEY_INVALID", () => {
+    for (const [alg, curve] of [
+      ['ES256', 'P-256'],
+      ['ES384', 'P-384'],
+      ['ES512', 'P-521'],
+    ] as const) {
+      const one = generateKeyPairSync('ec', { namedCurve: curve }).privateKey.export({
+        format: 'jwk',
+      });
+      const other = generateKeyPairSync('ec', { namedCurve: curve }).privateKey.export({
+        format: 'jwk',
+      });
+      rejects(
+        () => importJwk({ ...one, x: other.x, y: other.y, alg, kid: 'c' }),
+        'ERR_KEY_INVALID',
+        alg,
+      );
+      assert.equal(importJwk({ ...one, alg, kid: 'c' }).state, 'active');
+    }
+  });
+
   it('a key of the wrong type or curve for its alg is ERR_KEY_ALG_MISMATCH', () => {
     const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
       format: 'jwk',
