@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { waitUntil } from './feed/feed-support.js';
 import { openStream, type SseStream } from './feed/sse-client.js';
@@ -105,5 +106,55 @@ describe('the auth server behind a trusted proxy, with stream limits of 3 in all
       sessions.body.sessions.map((session: { ip: string }) => session.ip),
       ['198.51.100.9'],
     );
+  });
+});
+
+describe('the auth server with 2 streams per address, against HTTP pipelining', () => {
+  let server: ServerProcess;
+  let port: number;
+
+  before(async () => {
+    server = await startServerProcess({ args: ['--max-streams-per-address', '2'] });
+    port = Number(new URL(server.url).port);
+  });
+
+  after(async () => {
+    await server?.stop();
+    removeDataDirs();
+  });
+
+  it('closes a connection that pipelines streams behind a stream, and gives every place back', async () => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    // Four requests at once: the first is a stream that never ends, the others queue behind it.
+    socket.write('GET /revocations/stream HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4));
+    const ended = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+    ]);
+    socket.destroy();
+    assert.ok(ended, 'the server closed the connection');
+    // Whatever reached the client before the close is the first stream's, never a second answer.
+    assert.ok(received.split('HTTP/1.1 ').length <= 2, received);
+
+    // Both places of this address are free again.
+    const streams: SseStream[] = [];
+    try {
+      await waitUntil('two streams are admitted', async () => {
+        for (const stream of streams.splice(0)) stream.close();
+        for (let i = 0; i < 2; i++) streams.push(await openStream(port, '/revocations/stream'));
+        return streams.every((stream) => stream.status === 200);
+      });
+      const third = await openStream(port, '/revocations/stream');
+      streams.push(third);
+      assert.equal(third.status, 503);
+    } finally {
+      for (const stream of streams) stream.close();
+    }
   });
 });

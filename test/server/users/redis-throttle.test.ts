@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -79,6 +80,34 @@ describe('redis login throttle', () => {
       );
     } finally {
       dead.disconnect();
+    }
+  });
+
+  it('a server that takes commands and never answers is ERR_STORE_UNAVAILABLE after the timeout', async () => {
+    // A listener that accepts connections and never writes: a half-open link, a paused proxy.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const stuck = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+    stuck.on('error', () => {});
+    try {
+      const throttle = createRedisLoginThrottle({ client: stuck, timeout: 0.2 });
+      await assert.rejects(
+        throttle.blockedFor('a', '192.0.2.1'),
+        (error: unknown) =>
+          expectCode('ERR_STORE_UNAVAILABLE')(error) &&
+          /did not answer within 0\.2 s/.test((error as Error).message),
+      );
+      await assert.rejects(throttle.failed('a', '192.0.2.1'), expectCode('ERR_STORE_UNAVAILABLE'));
+      const invalid = expectCode('ERR_INVALID_ARGUMENT');
+      for (const timeout of [0, -1, '2 h', 7200]) {
+        assert.throws(() => createRedisLoginThrottle({ client: stuck, timeout }), invalid);
+      }
+    } finally {
+      stuck.disconnect();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 

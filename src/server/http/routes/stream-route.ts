@@ -18,6 +18,14 @@ export function revocationStreamRoute(app: FastifyInstance, context: RouteContex
   // No HEAD twin: a HEAD answer has no body, so Node would hold back the headers of a stream that
   // never ends, and the request would hang with a subscription open.
   app.get('/revocations/stream', { exposeHeadRoute: false }, (request, reply) => {
+    // A request pipelined behind another on its connection has no socket yet: its answer would
+    // wait for ever behind a stream that never ends, and no 'close' of its own would ever free
+    // its place. No answer can reach it, so the connection is closed.
+    if (reply.raw.socket === null) {
+      request.raw.socket.destroy();
+      reply.hijack();
+      return;
+    }
     // Refusals (the limits, a malformed Last-Event-ID) come before anything is written: ordinary
     // error answers.
     const release = admission.admit(request.ip);

@@ -1,4 +1,6 @@
 import { RevocableError } from '../../../errors/revocable-error.js';
+import { withDeadline } from '../../../lib/deadline.js';
+import { parseDuration } from '../../../lib/duration.js';
 import { storeUnavailable } from '../../../stores/internal/driver-errors.js';
 import { invalidArgument } from '../../../stores/internal/validate.js';
 import {
@@ -17,6 +19,12 @@ export interface RedisLoginThrottleOptions extends LoginThrottleOptions {
   client: RedisClient;
   /** What every key starts with (default `revocable:`), as for the Redis store. */
   prefix?: string;
+  /**
+   * How long a call waits for Redis before it fails with `ERR_STORE_UNAVAILABLE` (default 5
+   * seconds). ioredis queues commands while it reconnects and waits for ever on a connection
+   * that takes bytes and never answers: without this, every login would hang with it.
+   */
+  timeout?: number | string;
 }
 
 // One key per script, so that on a Cluster the account's and the address's counters may live in
@@ -72,6 +80,10 @@ export function createRedisLoginThrottle(options: RedisLoginThrottleOptions): Lo
   if (typeof prefix !== 'string' || prefix.length === 0 || prefix.length > 256) {
     throw invalidArgument('prefix must be a non-empty string of at most 256 characters.');
   }
+  const timeout = parseDuration(options.timeout ?? 5, 'timeout');
+  if (!(timeout > 0) || timeout > 3600) {
+    throw invalidArgument('timeout must be longer than zero and at most an hour.');
+  }
   const run = createScriptRunner(client, 'throttle');
   const windowMs = String(limits.window * 1000);
   const key = (name: string) => `${prefix}throttle:${name}`;
@@ -86,7 +98,15 @@ export function createRedisLoginThrottle(options: RedisLoginThrottleOptions): Lo
     <A extends unknown[], R>(body: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
-        return await body(...args);
+        return await withDeadline(
+          body(...args),
+          timeout,
+          () =>
+            new RevocableError(
+              'ERR_STORE_UNAVAILABLE',
+              `The Redis login throttle: Redis did not answer within ${timeout} s.`,
+            ),
+        );
       } catch (error) {
         throw storeUnavailable('The Redis login throttle', error);
       }
