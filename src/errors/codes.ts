@@ -78,7 +78,7 @@ export const ERROR_CODES = {
   ERR_AUTH_REQUIRED:
     'The request carries no access token: no `Authorization: Bearer` header (a credential of another scheme, such as `Basic`, counts as none) and no access cookie.',
   ERR_AUTH_HEADER_INVALID:
-    'The Authorization header is neither one `Bearer <token>` of printable ASCII within the size limit nor a credential of another scheme, or the request has two Authorization headers, or two access cookies, or two refresh cookies at the auth server (one set by another path or domain).',
+    'The Authorization header is neither one `Bearer <token>` of printable ASCII within the size limit nor a credential of another scheme, or the request has two Authorization headers, or two access cookies, or two fingerprint cookies for a token bound to one, or two refresh cookies at the auth server (one set by another path or domain).',
   ERR_FORBIDDEN: 'The token is valid but lacks the role or scope the route requires.',
   ERR_CSRF:
     'A request authenticated by cookie that changes state lacks the X-CSRF-Token header, or it does not match the CSRF cookie (the auth server also binds it to the session), or the CSRF cookie is there twice.',

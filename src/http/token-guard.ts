@@ -97,6 +97,8 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
 
   function checkFingerprint(claims: JwtClaims, headers: CredentialHeaders): void {
     const bound = claims.fgp;
+    // Two fingerprint cookies: one may be another site's, and which is the user's cannot be told.
+    assertCookieOnce(headers.cookie, fingerprintCookie);
     const cookie = cookieValue(headers.cookie, fingerprintCookie);
     if (
       typeof bound !== 'string' ||

@@ -521,6 +521,12 @@ describe('createTokenGuard', () => {
     );
     const auth = await guard.check({ ...bearer(token), cookie: '__Host-revocable-fgp=finger' });
     assert.equal(auth.sub, 'user-1');
+    for (const cookie of [
+      '__Host-revocable-fgp=finger; __Host-revocable-fgp=thumb',
+      '__Host-revocable-fgp=thumb; __Host-revocable-fgp=finger',
+    ]) {
+      await refusal(guard.check({ ...bearer(token), cookie }), 'ERR_AUTH_HEADER_INVALID');
+    }
   });
 
   it('reloads the keys once for an unknown kid, shared by concurrent requests and throttled', async () => {

@@ -85,6 +85,16 @@ describe('the auth server with registration closed, fingerprints, a tight login 
     });
     assert.equal(owner.status, 200);
     assert.equal(typeof owner.body.fgp, 'string');
+    // The right cookie beside another: which is the user's cannot be told, in either order.
+    const fingerprint = (cookie as string).split(';')[0] as string;
+    for (const cookies of [
+      `${fingerprint}; revocable-fgp=AAAA`,
+      `revocable-fgp=AAAA; ${fingerprint}`,
+    ]) {
+      const twice = await call(url, 'GET', '/auth/me', { token, cookies });
+      assert.equal(twice.status, 401, cookies);
+      assert.equal(twice.body.error, 'ERR_AUTH_HEADER_INVALID', cookies);
+    }
   });
 
   it('refreshes a fingerprinted session only with its cookie, and a refusal spends nothing', async () => {

@@ -360,10 +360,15 @@ describe('the auth server alone on SQLite', () => {
       401,
       'ERR_SESSION_REVOKED',
     );
-    assert.equal(
-      (await call(url, 'POST', '/oauth/revoke', { form: { token: 'garbage' } })).status,
-      200,
-    );
+    // An invalid token of any kind is answered 200 (RFC 7009, section 2.2), whatever else comes.
+    for (const body of [
+      { form: { token: 'garbage' } },
+      { form: { token: '' } },
+      { form: { token: 'x'.repeat(9000) } },
+      { json: { token: 'garbage', foo: 1, bar: { nested: true } } },
+    ]) {
+      assert.equal((await call(url, 'POST', '/oauth/revoke', body)).status, 200);
+    }
     refused(await call(url, 'POST', '/oauth/revoke', { form: {} }), 400, 'ERR_HTTP_BODY_INVALID');
   });
 
@@ -723,6 +728,34 @@ describe('the auth server alone on SQLite', () => {
       body: '{"token":"abc"}',
     });
     assert.equal(plain.status, 200);
+  });
+
+  it('a body that is not well-formed UTF-8 is refused and changes nothing: bytes are never replaced', async () => {
+    const bytes = (text: string, bad: number) =>
+      Buffer.concat([Buffer.from(text), Buffer.from([bad]), Buffer.from('"}')]);
+    const register = await fetch(`${url}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: bytes('{"username":"utf8-user","password":"correct horse ', 0xff),
+    });
+    refused(
+      { status: register.status, body: (await register.json()) as { error?: string } },
+      400,
+      'ERR_HTTP_BODY_INVALID',
+    );
+    refused(
+      await call(url, 'POST', '/auth/login', {
+        json: { username: 'utf8-user', password: 'correct horse \ufffd' },
+      }),
+      401,
+      'ERR_LOGIN_FAILED',
+    );
+    const form = await fetch(`${url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: Buffer.concat([Buffer.from('token=a'), Buffer.from([0xfe])]),
+    });
+    assert.equal(form.status, 400);
   });
 
   it('an HTTP/1.1 request without Host answers 400 in the error shape', async () => {

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { RevocableError } from '../../errors/revocable-error.js';
 import { duplicateMemberName } from '../../lib/json-duplicate-member.js';
 import type { ServerRuntime } from '../runtime/runtime.js';
+import { bodyText } from './body-text.js';
 import { answerClientError } from './client-errors.js';
 import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
@@ -123,18 +124,25 @@ export async function buildApp(
   // nothing else): routes that need one refuse it by their schema, with the field named.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    let body: string;
+    try {
+      body = bodyText(raw);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
     if (body === '') {
       done(null, undefined);
       return;
     }
-    parseJson(request, body as string, (error, value) => {
+    parseJson(request, body, (error, value) => {
       if (error !== null) {
         done(error, undefined);
         return;
       }
       // A member given twice would mean the last one here and maybe the first elsewhere.
-      const repeated = duplicateMemberName(body as string);
+      const repeated = duplicateMemberName(body);
       if (repeated === null) done(null, value);
       else done(duplicateMember(repeated), undefined);
     });

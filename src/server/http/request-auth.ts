@@ -96,6 +96,8 @@ export function createAuthenticator(runtime: ServerRuntime, names: CookieNames):
   ): void {
     const bound = claims.fgp;
     if (bound === undefined) return;
+    // Two fingerprint cookies: one may be another site's, and which is the user's cannot be told.
+    assertCookieOnce(request.headers.cookie, names.fingerprint);
     const cookie = request.cookies[names.fingerprint];
     if (
       typeof bound !== 'string' ||

@@ -4,18 +4,21 @@ import type { JwtClaims } from '../../../jwt/types.js';
 import { createVerifier } from '../../../jwt/verify.js';
 import { hashRefreshToken, sameHash, sessionIdOf } from '../../../sessions/refresh-token.js';
 import type { StoredSession } from '../../../stores/types.js';
+import { bodyText } from '../body-text.js';
 import type { RouteContext } from '../route-context.js';
 
 // Other parameters are ignored, as RFC 6749 section 3.2 has an authorization server do with
 // those it does not know: a public client sends its client_id with every request (RFC 7009
 // section 2.1). They are bounded all the same.
+// A token of any length or none is an invalid token, which both endpoints answer with success
+// (RFC 7009, section 2.2; RFC 7662: active false), not a malformed request; the body limit bounds
+// it. Other members are ignored whatever they hold, as other form parameters are.
 const tokenBody = {
   type: 'object',
   required: ['token'],
   maxProperties: 16,
-  additionalProperties: { type: 'string', maxLength: 1024 },
   properties: {
-    token: { type: 'string', minLength: 1, maxLength: 8192 },
+    token: { type: 'string' },
     token_type_hint: { type: 'string', maxLength: 64 },
   },
 } as const;
@@ -73,10 +76,10 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: config.bodyLimit },
+    { parseAs: 'buffer', bodyLimit: config.bodyLimit },
     (_request, body, done) => {
       try {
-        done(null, parseForm(body as string));
+        done(null, parseForm(bodyText(body)));
       } catch (error) {
         done(error as Error, undefined);
       }
