@@ -103,6 +103,8 @@ export const ERROR_CODES = {
   ERR_HTTP_NOT_FOUND: 'No route has this method and path.',
   ERR_STREAM_LIMIT:
     'The auth server serves as many revocation streams as it may, in all or from this client address; retry after the time the answer gives.',
+  ERR_HTTP_REQUEST_TIMEOUT:
+    'The request (its headers and body) did not arrive whole within the request timeout of the server; nothing was done.',
   ERR_HTTP_HEADERS_TOO_LARGE:
     'The request headers are larger than the server reads (16 KiB by default); nothing was done.',
   ERR_SERVER_INTERNAL:

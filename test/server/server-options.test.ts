@@ -57,6 +57,8 @@ describe('the auth server with registration closed, fingerprints, a tight login 
       });
     });
     assert.match(text, /^HTTP\/1\.1 408/);
+    // The code the status table gives 408, in the shape of every error.
+    assert.match(text, /\{"error":"ERR_HTTP_REQUEST_TIMEOUT","message":"[^"]+"\}$/);
     assert.ok(Date.now() - started < 8000, 'well before the client gave up');
   });
 

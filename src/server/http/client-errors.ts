@@ -25,7 +25,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
       rawAnswer(
         408,
         'Request Timeout',
-        'ERR_INVALID_ARGUMENT',
+        'ERR_HTTP_REQUEST_TIMEOUT',
         'The request took too long to arrive.',
       ),
     );
