@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RevocableError } from '../../errors/revocable-error.js';
 import { parseDuration } from '../../lib/duration.js';
+import { positiveInteger } from '../../lib/positive-integer.js';
 import type { StoredEvent } from '../../stores/types.js';
 import type {
   FeedScheduler,
@@ -17,14 +18,6 @@ function invalid(message: string): RevocableError {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen < 1) {
-    throw invalid(`${name} must be a positive integer.`);
-  }
-  return chosen;
 }
 
 const defaultSchedule: FeedScheduler = (milliseconds, callback) => {
@@ -109,9 +102,9 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
   const pollSeconds =
     options.pollInterval === undefined ? 1 : parseDuration(options.pollInterval, 'pollInterval');
   if (!(pollSeconds > 0)) throw invalid('pollInterval must be longer than zero.');
-  const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize');
-  const backlogPageSize = positiveInteger(options.backlogPageSize, 100, 'backlogPageSize');
-  const maxBacklogReads = positiveInteger(options.maxBacklogReads, 4, 'maxBacklogReads');
+  const pageSize = positiveInteger(options.pageSize, 'pageSize', 1000);
+  const backlogPageSize = positiveInteger(options.backlogPageSize, 'backlogPageSize', 100);
+  const maxBacklogReads = positiveInteger(options.maxBacklogReads, 'maxBacklogReads', 4);
   const now = options.now ?? index.now;
   if (typeof now !== 'function') throw invalid('now must be a clock.');
   const schedule = options.schedule ?? defaultSchedule;

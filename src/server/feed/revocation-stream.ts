@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RevocableError } from '../../errors/revocable-error.js';
+import { positiveInteger } from '../../lib/positive-integer.js';
 import { resumePosition } from './resume-position.js';
 import {
   eventMessage,
@@ -48,14 +49,6 @@ function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
 }
 
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  const result = value ?? fallback;
-  if (!Number.isSafeInteger(result) || result < 1) {
-    throw invalid(`${name} must be a positive integer.`);
-  }
-  return result;
-}
-
 /**
  * Serves `GET /revocations/stream`: server-sent events that deliver every revocation of the log
  * after the position the request resumes from (see {@link resumePosition}), then every new one,
@@ -78,8 +71,8 @@ export function writeRevocationStream(
   feed: RevocationFeed,
   options: RevocationStreamOptions = {},
 ): RevocationStream {
-  const maxBuffered = positiveInteger(options.maxBufferedBytes, 1024 * 1024, 'maxBufferedBytes');
-  const retry = positiveInteger(options.retry, 1000, 'retry');
+  const maxBuffered = positiveInteger(options.maxBufferedBytes, 'maxBufferedBytes', 1024 * 1024);
+  const retry = positiveInteger(options.retry, 'retry', 1000);
   if (typeof feed?.subscribe !== 'function') throw invalid('feed must be a RevocationFeed.');
   const after = resumePosition(request);
   if (response.headersSent) throw invalid('The response has already started.');

@@ -1,4 +1,5 @@
 import { RevocableError } from '../../errors/revocable-error.js';
+import { positiveInteger } from '../../lib/positive-integer.js';
 import { addressKey } from '../users/throttle/keys.js';
 
 /** How many revocation streams one process serves at once. */
@@ -53,15 +54,8 @@ export interface StreamAdmission {
  * ```
  */
 export function createStreamAdmission(limits: StreamLimits): StreamAdmission {
-  const { total, perAddress } = limits;
-  for (const [name, value] of [
-    ['total', total],
-    ['perAddress', perAddress],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new RevocableError('ERR_INVALID_ARGUMENT', `${name} must be a positive integer.`);
-    }
-  }
+  const total = positiveInteger(limits.total, 'total');
+  const perAddress = positiveInteger(limits.perAddress, 'perAddress');
   const byAddress = new Map<string, number>();
   let open = 0;
 
