@@ -18,7 +18,11 @@
  * - the peer: express-jwt 8 (HS256) with an `isRevoked` doing one Redis `GET` of the jti per
  *   request, or @fastify/jwt 10 (HS256) with an onRequest hook doing `request.jwtVerify()` then the
  *   same `GET`; ioredis with its default options, 100,000 jtis in the blocklist, Redis on this
- *   machine.
+ *   machine;
+ * - the asymmetric peer, not a target: the same peer verifying with the issuer's public key instead
+ *   of a shared secret, as a resource server that must not hold the signing secret does (ES256 for
+ *   express-jwt, whose jsonwebtoken 9 has no EdDSA; EdDSA, revocable's own kind, for
+ *   @fastify/jwt). The targets stay on the HS256 peer, the cheapest verification a peer can do.
  *
  * Targets, per framework: revocable (same token) >= 0.85x no authentication and >= 1.5x the peer
  * of the same framework, in requests per second. The apps take turns over BENCH_ROUNDS rounds
@@ -48,7 +52,7 @@
  * matches the framework, the case or its role (`express`, `fastify`, `revocable`, `new token`,
  * `none`, `peer`...).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
@@ -113,6 +117,12 @@ interface Framework {
   readonly peer: string;
   /** What its peer is, for the notes. */
   readonly peerNote: string;
+  /** The label of its asymmetric peer's row (informational, not a target). */
+  readonly asymmetricPeer: string;
+  /** What its asymmetric peer is, for the notes. */
+  readonly asymmetricPeerNote: string;
+  /** The asymmetric peer's algorithm: its tokens and the public key its app is given. */
+  readonly asymmetricAlgorithm: 'ES256' | 'EdDSA';
   /** What its revocable variant is, for the notes. */
   readonly revocableNote: string;
   /** What its apps share, for the notes. */
@@ -126,6 +136,10 @@ const FRAMEWORKS: readonly Framework[] = [
     peer: 'express-jwt (HS256) + Redis GET',
     peerNote:
       "express-jwt 8 (jsonwebtoken, no verification cache), HS256, iss/aud/exp checked, and an async isRevoked doing one Redis GET of the token's jti per request",
+    asymmetricPeer: 'express-jwt (ES256) + Redis GET',
+    asymmetricPeerNote:
+      "the peer with the issuer's ES256 public key instead of the HS256 secret (jsonwebtoken 9 has no EdDSA)",
+    asymmetricAlgorithm: 'ES256',
     revocableNote: 'revocableExpress(guard).authenticate() as the route middleware',
     appNote: 'Express 5 with its defaults (res.json, an ETag, X-Powered-By) and one error handler',
   },
@@ -135,6 +149,10 @@ const FRAMEWORKS: readonly Framework[] = [
     peer: '@fastify/jwt (HS256) + Redis GET',
     peerNote:
       "@fastify/jwt 10 (fast-jwt, no verification cache), HS256, iss/aud/exp checked, in an async onRequest hook (request.jwtVerify(), then one Redis GET of the token's jti)",
+    asymmetricPeer: '@fastify/jwt (EdDSA) + Redis GET',
+    asymmetricPeerNote:
+      "the peer with the issuer's EdDSA public key instead of the HS256 secret: revocable's own kind of token",
+    asymmetricAlgorithm: 'EdDSA',
     revocableNote:
       'the revocablePlugin with the guard, fastify.revocable.authenticate() as the route onRequest hook',
     appNote: 'Fastify 5, logger off, an async handler returning the object (no response schema)',
@@ -263,6 +281,24 @@ function ceilingLine(none: Measured | undefined, peer: Measured | undefined): st
   );
 }
 
+/**
+ * revocable against the asymmetric peer, paired as the verdicts are, but no target: the targets
+ * are on the HS256 peer. What a resource server that holds only the issuer's public key, as
+ * revocable's do, would gain.
+ */
+function asymmetricLine(cached: Measured, peer: Measured | undefined): string | null {
+  if (peer === undefined) return null;
+  const ratios = pairedRatios(cached, peer, rpsOf);
+  if (ratios.length === 0) return null;
+  const coreRatios = pairedRatios(cached, peer, perCore);
+  return (
+    `${CACHED} against ${peer.label}, not a target: ${median(ratios).toFixed(2)}x ` +
+    `(${pairedRounds(ratios)}` +
+    (coreRatios.length === 0 ? '' : `; per server core ${median(coreRatios).toFixed(2)}x`) +
+    ')'
+  );
+}
+
 function expOf(token: string): number {
   const exp = decodeUnverified(token).claims.exp;
   return typeof exp === 'number' ? exp : 0;
@@ -271,11 +307,15 @@ function expOf(token: string): number {
 /**
  * The tokens of the run, signed again whenever they would expire before a member's runs end (a
  * long BENCH_SECONDS): revocable's EdDSA token and one whose session the index revokes, the pool of
- * the uncached row, and the peers' HS256 token and one whose jti the blocklist holds.
+ * the uncached row, and the peers' HS256 token and one whose jti the blocklist holds, and the same
+ * two of the asymmetric peers (ES256 with a key of their own, EdDSA with revocable's key).
  */
 class Tokens {
   readonly jwks: string;
   readonly secret = randomBytes(32).toString('base64url');
+  /** The public keys of the asymmetric peers, in PEM. */
+  readonly publicKeys: Readonly<Record<'ES256' | 'EdDSA', string>>;
+  readonly #es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   readonly sub = randomUUID();
   readonly sid = randomBytes(16).toString('base64url');
   readonly revokedSid = randomBytes(16).toString('base64url');
@@ -288,11 +328,23 @@ class Tokens {
   revokedCached = '';
   hs256 = '';
   revokedHs256 = '';
+  /** The asymmetric peers' tokens: accepted, and one whose jti the blocklist holds. */
+  asymmetric: Record<'ES256' | 'EdDSA', { ok: string; revoked: string }> = {
+    ES256: { ok: '', revoked: '' },
+    EdDSA: { ok: '', revoked: '' },
+  };
   pool: string[] = [];
 
   constructor() {
     const ring = KeyRing.generate('EdDSA');
     this.jwks = JSON.stringify(ring.jwks());
+    const [jwk] = ring.jwks().keys;
+    this.publicKeys = {
+      ES256: this.#es256.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      EdDSA: createPublicKey({ key: { ...jwk }, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+    };
     this.#signer = createSigner({ keys: ring, issuer: ISSUER, audience: AUDIENCE, ttl: TOKEN_TTL });
   }
 
@@ -311,6 +363,16 @@ class Tokens {
     });
   }
 
+  #es256Token(jti: string): string {
+    return jwt.sign({ ...this.#claims(this.sid), jti }, this.#es256.privateKey, {
+      algorithm: 'ES256',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      expiresIn: TOKEN_TTL,
+      header: { alg: 'ES256', typ: 'at+jwt' },
+    });
+  }
+
   /** Signs again what would expire within `margin` seconds; the pool only when `withPool`. */
   renew(margin: number, withPool: boolean): void {
     const now = Date.now() / 1000;
@@ -319,7 +381,25 @@ class Tokens {
       this.revokedCached = this.#signer.sign(this.#claims(this.revokedSid));
       this.hs256 = this.#hs256(randomBytes(16).toString('base64url'));
       this.revokedHs256 = this.#hs256(this.revokedJti);
-      this.#expires = Math.min(expOf(this.cached), expOf(this.hs256));
+      this.asymmetric = {
+        ES256: {
+          ok: this.#es256Token(randomBytes(16).toString('base64url')),
+          revoked: this.#es256Token(this.revokedJti),
+        },
+        EdDSA: {
+          ok: this.#signer.sign({
+            ...this.#claims(this.sid),
+            jti: randomBytes(16).toString('base64url'),
+          }),
+          revoked: this.#signer.sign({ ...this.#claims(this.sid), jti: this.revokedJti }),
+        },
+      };
+      this.#expires = Math.min(
+        expOf(this.cached),
+        expOf(this.hs256),
+        expOf(this.asymmetric.ES256.ok),
+        expOf(this.asymmetric.EdDSA.ok),
+      );
     }
     if (withPool && this.#poolExpires - now <= margin) {
       const count = Math.ceil((SECONDS + WARMUP_SECONDS) * UNCACHED_TOKENS_PER_SECOND);
@@ -368,7 +448,14 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
   const filter = options.filter ?? [];
   // A term matches the framework, the row's label, or its role (`none`, `peer`).
   const wants = (framework: Framework, label: string): boolean => {
-    const role = label === NONE ? 'none' : label === framework.peer ? 'peer' : '';
+    const role =
+      label === NONE
+        ? 'none'
+        : label === framework.peer
+          ? 'peer'
+          : label === framework.asymmetricPeer
+            ? 'asymmetric peer'
+            : '';
     const text = `${framework.name} ${label} ${role}`.toLowerCase();
     return filter.length === 0 || filter.some((term) => text.includes(term.toLowerCase()));
   };
@@ -513,6 +600,27 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
           ],
         });
       }
+      if (wants(framework, framework.asymmetricPeer)) {
+        blocklistPrefix ??= `revocable-bench-http:${randomBytes(5).toString('hex')}:blocklist:`;
+        const algorithm = framework.asymmetricAlgorithm;
+        members.push({
+          name: `${framework.name}, ${framework.asymmetricPeer}`,
+          framework,
+          variant: 'redis-asymmetric',
+          check: async (server) => {
+            await expectAnswer(server, tokens.asymmetric[algorithm].ok, 200, tokens.sub);
+            await expectAnswer(server, tokens.asymmetric[algorithm].revoked, 401);
+          },
+          runs: [
+            {
+              label: framework.asymmetricPeer,
+              spec: () => meSpec(bearer(tokens.asymmetric[algorithm].ok)),
+              note: (result) =>
+                `${framework.asymmetricPeer} (not a target): ${framework.asymmetricPeerNote}; otherwise as the peer, the same blocklist; an ${algorithm} token with the same claims. ${summary(result)}.`,
+            },
+          ],
+        });
+      }
     }
 
     const prefix = blocklistPrefix;
@@ -525,10 +633,15 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
         progress(`http: ${REVOKED.toLocaleString('en-US')} blocklist keys in Redis`);
         await seedBlocklist(REDIS_URL, prefix, REVOKED, 3600, [tokens.revokedJti]);
       });
-      if (!ok) members.splice(0, members.length, ...members.filter((m) => m.variant !== 'redis'));
+      if (!ok) {
+        const left = members.filter(
+          (m) => m.variant !== 'redis' && m.variant !== 'redis-asymmetric',
+        );
+        members.splice(0, members.length, ...left);
+      }
     }
 
-    const env = (variant: Variant): NodeJS.ProcessEnv => {
+    const env = (framework: Framework, variant: Variant): NodeJS.ProcessEnv => {
       const common = {
         ...cleanEnv(),
         HTTP_BENCH_ISSUER: ISSUER,
@@ -543,12 +656,14 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
           HTTP_BENCH_REVOKED_SID: tokens.revokedSid,
         };
       }
-      if (variant === 'redis') {
+      if (variant === 'redis' || variant === 'redis-asymmetric') {
         return {
           ...common,
-          HTTP_BENCH_SECRET: tokens.secret,
           HTTP_BENCH_REDIS_URL: REDIS_URL,
           HTTP_BENCH_REDIS_PREFIX: prefix ?? '',
+          ...(variant === 'redis'
+            ? { HTTP_BENCH_SECRET: tokens.secret }
+            : { HTTP_BENCH_PUBLIC_KEY: tokens.publicKeys[framework.asymmetricAlgorithm] }),
         };
       }
       return common;
@@ -572,7 +687,7 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
           const server = await startProcess({
             name: member.name,
             args: [member.framework.script, member.variant],
-            env: env(member.variant),
+            env: env(member.framework, member.variant),
             ready: READY,
           });
           cleanups.push({ what: `stop ${member.name}`, fn: () => server.stop() });
@@ -596,7 +711,7 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
         if (!ok) failed.add(member);
       }
     }
-    // In the order of FRAMEWORKS, then none, revocable, peer.
+    // In the order of FRAMEWORKS, then none, revocable, peer, asymmetric peer.
     for (const member of members) {
       for (const each of member.runs) {
         const byRound = rounds.get(member)?.get(each.label);
@@ -679,6 +794,8 @@ export async function run(options: SuiteOptions = {}): Promise<SuiteResult> {
     if (lines.length > 0) targets.push(`${framework.name}, ${CACHED}: ${lines.join('; ')}`);
     const ceiling = ceilingLine(find(framework, NONE), find(framework, framework.peer));
     if (ceiling !== null) targets.push(`${framework.name}, ${ceiling}`);
+    const asymmetric = asymmetricLine(cached, find(framework, framework.asymmetricPeer));
+    if (asymmetric !== null) targets.push(`${framework.name}, ${asymmetric}`);
   }
 
   const poolNote =

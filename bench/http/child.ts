@@ -10,7 +10,9 @@
  * HTTP_BENCH_JWKS (the public keys), HTTP_BENCH_REVOKED (how many revocations to apply) and
  * HTTP_BENCH_REVOKED_SID (one session among them, so the bench can see a revoked token refused);
  * for `redis` HTTP_BENCH_SECRET (HS256), HTTP_BENCH_REDIS_URL and HTTP_BENCH_REDIS_PREFIX (the
- * blocklist: one key per revoked jti).
+ * blocklist: one key per revoked jti); for `redis-asymmetric` the same Redis settings and
+ * HTTP_BENCH_PUBLIC_KEY (a PEM: the issuer's public key, as a resource server without the signing
+ * secret holds it).
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -23,8 +25,14 @@ import {
 } from '../../src/revocation/create-event.js';
 import { createRevocationIndex } from '../../src/revocation/revocation-index.js';
 
-/** What the app puts in front of `GET /me`. */
-export type Variant = 'none' | 'revocable' | 'redis';
+/**
+ * What the app puts in front of `GET /me`: nothing, revocable, or the peer (a JWT middleware and a
+ * Redis `GET` per request) verifying with a shared HS256 secret (`redis`) or with the issuer's
+ * public key (`redis-asymmetric`).
+ */
+export type Variant = 'none' | 'revocable' | 'redis' | 'redis-asymmetric';
+
+const VARIANTS: readonly string[] = ['none', 'revocable', 'redis', 'redis-asymmetric'];
 
 /** The line a ready app prints; its first group is the URL. */
 export const READY_LINE = 'http bench app listening on';
@@ -44,11 +52,11 @@ export function setting(name: string): string {
 /** The variant named on the command line (exits on anything else). */
 export function variantArgument(script: string): Variant {
   const variant = process.argv[2];
-  if (variant !== 'none' && variant !== 'revocable' && variant !== 'redis') {
-    process.stderr.write(`usage: node ${script} none|revocable|redis\n`);
+  if (variant === undefined || !VARIANTS.includes(variant)) {
+    process.stderr.write(`usage: node ${script} ${VARIANTS.join('|')}\n`);
     process.exit(2);
   }
-  return variant;
+  return variant as Variant;
 }
 
 /** The answer of `GET /me` in every app and variant: a small fixed JSON and the subject. */

@@ -8,7 +8,9 @@
  *   `fastify.revocable.authenticate()` as the route's onRequest hook;
  * - `redis`: @fastify/jwt 10 (HS256, iss and aud checked) and an onRequest hook that calls
  *   `request.jwtVerify()` then does one Redis `GET` of the token's jti (ioredis, default options);
- *   a hit is a 401.
+ *   a hit is a 401;
+ * - `redis-asymmetric`: the same with EdDSA and the issuer's public key (revocable's own kind of
+ *   token).
  *
  * Settings: see bench/http/child.ts. Prints its URL once ready; SIGTERM stops it.
  */
@@ -41,10 +43,19 @@ if (variant === 'none') {
   stop = async () => stopGuard();
 } else {
   const { redis, key } = blocklist();
-  await app.register(fastifyJwt, {
-    secret: setting('HTTP_BENCH_SECRET'),
-    verify: { algorithms: ['HS256'], allowedIss: issuer, allowedAud: audience },
-  });
+  await app.register(
+    fastifyJwt,
+    variant === 'redis'
+      ? {
+          secret: setting('HTTP_BENCH_SECRET'),
+          verify: { algorithms: ['HS256'], allowedIss: issuer, allowedAud: audience },
+        }
+      : {
+          // Verifying only: the private half is never given to a resource server.
+          secret: { public: setting('HTTP_BENCH_PUBLIC_KEY') },
+          verify: { algorithms: ['EdDSA'], allowedIss: issuer, allowedAud: audience },
+        },
+  );
   const authenticate = async (
     request: FastifyRequest,
     reply: FastifyReply,
