@@ -120,6 +120,8 @@ export function createRevocations(
       const session = await store.getSession(sid);
       if (session === null)
         throw new RevocableError('ERR_SESSION_UNKNOWN', 'No session has this id.');
+      // An ended session's event is already in the log: another would only grow it.
+      if (session.revokedAt !== null) return false;
       const ended = await endSessions([sid], session.sub, 'logout', [], now());
       return ended.length > 0;
     },

@@ -347,18 +347,30 @@ describe('the auth server alone on SQLite', () => {
       401,
       'ERR_TOKEN_REVOKED',
     );
+    // Revoking an access token ends its session (RFC 7009 section 2.1 allows it): no refresh.
+    refused(
+      await call(url, 'POST', '/auth/refresh', { json: { refresh_token: s.refresh_token } }),
+      401,
+      'ERR_SESSION_REVOKED',
+    );
+    const again = await login(url, 'ivan');
     assert.equal(
       (
         await call(url, 'POST', '/oauth/revoke', {
-          form: { token: s.refresh_token, token_type_hint: 'refresh_token' },
+          form: { token: again.refresh_token, token_type_hint: 'refresh_token' },
         })
       ).status,
       200,
     );
     refused(
-      await call(url, 'POST', '/auth/refresh', { json: { refresh_token: s.refresh_token } }),
+      await call(url, 'POST', '/auth/refresh', { json: { refresh_token: again.refresh_token } }),
       401,
       'ERR_SESSION_REVOKED',
+    );
+    refused(
+      await call(url, 'GET', '/auth/me', { token: again.access_token }),
+      401,
+      'ERR_TOKEN_REVOKED',
     );
     // An invalid token of any kind is answered 200 (RFC 7009, section 2.2), whatever else comes.
     for (const body of [
@@ -370,6 +382,58 @@ describe('the auth server alone on SQLite', () => {
       assert.equal((await call(url, 'POST', '/oauth/revoke', body)).status, 200);
     }
     refused(await call(url, 'POST', '/oauth/revoke', { form: {} }), 400, 'ERR_HTTP_BODY_INVALID');
+  });
+
+  it('RFC 7009: one account cannot grow the revocation log by revoking its tokens in a loop', async () => {
+    await register(url, 'ivo');
+    const eventsNow = async (): Promise<number> => {
+      const snapshot = await call(url, 'GET', '/revocations');
+      assert.equal(snapshot.status, 200);
+      return (snapshot.body.events as unknown[]).length;
+    };
+    const s = await login(url, 'ivo');
+    const next = await call(url, 'POST', '/auth/refresh', {
+      json: { refresh_token: s.refresh_token },
+    });
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    const before = await eventsNow();
+    // The session's tokens, old and new, revoked again and again: one event, its session's.
+    for (const token of [next.body.access_token, next.body.access_token, s.access_token]) {
+      assert.equal((await call(url, 'POST', '/oauth/revoke', { form: { token } })).status, 200);
+    }
+    assert.equal((await eventsNow()) - before, 1);
+    // And the loop of refreshing then revoking the new token stops at the first turn.
+    refused(
+      await call(url, 'POST', '/auth/refresh', {
+        json: { refresh_token: next.body.refresh_token },
+      }),
+      401,
+      'ERR_SESSION_REVOKED',
+    );
+    assert.equal((await eventsNow()) - before, 1);
+  });
+
+  it('RFC 7009: an access token cut off by a password change is revoked without ending the session that change kept', async () => {
+    await register(url, 'iris');
+    const s = await login(url, 'iris');
+    const changed = await call(url, 'POST', '/auth/password', {
+      token: s.access_token,
+      json: { current_password: 'correct horse', new_password: 'battery staple horse' },
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal(
+      (await call(url, 'POST', '/oauth/revoke', { form: { token: s.access_token } })).status,
+      200,
+    );
+    // The kept session and its new access token live on.
+    assert.equal(
+      (await call(url, 'GET', '/auth/me', { token: changed.body.access_token })).status,
+      200,
+    );
+    const refreshed = await call(url, 'POST', '/auth/refresh', {
+      json: { refresh_token: s.refresh_token },
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
   });
 
   it('a device label: emoji welcome, control characters and bidirectional overrides refused first', async () => {

@@ -253,7 +253,11 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
       const phone = await w.manager.login(sub, { device: 'phone' });
       const laptop = await w.manager.login(sub, { device: 'laptop' });
       assert.equal(await w.manager.logout(phone.sid), true);
+      // A second logout writes nothing: the session's event is in the log once.
+      const logged = async () => (await context.store.readEvents(0, 100_000)).length;
+      const before = await logged();
       assert.equal(await w.manager.logout(phone.sid), false);
+      assert.equal(await logged(), before);
       assert.equal(w.codeOf(phone.accessToken), 'ERR_TOKEN_REVOKED:session');
       await assert.rejects(
         w.manager.refresh(phone.refreshToken),

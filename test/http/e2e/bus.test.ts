@@ -293,10 +293,11 @@ describe('resource servers following a cluster on PostgreSQL and Redis (Express 
   });
 
   // While the index is stale, 'check-store' asks the store about the token's session, and (with
-  // the follower given to the guard) reads the log past the follower's position: a revocation that
-  // is not a property of the session (one access token revoked by RFC 7009, a key retired) lives
-  // only in the log. docs/design.md principle 5: never silently accept a token that may have been
-  // revoked longer ago than the bound.
+  // the follower given to the guard) reads the log past the follower's position, where a
+  // revocation that is not a property of the session (a jti, a key retired) lives; the guard's
+  // tests cover that part. RFC 7009 at the auth server ends the access token's session.
+  // docs/design.md principle 5: never silently accept a token that may have been revoked longer
+  // ago than the bound.
   it("under 'check-store', an access token revoked by RFC 7009 while the follower is stale is refused", async (t) => {
     if (skipIfMissing(t, services.missing)) return;
     const { sessions } = await user('jti', 1);

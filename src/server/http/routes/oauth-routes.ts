@@ -99,6 +99,12 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
     if (known) await sessions.logout(sid);
   }
 
+  // RFC 7009, section 2.1, lets revoking an access token end its grant as well, and this server
+  // does: revoking one of a session's access tokens ends the session. Revoking only the token
+  // would let one account add an event per refresh (refresh, revoke the new token, again), each
+  // copied to every process and follower for the token's lifetime; a session ends once, so every
+  // further event costs a login. Whoever holds a live access token can already end its session
+  // with /auth/logout.
   async function revokeAccess(token: string): Promise<void> {
     let claims: JwtClaims;
     try {
@@ -107,8 +113,30 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
       if (isRevocableError(error)) return;
       throw error;
     }
-    if (typeof claims.jti === 'string' && typeof claims.exp === 'number') {
-      await sessions.revokeToken(claims.jti, claims.exp);
+    if (typeof claims.sid !== 'string') {
+      // Not a session's token (this server issues none such, but its keys may have signed one).
+      if (typeof claims.jti === 'string' && typeof claims.exp === 'number') {
+        await sessions.revokeToken(claims.jti, claims.exp);
+      }
+      return;
+    }
+    try {
+      runtime.verifier.verify(token);
+    } catch (error) {
+      // Already revoked (by its session, a cut-off, a key...): nothing more to end. A token cut
+      // off by a password change must not end the session that change kept. A stale index cannot
+      // tell, so the session is ended: revoking too much beats reviving a token.
+      if (isRevocableError(error) && error.code !== 'ERR_REVOCATION_STALE') return;
+      if (!isRevocableError(error)) throw error;
+    }
+    try {
+      await sessions.logout(claims.sid);
+    } catch (error) {
+      if (!isRevocableError(error) || error.code !== 'ERR_SESSION_UNKNOWN') throw error;
+      // A session no longer stored cannot refresh, so ending just the token cannot repeat.
+      if (typeof claims.jti === 'string' && typeof claims.exp === 'number') {
+        await sessions.revokeToken(claims.jti, claims.exp);
+      }
     }
   }
 
