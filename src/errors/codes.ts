@@ -93,7 +93,8 @@ export const ERROR_CODES = {
   ERR_USERNAME_INVALID:
     'The username is empty, too long, or has characters other than letters, digits and . _ - @.',
   ERR_USERNAME_TAKEN: 'Another user has this username (compared without regard to case).',
-  ERR_PASSWORD_POLICY: 'The password is too short or too long, or has control characters.',
+  ERR_PASSWORD_POLICY:
+    'The password is too short or too long (counted in characters of its NFKC form), or has control characters or a lone surrogate.',
   ERR_USER_UNKNOWN: 'No user has this id.',
   ERR_HTTP_BODY_INVALID:
     'The request body is not valid JSON (or form data where the route takes it), or a field is missing, unknown or of the wrong type.',

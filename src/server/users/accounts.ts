@@ -1,9 +1,11 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { type Clock, systemClock } from '../../lib/clock.js';
+import { isWellFormedText } from '../../lib/text.js';
 import { invalidArgument } from '../../stores/internal/validate.js';
 import { ensureAdmin } from './ensure-admin.js';
 import { createKeyedGate } from './internal/keyed-gate.js';
 import { LoginThrottledError } from './login-throttled-error.js';
+import { normalizingHasher } from './normalize.js';
 import {
   ARGON2_PASSWORDS,
   createDummyHash,
@@ -15,7 +17,7 @@ import {
   checkRoles,
   checkUsername,
   isUsername,
-  MAX_PASSWORD_LENGTH,
+  MAX_PASSWORD_INPUT,
 } from './policy.js';
 import type { LoginThrottle } from './throttle/types.js';
 import type { UserRecord, UserStore } from './types.js';
@@ -32,7 +34,12 @@ export interface AccountsOptions {
    * `accounts.registration`: `register` itself always works (it is also what `users add` uses).
    */
   registration?: boolean;
-  /** How passwords are hashed and verified (default argon2id); tests count the calls. */
+  /**
+   * How passwords are hashed and verified (default argon2id); tests count the calls. It is given
+   * the NFKC form of each password (`normalizePassword`), and, when that form fails to verify and
+   * differs from the password as typed, the typed text as well (for hashes made before
+   * normalisation).
+   */
   passwords?: PasswordHasher;
 }
 
@@ -59,8 +66,9 @@ export interface Accounts {
   register(username: unknown, password: unknown, roles?: readonly string[]): Promise<UserRecord>;
   /**
    * The user these credentials name: `ERR_LOGIN_THROTTLED` ({@link LoginThrottledError}) or
-   * `ERR_LOGIN_FAILED`, the same answer and one password verification whether or not the user
-   * exists, and whatever the type of the input.
+   * `ERR_LOGIN_FAILED`, the same answer and the same password verifications whether or not the
+   * user exists, and whatever the type of the input: one, or two for a password that
+   * normalisation changes (see normalize.ts).
    */
   authenticate(username: unknown, password: unknown, address: string): Promise<UserRecord>;
   /**
@@ -103,20 +111,28 @@ export function userUnknown(): RevocableError {
   return new RevocableError('ERR_USER_UNKNOWN', 'No user has this id.');
 }
 
-// What is verified when the input is no password at all (not a string, or longer than any
-// password the policy lets in): the empty string, so the cost is the same and input of any size
-// never reaches argon2.
+// What is verified when the input is no password at all (not a string, longer than any password
+// the policy lets in, or with a lone surrogate, which the policy refuses and argon2 would read as
+// U+FFFD): the empty string, so the cost is the same, input of any size never reaches argon2,
+// and no password has a second spelling.
 function candidate(password: unknown): string {
-  return typeof password === 'string' && password.length <= 2 * MAX_PASSWORD_LENGTH ? password : '';
+  return typeof password === 'string' &&
+    password.length <= MAX_PASSWORD_INPUT &&
+    isWellFormedText(password)
+    ? password
+    : '';
 }
 
 /**
  * The accounts of a server over a {@link UserStore} and a {@link LoginThrottle}.
  *
  * `authenticate` checks the throttle first (no password work for a throttled attempt), then
- * always verifies exactly one password: the user's hash, or a dummy hash made once with the same
+ * verifies the password against the user's hash, or a dummy hash made once with the same
  * parameters when the user does not exist or the input is malformed, so the answer takes the same
- * time either way. A failure counts against the account and the address; a success clears the
+ * time either way. Passwords are hashed and verified in their NFKC form; a failed login whose
+ * password normalisation changed is verified once more as typed (against the dummy hash too, so
+ * the cost still says nothing of the user), so that hashes made before normalisation still sign
+ * their users in. A failure counts against the account and the address; a success clears the
  * account's counter. Attempts on one account run one at a time in this process, and at most four
  * from one address, so a burst of parallel guesses cannot all slip past the throttle before the
  * first failures are counted.
@@ -144,12 +160,18 @@ export function createAccounts(options: AccountsOptions): Accounts {
   if (typeof now !== 'function') throw invalidArgument('now must be a function.');
   const registration = options.registration ?? false;
   if (typeof registration !== 'boolean') throw invalidArgument('registration must be a boolean.');
-  const passwords = options.passwords ?? ARGON2_PASSWORDS;
-  if (typeof passwords?.hash !== 'function' || typeof passwords.verify !== 'function') {
+  const hasher = options.passwords ?? ARGON2_PASSWORDS;
+  if (typeof hasher?.hash !== 'function' || typeof hasher.verify !== 'function') {
     throw invalidArgument('passwords must have hash and verify functions.');
   }
-  const dummy =
-    options.passwords === undefined ? dummyPasswordHash : createDummyHash(passwords.hash);
+  // Every hash and verify below, ensureAdmin's included, goes through this one wrapper.
+  //
+  // A hash that only the typed text matched (made before normalisation) is not rewritten at a
+  // login: the store has no compare-and-set, so a login from another process could write the old
+  // password over an administrator's reset made meanwhile, and startLoginSession takes any new
+  // hash for a password change and refuses the logins in flight. The next change replaces it.
+  const passwords = normalizingHasher(hasher);
+  const dummy = options.passwords === undefined ? dummyPasswordHash : createDummyHash(hasher.hash);
   const perAccount = createKeyedGate(1);
   const perAddress = createKeyedGate(ADDRESS_CONCURRENCY);
   // Made now, in the background, rather than at the first login of an unknown user, which would

@@ -20,6 +20,7 @@ export {
 } from './accounts.js';
 export { ADMIN_ROLE } from './ensure-admin.js';
 export { LoginThrottledError } from './login-throttled-error.js';
+export { normalizePassword } from './normalize.js';
 export {
   ARGON2_PARAMETERS,
   ARGON2_PASSWORDS,

@@ -11,7 +11,8 @@ import { loadDriver } from '../../stores/internal/driver-errors.js';
 
 /**
  * How accounts hash and verify passwords: the argon2id functions below by default; a test can
- * count the calls through its own.
+ * count the calls through its own. It sees passwords as the accounts pass them on, in their NFKC
+ * form (see normalize.ts), and need not normalise anything itself.
  *
  * @example
  * ```ts
@@ -40,8 +41,8 @@ function argon2(): typeof Argon2 {
 /**
  * Hashes a password with argon2id and a fresh random salt, as a PHC string
  * (`$argon2id$v=19$m=19456,t=2,p=1$...`) that carries its parameters, so parameters can be raised
- * later without breaking older hashes. Check the policy first (`checkPassword`): this hashes
- * whatever string it gets.
+ * later without breaking older hashes. Check the policy first (`checkPassword`), and normalise
+ * (`normalizePassword`, as the accounts do): this hashes whatever string it gets, exactly.
  *
  * @example
  * ```ts

@@ -1,6 +1,7 @@
 import { RevocableError } from '../../errors/revocable-error.js';
 import { hasControlCharacter, isWellFormedText } from '../../lib/text.js';
 import { invalidArgument } from '../../stores/internal/validate.js';
+import { normalizePassword } from './normalize.js';
 
 /**
  * What the server accepts as a username, a password and a list of roles. Messages say what is
@@ -10,9 +11,19 @@ import { invalidArgument } from '../../stores/internal/validate.js';
  * @module
  */
 
-/** The shortest and longest password, in code points (NIST SP 800-63B asks at least 8). */
+/**
+ * The shortest and longest password, in code points of its NFKC form (NIST SP 800-63B asks at
+ * least 8).
+ */
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
+/**
+ * The longest password as typed, in UTF-16 units, past which it is refused before it is
+ * normalised or walked. Normalising composes, and a Greek letter with three accents typed
+ * decomposed is four units for one code point: four units a character is room for however a
+ * password the length limit accepts is typed. Internal: the policy and the login share it.
+ */
+export const MAX_PASSWORD_INPUT = 4 * MAX_PASSWORD_LENGTH;
 /** The longest username. */
 export const MAX_USERNAME_LENGTH = 64;
 /** The most roles a user has. */
@@ -26,11 +37,12 @@ function policy(message: string): RevocableError {
 }
 
 /**
- * A password the server accepts: a string of 8 to 256 characters (code points, so an emoji counts
- * once), without control characters (C0, DEL, C1: what a paste or a terminal slips in unseen, and
- * what no keyboard types on purpose) and without lone surrogates (text with no UTF-8 form, which
- * the hash would take as U+FFFD, so two passwords would be one). Anything else throws
- * `ERR_PASSWORD_POLICY`.
+ * A password the server accepts, judged in the form the server stores (its NFKC form, see
+ * `normalizePassword`): 8 to 256 characters (code points, so an emoji counts once), without
+ * control characters (C0, DEL, C1: what a paste or a terminal slips in unseen, and what no
+ * keyboard types on purpose). The text as typed must be well-formed (no lone surrogate: text with
+ * no UTF-8 form, which the hash would take as U+FFFD, so two passwords would be one) and at most
+ * 1024 UTF-16 units. Anything else throws `ERR_PASSWORD_POLICY`.
  *
  * @example
  * ```ts
@@ -40,18 +52,22 @@ function policy(message: string): RevocableError {
  */
 export function checkPassword(value: unknown): asserts value is string {
   if (typeof value !== 'string') throw policy('The password must be a string.');
-  // A code point is one or two UTF-16 units: bounds on units first, so that a huge string is
-  // refused before it is walked.
-  if (value.length > 2 * MAX_PASSWORD_LENGTH) throw tooLong();
+  // Bounds on units first, so that a huge string is refused before it is normalised or walked.
+  if (value.length > MAX_PASSWORD_INPUT) throw tooLong();
+  // On the typed text: what NFKC does with a lone surrogate is no part of its definition (V8
+  // keeps it), so the check does not rely on it.
   if (!isWellFormedText(value)) {
     throw policy('The password is not well-formed text (it has a lone surrogate).');
   }
-  const length = [...value].length;
+  // The stored secret is the normalised one, so that is what the limits measure: typed, "e" and
+  // U+0301 are two code points and "ﬁ" one; stored, they are one ("é") and two ("fi").
+  const stored = normalizePassword(value);
+  const length = [...stored].length;
   if (length < MIN_PASSWORD_LENGTH) {
     throw policy(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
   }
   if (length > MAX_PASSWORD_LENGTH) throw tooLong();
-  if (hasControlCharacter(value)) throw policy('The password must not have control characters.');
+  if (hasControlCharacter(stored)) throw policy('The password must not have control characters.');
 }
 
 function tooLong(): RevocableError {

@@ -61,6 +61,21 @@ describe('password policy', () => {
       assert.throws(() => checkPassword(bad), POLICY, JSON.stringify(bad));
     }
   });
+
+  it('measures the NFKC form, the one stored, after bounding the text as typed', () => {
+    // Typed: 4 code points; stored: 'fifififi', 8.
+    assert.doesNotThrow(() => checkPassword('\ufb01'.repeat(4)));
+    // Typed: 14 code points; stored: 7 of 'é'.
+    assert.throws(() => checkPassword('e\u0301'.repeat(7)), /at least 8/);
+    // Typed: 15 code points; stored: 270 (U+FDFA is 18 once normalised).
+    assert.throws(() => checkPassword('\ufdfa'.repeat(15)), /at most 256/);
+    // Typed decomposed: 800 UTF-16 units; stored: 200 of U+1F82.
+    assert.doesNotThrow(() => checkPassword('\u03b1\u0313\u0300\u0345'.repeat(200)));
+    // Past 1024 units it is refused before it is normalised, whatever its NFKC form.
+    assert.throws(() => checkPassword('\u03b1\u0313\u0300\u0345'.repeat(257)), /at most 256/);
+    // Full-width letters and digits are their ASCII selves: still 8 characters.
+    assert.doesNotThrow(() => checkPassword('\uff21\uff22\uff23\uff11\uff12\uff13\uff58\uff59'));
+  });
 });
 
 describe('username policy', () => {
