@@ -13,7 +13,8 @@ export const ERROR_CODES = {
   ERR_JWT_ALG: "The header's alg is missing, unknown, or not the algorithm the key is bound to.",
   ERR_JWT_KID_MISSING: 'The header has no kid and more than one key could have signed it.',
   ERR_JWT_KID_UNKNOWN: 'No key in the ring has the header kid.',
-  ERR_JWT_KEY_RETIRED: 'The key named by kid is retired and no longer verifies tokens.',
+  ERR_JWT_KEY_RETIRED:
+    'The key named by kid is retired and no longer verifies tokens; for a token without kid, every key of its alg is.',
   ERR_JWT_SIGNATURE: 'The signature does not verify with the key.',
   ERR_JWT_TYP: 'The header typ is not the token type this verifier accepts.',
   ERR_JWT_CLAIM_INVALID: 'A registered claim has the wrong type or shape.',

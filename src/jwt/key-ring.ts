@@ -145,6 +145,16 @@ export class KeyRing {
   }
 
   /**
+   * Whether any key for `alg` is in the ring, retired ones included. Where {@link soleKeyFor}
+   * finds none, it tells a token whose every possible key is retired from one no key here has
+   * ever verified.
+   */
+  hasKeyFor(alg: Algorithm): boolean {
+    for (const key of this.#byKid.values()) if (key.alg === alg) return true;
+    return false;
+  }
+
+  /**
    * Adds a key. Its `kid` must be new. Adding an active key demotes the previous active key to
    * `verify-only`, so there is never more than one signer.
    */

@@ -69,7 +69,11 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   }
   assertKnownOptions(options, VERIFIER_OPTION_NAMES, 'createVerifier');
   const ring = options.keys;
-  if (typeof ring?.get !== 'function' || typeof ring.soleKeyFor !== 'function') {
+  if (
+    typeof ring?.get !== 'function' ||
+    typeof ring.soleKeyFor !== 'function' ||
+    typeof ring.hasKeyFor !== 'function'
+  ) {
     throw invalid('keys must be a KeyRing.');
   }
   const typOption = options.typ === undefined ? ACCESS_TOKEN_TYP : options.typ;

@@ -200,8 +200,17 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
           'The token names no key and several could apply.',
         );
       }
-      if (key === undefined)
+      if (key === undefined) {
+        // Asked only once no key can verify, so an accepted token pays nothing for it. Every key
+        // that could have signed the token is retired: the answer its kid would have got.
+        if (ring.hasKeyFor(parsed.alg)) {
+          throw new RevocableError(
+            'ERR_JWT_KEY_RETIRED',
+            'The token names no key, and every key for its algorithm is retired.',
+          );
+        }
         throw new RevocableError('ERR_JWT_ALG', 'No key verifies this algorithm.');
+      }
       return key;
     }
     key = ring.get(parsed.kid);

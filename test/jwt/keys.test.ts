@@ -18,6 +18,7 @@ import {
   type KeyState,
   signJwt,
 } from '../../src/jwt/index.js';
+import { createRevocableVerifier, createRevocationIndex } from '../../src/revocation/index.js';
 
 // These tests are about other checks: any issuer and audience is accepted on purpose.
 const ANY = { issuer: null, audience: null } as const;
@@ -545,8 +546,88 @@ describe('tokens without kid', () => {
     ring.retire('ed1');
     assert.equal(verifier.verify(withoutKid(second)).sub, 'u1');
     rejects(() => verifier.verify(withoutKid(first)), 'ERR_JWT_SIGNATURE');
-    // No usable key for the alg at all.
+    // Every key for the alg retired: the answer the token's kid would have got.
     ring.retire('ed2');
-    rejects(() => verifier.verify(withoutKid(second)), 'ERR_JWT_ALG');
+    rejects(() => verifier.verify(withoutKid(second)), 'ERR_JWT_KEY_RETIRED');
+    rejects(() => verifier.verify(withoutKid(first)), 'ERR_JWT_KEY_RETIRED');
+  });
+
+  it('a ring whose only key is retired says ERR_JWT_KEY_RETIRED with or without kid', () => {
+    const ring = KeyRing.generate('EdDSA', { kid: 'ed' });
+    const key = ring.active;
+    const signer = createSigner({ keys: ring, now, issuer: ISSUER, audience: 'api' });
+    const withKid = signer.sign({ sub: 'u1' });
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
+    ring.retire('ed');
+    const revision = ring.revision;
+    rejects(() => verifier.verify(withKid), 'ERR_JWT_KEY_RETIRED');
+    rejects(() => verifier.verify(withoutKid(key)), 'ERR_JWT_KEY_RETIRED');
+    // A forgery gets the same answer: a retired key is never asked to verify anything.
+    rejects(() => verifier.verify(withoutKid(generateKey('EdDSA'))), 'ERR_JWT_KEY_RETIRED');
+    assert.equal(ring.revision, revision);
+    // It is the retirement alone that refuses the token.
+    ring.setState('ed', 'verify-only');
+    assert.equal(verifier.verify(withoutKid(key)).sub, 'u1');
+  });
+
+  it('an alg no key has stays ERR_JWT_ALG, even beside retired keys of another alg', () => {
+    const ring = KeyRing.generate('EdDSA', { kid: 'ed' });
+    ring.add(generateKey('ES256', { kid: 'es', state: 'retired' }));
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
+    const hs256 = `${b64(JSON.stringify({ alg: 'HS256', typ: 'at+jwt' }))}.${b64(JSON.stringify(CLAIMS))}`;
+    const forged = `${hs256}.${b64(randomBytes(32))}`;
+    rejects(() => verifier.verify(forged), 'ERR_JWT_ALG');
+    ring.retire('ed');
+    rejects(() => verifier.verify(forged), 'ERR_JWT_ALG');
+    const empty = createVerifier({ ...ANY, keys: new KeyRing(), now });
+    rejects(() => empty.verify(withoutKid(generateKey('EdDSA'))), 'ERR_JWT_ALG');
+  });
+
+  it('beside a usable key of the alg, a retired key is never tried: its tokens fail the signature', () => {
+    const ring = KeyRing.generate('EdDSA', { kid: 'a' });
+    const a = ring.active;
+    const b = ring.rotate(undefined, { kid: 'b' });
+    const c = ring.rotate(undefined, { kid: 'c' });
+    const verifier = createVerifier({ ...ANY, keys: ring, now });
+    ring.retire('a');
+    // Two usable keys still could have signed it, whichever the retired one is.
+    rejects(() => verifier.verify(withoutKid(a)), 'ERR_JWT_KID_MISSING');
+    rejects(() => verifier.verify(withoutKid(b)), 'ERR_JWT_KID_MISSING');
+    ring.retire('b');
+    assert.equal(verifier.verify(withoutKid(c)).sub, 'u1');
+    rejects(() => verifier.verify(withoutKid(a)), 'ERR_JWT_SIGNATURE');
+    rejects(() => verifier.verify(withoutKid(b)), 'ERR_JWT_SIGNATURE');
+    ring.retire('c');
+    for (const key of [a, b, c]) {
+      rejects(() => verifier.verify(withoutKid(key)), 'ERR_JWT_KEY_RETIRED', key.kid);
+    }
+    // The same through the revocable verifier, which counts the sole key's kid for revocations.
+    ring.setState('b', 'verify-only');
+    const index = createRevocationIndex({ maxAccessTokenLifetime: '10m', now });
+    const revocable = createRevocableVerifier({ ...ANY, keys: ring, index });
+    assert.equal(revocable.verify(withoutKid(b)).sub, 'u1');
+    rejects(() => revocable.verify(withoutKid(a)), 'ERR_JWT_SIGNATURE');
+    ring.retire('b');
+    rejects(() => revocable.verify(withoutKid(b)), 'ERR_JWT_KEY_RETIRED');
+  });
+
+  it('hasKeyFor counts keys in every state; soleKeyFor only the ones that verify', () => {
+    const ring = KeyRing.generate('EdDSA', { kid: 'ed' });
+    ring.add(generateKey('HS256', { kid: 'hs', state: 'retired' }));
+    assert.equal(ring.hasKeyFor('EdDSA'), true);
+    assert.equal(ring.hasKeyFor('HS256'), true);
+    assert.equal(ring.hasKeyFor('ES256'), false);
+    assert.equal(ring.soleKeyFor('HS256'), undefined);
+    ring.retire('ed');
+    assert.equal(ring.soleKeyFor('EdDSA'), undefined);
+    assert.equal(ring.hasKeyFor('EdDSA'), true);
+    ring.forget('ed');
+    assert.equal(ring.hasKeyFor('EdDSA'), false);
+    // The verifier asks a ring for it, so a ring-like object without it is refused when it is made.
+    const lookalike = { get: ring.get.bind(ring), soleKeyFor: ring.soleKeyFor.bind(ring) };
+    rejects(
+      () => createVerifier({ ...ANY, keys: lookalike as unknown as KeyRing, now }),
+      'ERR_INVALID_ARGUMENT',
+    );
   });
 });

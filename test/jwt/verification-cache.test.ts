@@ -347,7 +347,11 @@ describe('verification cache', () => {
     for (const cache of [true, false, 0, 1, 1_000_000])
       createVerifier({ ...ANY, keys: ring, cache });
     // A ring-like object without a revision could change without the cache noticing.
-    const lookalike = { get: ring.get.bind(ring), soleKeyFor: ring.soleKeyFor.bind(ring) };
+    const lookalike = {
+      get: ring.get.bind(ring),
+      soleKeyFor: ring.soleKeyFor.bind(ring),
+      hasKeyFor: ring.hasKeyFor.bind(ring),
+    };
     createVerifier({ ...ANY, keys: lookalike as unknown as KeyRing });
     assert.throws(
       () => createVerifier({ ...ANY, keys: lookalike as unknown as KeyRing, cache: true }),
