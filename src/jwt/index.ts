@@ -49,6 +49,7 @@ export {
   ACCESS_TOKEN_TYP,
   createVerifier,
   DEFAULT_MAX_TOKEN_LENGTH,
+  MAX_CLOCK_TOLERANCE,
   type Verifier,
   type VerifierOptions,
 } from './verify.js';

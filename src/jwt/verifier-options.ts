@@ -11,6 +11,7 @@ import {
   ACCESS_TOKEN_CLAIMS,
   ACCESS_TOKEN_TYP,
   DEFAULT_MAX_TOKEN_LENGTH,
+  MAX_CLOCK_TOLERANCE,
   type VerifierOptions,
 } from './verify.js';
 
@@ -92,12 +93,18 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   if (!Array.isArray(required) || !required.every((claim) => typeof claim === 'string')) {
     throw invalid('requiredClaims must be an array of claim names.');
   }
+  const tolerance = parseDuration(options.clockTolerance ?? 0, 'clockTolerance');
+  // Every token outlives its exp by the tolerance: '3650d' would keep each token it accepts valid
+  // for ten more years.
+  if (tolerance > MAX_CLOCK_TOLERANCE) {
+    throw invalid(`clockTolerance must be at most ${MAX_CLOCK_TOLERANCE} seconds (5m).`);
+  }
   const payload = resolvePayloadChecks(options.payloadChecks);
   const rules: ClaimRules = {
     issuers: toList(options.issuer, 'issuer'),
     audiences: toList(options.audience, 'audience'),
     required: [...required],
-    tolerance: parseDuration(options.clockTolerance ?? 0, 'clockTolerance'),
+    tolerance,
     identifiers: payload.identifierClaims,
     maxLifetime:
       options.maxTokenLifetime === undefined

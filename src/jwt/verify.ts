@@ -14,6 +14,13 @@ import { resolveVerifierOptions, warnIfUnscoped } from './verifier-options.js';
 /** The default maximum token length, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 
+/**
+ * The largest `clockTolerance` a verifier accepts, in seconds: 5 minutes, the "few minutes" of
+ * RFC 7519 section 4.1.4. Every token outlives its `exp` by the tolerance, so a larger one, refused
+ * with `ERR_INVALID_ARGUMENT` when the verifier is made, would quietly make `exp` mean nothing.
+ */
+export const MAX_CLOCK_TOLERANCE = 300;
+
 /** The `typ` an access token carries (RFC 9068). */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
@@ -60,7 +67,11 @@ export interface VerifierOptions {
    * `null` accepts any `typ`, or none.
    */
   typ?: string | null;
-  /** Seconds of clock skew forgiven on `exp`, `nbf` and `iat` (default 0). */
+  /**
+   * Clock skew forgiven on `exp`, `nbf` and `iat`, in seconds or a string like `30s` (default 0).
+   * At most {@link MAX_CLOCK_TOLERANCE} (5 minutes); the revocable verifier also holds it to its
+   * index's `clockSkew`.
+   */
   clockTolerance?: number | string;
   /**
    * Claims that must be present. Default: with `typ` `at+jwt` (the default), the claims RFC 9068

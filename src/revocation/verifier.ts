@@ -66,11 +66,12 @@ export const REVOCABLE_VERIFIER_OPTION_NAMES: OptionNames<RevocableVerifierOptio
  * Revoked tokens throw a {@link TokenRevokedError} (`ERR_TOKEN_REVOKED`) whose `rule` says which
  * revocation matched; a stale index throws `ERR_REVOCATION_STALE` under the `'fail-closed'` policy.
  *
- * The verifier's `clockTolerance` must not exceed the index's `clockSkew`: the index keeps a token
- * revocation until the token's `exp` plus the skew, and a verifier forgiving more would accept a
- * revoked token after the index forgot it. For the same reason `maxTokenLifetime` defaults to the
- * index's `maxAccessTokenLifetime` and may not exceed it: a cut-off is remembered for that long
- * after it is made, so a token living longer (`exp - iat`) is refused with `ERR_JWT_LIFETIME`.
+ * The verifier's `clockTolerance` must not exceed the index's `clockSkew` (nor, as in every
+ * verifier, `MAX_CLOCK_TOLERANCE`): the index keeps a token revocation until the token's `exp` plus
+ * the skew, and a verifier forgiving more would accept a revoked token after the index forgot it.
+ * For the same reason `maxTokenLifetime` defaults to the index's `maxAccessTokenLifetime` and may
+ * not exceed it: a cut-off is remembered for that long after it is made, so a token living longer
+ * (`exp - iat`) is refused with `ERR_JWT_LIFETIME`.
  *
  * @example
  * ```ts

@@ -113,6 +113,11 @@ describe('bad arguments: exit 2, one line on stderr, nothing on stdout', () => {
       /--clock-tolerance must be a duration/,
     ],
     [
+      'a --clock-tolerance over 5 minutes',
+      ['token', 'verify', '--keys', 'ring.json', '--clock-tolerance', '6m', 'x.y.z'],
+      /ERR_INVALID_ARGUMENT: clockTolerance must be at most 300 seconds/,
+    ],
+    [
       'a missing key file',
       ['keys', 'jwks', '--keys', 'missing.json'],
       /cannot read key file missing\.json/,

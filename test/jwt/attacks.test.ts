@@ -20,6 +20,7 @@ import {
   generateKey,
   type JwtKey,
   KeyRing,
+  MAX_CLOCK_TOLERANCE,
   signJwt,
   type VerifierOptions,
 } from '../../src/jwt/index.js';
@@ -773,6 +774,64 @@ describe('registered claims', () => {
     const lenient = verifier(hsRing, { clockTolerance: 60 });
     assert.equal(lenient.verify(token({ ...CLAIMS, exp, iat: NOW + 60 })).iat, NOW + 60);
     rejects(() => lenient.verify(token({ ...CLAIMS, exp, iat: NOW + 61 })), 'ERR_JWT_IAT_FUTURE');
+  });
+
+  it('clockTolerance is at most MAX_CLOCK_TOLERANCE (5 minutes), refused when the verifier is made', (t) => {
+    assert.equal(MAX_CLOCK_TOLERANCE, 300);
+    for (const most of [MAX_CLOCK_TOLERANCE, '300', '300s', '5m']) {
+      const lenient = verifier(hsRing, { clockTolerance: most });
+      const label = String(most);
+      assert.equal(lenient.verify(token({ ...CLAIMS, exp: NOW - 299 })).exp, NOW - 299, label);
+      rejects(() => lenient.verify(token({ ...CLAIMS, exp: NOW - 300 })), 'ERR_JWT_EXPIRED', label);
+      const exp = NOW + 600;
+      assert.equal(lenient.verify(token({ ...CLAIMS, exp, nbf: NOW + 300 })).nbf, NOW + 300);
+      assert.equal(lenient.verify(token({ ...CLAIMS, exp, iat: NOW + 300 })).iat, NOW + 300);
+    }
+    const warned = t.mock.method(process, 'emitWarning', () => {});
+    const tooMuch = [300.5, 301, '301', '301s', '6m', '1h', '3650d', 1e12, Number.MAX_VALUE];
+    for (const clockTolerance of tooMuch) {
+      // Left without issuer and audience: a verifier made would warn, a refused one must not.
+      const options = Object.freeze({ keys: hsRing, now, clockTolerance });
+      const revision = hsRing.revision;
+      const error = rejects(
+        () => createVerifier(options),
+        'ERR_INVALID_ARGUMENT',
+        String(clockTolerance),
+      );
+      assert.match(error.message, /^clockTolerance must be at most 300 seconds/);
+      assert.equal(hsRing.revision, revision);
+    }
+    assert.equal(warned.mock.callCount(), 0);
+    // What is no duration at all was refused before the bound and still is.
+    const notDurations = [
+      -1,
+      -0.5,
+      '-1',
+      '-1s',
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      '',
+      ' ',
+      '1.5m',
+      '5 m',
+      '10y',
+      '0x10',
+      '1e3',
+      true,
+      {},
+      [],
+      [30],
+      5n,
+    ];
+    for (const clockTolerance of notDurations) {
+      const error = rejects(
+        () => verifier(hsRing, { clockTolerance: clockTolerance as number }),
+        'ERR_INVALID_ARGUMENT',
+        typeof clockTolerance === 'bigint' ? '5n' : JSON.stringify(clockTolerance),
+      );
+      assert.match(error.message, /^clockTolerance must be a duration/);
+    }
   });
 
   it('iss: a wrong issuer is ERR_JWT_ISSUER, a missing one ERR_JWT_CLAIM_MISSING, a non-string one ERR_JWT_CLAIM_INVALID', () => {

@@ -7,6 +7,7 @@ import {
   createGlobalRevocation,
   createKeyRevocation,
   createRevocableVerifier,
+  createRevocationIndex,
   createSessionRevocation,
   createSubjectRevocation,
   createTokenRevocation,
@@ -127,6 +128,13 @@ describe('createRevocableVerifier', () => {
       'ERR_INVALID_ARGUMENT',
     );
     createRevocableVerifier({ ...ANY, keys: ring, index, clockTolerance: SKEW });
+    // Beside an index forgiving more skew than any verifier may, the verifier's own bound holds.
+    const lax = createRevocationIndex({ maxAccessTokenLifetime: LIFETIME, clockSkew: '10m' });
+    createRevocableVerifier({ ...ANY, keys: ring, index: lax, clockTolerance: '5m' });
+    throwsCode(
+      () => createRevocableVerifier({ ...ANY, keys: ring, index: lax, clockTolerance: 301 }),
+      'ERR_INVALID_ARGUMENT',
+    );
     throwsCode(
       () => createRevocableVerifier({ ...ANY, keys: ring } as never),
       'ERR_INVALID_ARGUMENT',

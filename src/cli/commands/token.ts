@@ -173,7 +173,7 @@ const verify: Command = {
       'clock-tolerance': {
         type: 'string',
         value: 'DURATION',
-        help: 'Clock skew forgiven on exp, nbf and iat (default 0)',
+        help: 'Clock skew forgiven on exp, nbf and iat (default 0, at most 5m)',
       },
       require: {
         type: 'string',
