@@ -107,6 +107,8 @@ export const ERROR_CODES = {
     'The auth server serves as many revocation streams as it may, in all or from this client address; retry after the time the answer gives.',
   ERR_HTTP_REQUEST_TIMEOUT:
     'The request (its headers and body) did not arrive whole within the request timeout of the server; nothing was done.',
+  ERR_HTTP_EXPECTATION_FAILED:
+    'The request has an Expect header other than 100-continue, which the server does not fulfil; nothing was done.',
   ERR_HTTP_HEADERS_TOO_LARGE:
     'The request headers are larger than the server reads (16 KiB by default); nothing was done.',
   ERR_SERVER_INTERNAL:

@@ -229,8 +229,10 @@ export class KeyRing {
   }
 
   /**
-   * Retires a key: every token it signed is refused from now on (`ERR_JWT_KEY_RETIRED`). Retiring
-   * the active key leaves the ring without a signer until the next rotation.
+   * Retires a key: every token it signed is refused from now on (`ERR_JWT_KEY_RETIRED`; a token
+   * without `kid` that another usable key of its alg is tried for fails that key's signature check
+   * instead, `ERR_JWT_SIGNATURE`). Retiring the active key leaves the ring without a signer until
+   * the next rotation.
    *
    * @example
    * ```ts

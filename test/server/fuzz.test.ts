@@ -236,6 +236,10 @@ describe('the auth server under a seeded fuzz of bad requests', () => {
       `POST /auth/login HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
         'Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
       `GET /auth/me HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      // Node answers these two itself, before Fastify: no answer at all, and a bare 417.
+      `CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+      `POST /auth/login HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+        'Expect: 999-foo\r\nContent-Length: 2\r\n\r\n{}',
     ];
     const problems: string[] = [];
     for (const bytes of requests) {

@@ -6,7 +6,7 @@ import { RevocableError } from '../../errors/revocable-error.js';
 import { duplicateMemberName } from '../../lib/json-duplicate-member.js';
 import type { ServerRuntime } from '../runtime/runtime.js';
 import { bodyText } from './body-text.js';
-import { answerClientError } from './client-errors.js';
+import { answerClientError, answerConnect, answerExpectation } from './client-errors.js';
 import { cookieNames } from './cookies.js';
 import { handleError, handleNotFound } from './errors.js';
 import { createAuthenticator } from './request-auth.js';
@@ -88,6 +88,9 @@ export async function buildApp(
     },
   });
   app.setErrorHandler(handleError);
+  // What Node answers before Fastify sees a request: here in the shape of every other error.
+  app.server.on('connect', answerConnect);
+  app.server.on('checkExpectation', answerExpectation);
   // Callback style: every request passes here, and most need no promise.
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {

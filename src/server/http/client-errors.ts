@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 // Written by hand: what Node's HTTP parser refuses never reaches Fastify's error handler, and its
 // default answer has Fastify's body, not ours.
@@ -45,4 +47,41 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.end(
     rawAnswer(400, 'Bad Request', 'ERR_INVALID_ARGUMENT', 'The request is not valid HTTP/1.1.'),
   );
+}
+
+/**
+ * Node's `connect` event: a CONNECT request (a proxy tunnel) never reaches Fastify, and without a
+ * listener Node closes the connection with no answer at all. This server is no proxy: the answer
+ * is the one any other method gets on a path it does not serve.
+ */
+export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    rawAnswer(404, 'Not Found', 'ERR_HTTP_NOT_FOUND', 'No route has this method and path.'),
+  );
+}
+
+/**
+ * Node's `checkExpectation` event: an `Expect` other than `100-continue`, which no route here
+ * fulfils (RFC 9110, section 10.1.1). Node's own answer is a bare 417 with no body; this one has
+ * the shape of every other error. The connection closes, since a body the client may still send
+ * would otherwise be read as the next request.
+ */
+export function answerExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify({
+    error: 'ERR_HTTP_EXPECTATION_FAILED',
+    message: 'The request expects what this server does not do (only 100-continue is known).',
+  });
+  response.writeHead(417, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    connection: 'close',
+  });
+  response.end(body);
 }
