@@ -95,7 +95,7 @@ export const ERROR_CODES = {
     'The username is empty, too long, or has characters other than letters, digits and . _ - @.',
   ERR_USERNAME_TAKEN: 'Another user has this username (compared without regard to case).',
   ERR_PASSWORD_POLICY:
-    'The password is too short or too long (counted in characters of its NFKC form), or has control characters or a lone surrogate.',
+    'The password is too short or too long (counted in characters as typed and of its NFKC form), or has control characters, a lone surrogate or a code point Unicode does not assign.',
   ERR_USER_UNKNOWN: 'No user has this id.',
   ERR_HTTP_BODY_INVALID:
     'The request body is not valid JSON (or form data where the route takes it), or a field is missing, unknown or of the wrong type.',

@@ -8,6 +8,7 @@ import {
   type RevocationTiming,
 } from '../revocation/create-event.js';
 import type { RevocationEvent } from '../revocation/events.js';
+import { eventsToAppend } from '../stores/internal/session-events.js';
 import type { StoredSession } from '../stores/types.js';
 import { assertClaims, assertIdentifier, assertSessionId, assertSubject } from './input.js';
 import type { ResolvedOptions } from './options.js';
@@ -68,14 +69,21 @@ export function createRevocations(
   //
   // Then the publisher (if any) tells every other process at once; its failure is only reported:
   // the events are in the log, which every follower reads within its poll interval.
-  async function publish(events: readonly RevocationEvent[]): Promise<void> {
+  // `logged` is what the store wrote of `events` (all of them but for endSessions): only that goes
+  // to other processes, while this one applies all, so its own index refuses at once whatever
+  // another call logged first.
+  async function publish(
+    events: readonly RevocationEvent[],
+    logged: readonly RevocationEvent[] = events,
+  ): Promise<void> {
+    const made = logged === events ? null : new Set(logged);
     for (const event of events) {
       index.apply(event);
-      audit({ type: 'revoked', event });
+      if (made === null || made.has(event)) audit({ type: 'revoked', event });
     }
-    if (config.publisher === null || events.length === 0) return;
+    if (config.publisher === null || logged.length === 0) return;
     try {
-      await config.publisher.publish(events);
+      await config.publisher.publish(logged);
     } catch (error) {
       process.emitWarning(
         `revocable: publishing revocations failed (followers will read them from the log): ${
@@ -96,7 +104,8 @@ export function createRevocations(
     const events = [...extra, ...sids.map((sid) => createSessionRevocation({ sid, at }, timing))];
     if (events.length === 0) return [];
     const ended = await store.revokeSessions(sids, at, reason, events);
-    await publish(events);
+    // The store did not log the event of a session another call ended first.
+    await publish(events, eventsToAppend(events, sids, ended));
     audit({ type: 'logout', sub, sids: ended, reason, at });
     return ended;
   }

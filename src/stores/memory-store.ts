@@ -7,6 +7,7 @@ import {
   type SessionEntry,
   toEntry,
 } from './internal/memory-entry.js';
+import { eventsToAppend } from './internal/session-events.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -203,14 +204,14 @@ export function createMemoryStore(): Store {
       assertEpochSeconds(at, 'at');
       assertReason(reason);
       const checked = parseEvents(events);
-      append(checked);
+      // Which sessions this call ends, decided before anything changes (a sid may be listed twice).
       const revoked: string[] = [];
-      for (const sid of sids) {
+      for (const sid of new Set(sids)) {
         const entry = sessions.get(sid);
-        if (entry === undefined || entry.revokedAt !== null) continue;
-        revoke(entry, at, reason);
-        revoked.push(sid);
+        if (entry !== undefined && entry.revokedAt === null) revoked.push(sid);
       }
+      append(eventsToAppend(checked, sids, revoked));
+      for (const sid of revoked) revoke(sessions.get(sid)!, at, reason);
       return revoked;
     },
 

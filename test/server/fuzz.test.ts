@@ -5,6 +5,7 @@
 // REVOCABLE_FUZZ_SEED to replay another (and REVOCABLE_FUZZ_CASES for a longer run).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -222,6 +223,36 @@ describe('the auth server under a seeded fuzz of bad requests', () => {
       assert.equal(judge(request, answer), null, `${method} ${path.slice(0, 40)}: ${answer.text}`);
       assert.equal(answer.status, 400, answer.text);
     }
+  });
+
+  it('closes a CONNECT connection after its answer, though the client keeps its side open', async () => {
+    // Node hands a CONNECT socket over for good: no timeout or shutdown of the server reaches it.
+    const { hostname, port } = new URL(url);
+    // Half-open: the client never ends its side by itself, as a client that holds the tunnel.
+    const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('error', () => {});
+    const closed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      // The answer is whole: bytes sent now meet a closed socket (a reset), unless the server
+      // still holds its side open.
+      socket.on('end', () => {
+        setTimeout(() => socket.write('more bytes\r\n'), 100);
+        setTimeout(() => socket.write('more bytes\r\n'), 1500);
+      });
+    });
+    socket.write(`CONNECT ${hostname}:443 HTTP/1.1\r\nHost: ${hostname}:443\r\n\r\n`);
+    const byServer = await closed;
+    socket.destroy();
+    assert.equal(parseRawAnswer(text).status, 404, text);
+    assert.ok(byServer, 'the server kept the connection open');
   });
 
   it('answers what the HTTP parser refuses with an error body', async () => {

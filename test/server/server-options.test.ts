@@ -131,6 +131,36 @@ describe('the auth server with registration closed, fingerprints, a tight login 
     assert.equal(me.status, 200);
   });
 
+  it('revokes a fingerprinted access token at /oauth/revoke only with its cookie', async () => {
+    const login = await call(url, 'POST', '/auth/login', { json: ADMIN });
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith('revocable-fgp='));
+    const fingerprint = (cookie as string).split(';')[0] as string;
+    const token = login.body.access_token as string;
+    // Seen without its cookie (in a log, at a resource server): 200, and nothing ends.
+    for (const cookies of [undefined, 'revocable-fgp=guess']) {
+      const revoke = await call(url, 'POST', '/oauth/revoke', {
+        form: { token },
+        ...(cookies === undefined ? {} : { cookies }),
+      });
+      assert.equal(revoke.status, 200);
+    }
+    assert.equal((await call(url, 'GET', '/auth/me', { token, cookies: fingerprint })).status, 200);
+    // With it, the session ends.
+    const owner = await call(url, 'POST', '/oauth/revoke', {
+      form: { token },
+      cookies: fingerprint,
+    });
+    assert.equal(owner.status, 200);
+    const after = await call(url, 'GET', '/auth/me', { token, cookies: fingerprint });
+    assert.equal(after.status, 401);
+    assert.equal(after.body.error, 'ERR_TOKEN_REVOKED');
+    const refresh = await call(url, 'POST', '/auth/refresh', {
+      json: { refresh_token: login.body.refresh_token },
+      cookies: fingerprint,
+    });
+    assert.equal(refresh.body.error, 'ERR_SESSION_REVOKED');
+  });
+
   it('throttles failed logins per account, with Retry-After, even for the right password', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const wrong = await call(url, 'POST', '/auth/login', {

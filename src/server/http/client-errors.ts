@@ -59,8 +59,17 @@ export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
     socket.destroy();
     return;
   }
+  // Node hands the socket over for good: no server timeout and no shutdown reaches it any more,
+  // so it is destroyed once the answer is written, or after a second if the client never reads.
+  const backstop = setTimeout(() => socket.destroy(), 1000);
+  backstop.unref();
+  socket.on('error', () => socket.destroy());
   socket.end(
     rawAnswer(404, 'Not Found', 'ERR_HTTP_NOT_FOUND', 'No route has this method and path.'),
+    () => {
+      clearTimeout(backstop);
+      socket.destroy();
+    },
   );
 }
 

@@ -41,8 +41,9 @@ function policy(message: string): RevocableError {
  * `normalizePassword`): 8 to 256 characters (code points, so an emoji counts once), without
  * control characters (C0, DEL, C1: what a paste or a terminal slips in unseen, and what no
  * keyboard types on purpose). The text as typed must be well-formed (no lone surrogate: text with
- * no UTF-8 form, which the hash would take as U+FFFD, so two passwords would be one) and at most
- * 1024 UTF-16 units. Anything else throws `ERR_PASSWORD_POLICY`.
+ * no UTF-8 form, which the hash would take as U+FFFD, so two passwords would be one), at most
+ * 1024 UTF-16 units, at least 8 code points, and without code points Unicode does not assign.
+ * Anything else throws `ERR_PASSWORD_POLICY`.
  *
  * @example
  * ```ts
@@ -59,16 +60,27 @@ export function checkPassword(value: unknown): asserts value is string {
   if (!isWellFormedText(value)) {
     throw policy('The password is not well-formed text (it has a lone surrogate).');
   }
+  // A code point Unicode does not assign yet may gain a compatibility decomposition in a later
+  // version (RFC 8265's OpaqueString refuses them too): a Node.js upgrade would then change the
+  // password's NFKC form, and its hash would match neither form its user types.
+  if (UNASSIGNED.test(value)) {
+    throw policy('The password has a character that Unicode does not assign.');
+  }
   // The stored secret is the normalised one, so that is what the limits measure: typed, "e" and
-  // U+0301 are two code points and "ﬁ" one; stored, they are one ("é") and two ("fi").
+  // U+0301 are two code points and "ﬁ" one; stored, they are one ("é") and two ("fi"). The
+  // shortest length holds for the typed text too: NFKC turns one U+FDFA into 18 characters, which
+  // no one would call an 18-character password.
   const stored = normalizePassword(value);
   const length = [...stored].length;
-  if (length < MIN_PASSWORD_LENGTH) {
+  if (length < MIN_PASSWORD_LENGTH || [...value].length < MIN_PASSWORD_LENGTH) {
     throw policy(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
   }
   if (length > MAX_PASSWORD_LENGTH) throw tooLong();
   if (hasControlCharacter(stored)) throw policy('The password must not have control characters.');
 }
+
+// General category Cn: unassigned code points and the noncharacters (U+FFFE, U+FFFF...).
+const UNASSIGNED = /\p{Cn}/u;
 
 function tooLong(): RevocableError {
   return policy(`The password must be at most ${MAX_PASSWORD_LENGTH} characters long.`);

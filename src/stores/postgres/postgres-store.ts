@@ -1,5 +1,6 @@
 import { type RevocationEvent, serializeRevocationEvent } from '../../revocation/events.js';
 import { storeUnavailable } from '../internal/driver-errors.js';
+import { listedSessionOf } from '../internal/session-events.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -231,6 +232,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         at,
         reason,
         ...eventTexts(checked),
+        listedSessionOf(checked, sids),
       ]);
       return rows.map((row) => row.sid);
     },

@@ -90,6 +90,16 @@ export function statements(tables: TableNames) {
       WITH ORDINALITY AS e(id, until, body, n)
     ORDER BY e.n
     ON CONFLICT (id, digest) DO NOTHING`;
+  // revokeSessions' append: a fourth array names, for each event, the listed session whose end it
+  // records (NULL for any other event), and such an event is appended only when this statement
+  // revoked that session (see src/stores/internal/session-events.ts).
+  const appendOfRevoked = (first: number) => `INSERT INTO ${log} (id, until, body, digest)
+    SELECT e.id, e.until, e.body, sha256(convert_to(e.body, 'UTF8'))
+    FROM gate CROSS JOIN unnest($${first}::text[], $${first + 1}::float8[], $${first + 2}::text[],
+      $${first + 3}::text[]) WITH ORDINALITY AS e(id, until, body, owner, n)
+    WHERE e.owner IS NULL OR e.owner IN (SELECT sid FROM revoked)
+    ORDER BY e.n
+    ON CONFLICT (id, digest) DO NOTHING`;
 
   // A session ended by revokeAll reads back revoked at that call's time, with its reason; its own
   // revocation, when it had one first, wins.
@@ -191,7 +201,7 @@ export function statements(tables: TableNames) {
         UPDATE ${sessions} AS s SET revoked_at = $2::float8, revoked_reason = $3::text
         FROM target WHERE s.sid = target.sid
         RETURNING s.sid
-      ), ${appendGate('revoked', 'egate')}, appended AS (${appendInsert(4)})
+      ), ${appendGate('revoked', 'egate')}, appended AS (${appendOfRevoked(4)})
       SELECT sid FROM revoked`,
 
     revokeSessionsOnly: `WITH ${epochShared(true)}, target AS (

@@ -118,8 +118,9 @@ end
 
 // KEYS[3..6] are log, log:ids, log:until, log:seq. The (id, until, body) triples start at
 // ARGV[from]. check_events runs before a script's first write: an id in the log with another body
-// refuses the whole call. append then adds every triple whose id is not in the log yet; INCR runs
-// inside the script, so positions are handed out in commit order.
+// refuses the whole call. append then adds every triple whose id is not in the log yet, nor in
+// `skip` (a table of ids, optional); INCR runs inside the script, so positions are handed out in
+// commit order.
 export const APPEND = `
 local function check_events(from)
   for i = from, #ARGV, 3 do
@@ -136,11 +137,11 @@ end
 -- script: a message names the log position of its first event, and its events follow one another
 -- in the log, so a follower that heard every message up to a position sees a gap at once. Nothing
 -- is published for an append that adds nothing; no subscriber costs nothing.
-local function append(from)
+local function append(from, skip)
   local first, bodies = nil, {}
   for i = from, #ARGV, 3 do
     local id, until_at, body = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    if redis.call('HEXISTS', KEYS[4], id) == 0 then
+    if not (skip and skip[id]) and redis.call('HEXISTS', KEYS[4], id) == 0 then
       local seq = redis.call('INCR', KEYS[6])
       redis.call('ZADD', KEYS[3], seq, body)
       redis.call('HSET', KEYS[4], id, seq)

@@ -1,5 +1,6 @@
 import { MAX_EVENT_TIME } from '../../revocation/events.js';
 import { storeUnavailable } from '../internal/driver-errors.js';
+import { listedSessionOf } from '../internal/session-events.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -220,7 +221,15 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const reply = await run(
         scripts.REVOKE_SESSIONS,
         [...logKeys, ...list.map((sid) => keys.session(sid))],
-        [String(at), reason, String(list.length), ...list, ...eventArgs(parsed)],
+        [
+          String(at),
+          reason,
+          String(list.length),
+          ...list,
+          String(parsed.length),
+          ...listedSessionOf(parsed, list).map((owner) => owner ?? ''),
+          ...eventArgs(parsed),
+        ],
       );
       return asArray(reply, 'the revoked sessions').map((sid) => asString(sid, 'a sid'));
     },

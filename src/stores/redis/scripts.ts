@@ -117,7 +117,9 @@ return {'rotated', gen}
 
 /**
  * KEYS: layout, epoch, log, log:ids, log:until, log:seq, then one session key per sid.
- * ARGV[4..]: at, reason, the number of sids, the sids, then (id, until, body) per event.
+ * ARGV[4..]: at, reason, the number of sids, the sids, the number of events, for each event the
+ * listed sid whose end it records ('' for none), then (id, until, body) per event. Such an event
+ * is appended only when this call revoked its session (src/stores/internal/session-events.ts).
  * Returns the sids revoked now.
  */
 export const REVOKE_SESSIONS = script(
@@ -126,9 +128,12 @@ export const REVOKE_SESSIONS = script(
 local refused = check_layout(true)
 if refused then return refused end
 local at, reason, count = ARGV[4], ARGV[5], tonumber(ARGV[6])
-local conflict = check_events(7 + count)
+local owners_at = 7 + count
+local events = tonumber(ARGV[owners_at])
+local from = owners_at + 1 + events
+local conflict = check_events(from)
 if conflict then return conflict end
-local revoked = {}
+local revoked, gone = {}, {}
 for i = 1, count do
   local key, sid = KEYS[6 + i], ARGV[6 + i]
   local session = redis.call('HMGET', key, 'sub', 'revokedAt', 'epoch')
@@ -140,9 +145,15 @@ for i = 1, count do
     redis.call('EXPIREAT', key, deadline(ended))
     redis.call('ZREM', sessions_key(session[1]), sid)
     revoked[#revoked + 1] = sid
+    gone[sid] = true
   end
 end
-append(7 + count)
+local skip = {}
+for k = 1, events do
+  local owner = ARGV[owners_at + k]
+  if owner ~= '' and not gone[owner] then skip[ARGV[from + (k - 1) * 3]] = true end
+end
+append(from, skip)
 return revoked
 `,
 );

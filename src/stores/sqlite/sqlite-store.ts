@@ -5,6 +5,7 @@ import {
   serializeRevocationEvent,
 } from '../../revocation/events.js';
 import { storeUnavailable, translateFailures } from '../internal/driver-errors.js';
+import { eventsToAppend } from '../internal/session-events.js';
 import {
   assertBoolean,
   assertDurationSeconds,
@@ -183,8 +184,9 @@ function sqliteStore(database: Database.Database, tables: TableNames): Store {
 
   const revokeSessions = revoking(
     (sids: readonly string[], at: number, reason: string, events: readonly RevocationEvent[]) => {
-      appendAll(events);
-      return sids.filter((sid) => statements.revoke.run(at, reason, sid).changes === 1);
+      const revoked = sids.filter((sid) => statements.revoke.run(at, reason, sid).changes === 1);
+      appendAll(eventsToAppend(events, sids, revoked));
+      return revoked;
     },
   );
   const revokeAll = revoking((at: number, events: readonly RevocationEvent[]) => {

@@ -63,8 +63,12 @@ describe('password policy', () => {
   });
 
   it('measures the NFKC form, the one stored, after bounding the text as typed', () => {
-    // Typed: 4 code points; stored: 'fifififi', 8.
-    assert.doesNotThrow(() => checkPassword('\ufb01'.repeat(4)));
+    // Typed: 8 code points; stored: 16 ('fi' eight times).
+    assert.doesNotThrow(() => checkPassword('\ufb01'.repeat(8)));
+    // The shortest length holds for both forms: typed 4 (stored 'fifififi', 8), or typed 1
+    // (U+FDFA, 18 once normalised), is too short.
+    assert.throws(() => checkPassword('\ufb01'.repeat(4)), /at least 8/);
+    assert.throws(() => checkPassword('\ufdfa'), /at least 8/);
     // Typed: 14 code points; stored: 7 of 'é'.
     assert.throws(() => checkPassword('e\u0301'.repeat(7)), /at least 8/);
     // Typed: 15 code points; stored: 270 (U+FDFA is 18 once normalised).
@@ -75,6 +79,14 @@ describe('password policy', () => {
     assert.throws(() => checkPassword('\u03b1\u0313\u0300\u0345'.repeat(257)), /at most 256/);
     // Full-width letters and digits are their ASCII selves: still 8 characters.
     assert.doesNotThrow(() => checkPassword('\uff21\uff22\uff23\uff11\uff12\uff13\uff58\uff59'));
+  });
+
+  it('refuses code points Unicode does not assign, whose NFKC form a later version may change', () => {
+    for (const odd of ['\u0378', '\uffff', '\ufdd0', '\u{10fffe}']) {
+      assert.throws(() => checkPassword(`correct horse ${odd}`), /does not assign/);
+    }
+    // Private use and emoji are assigned, and stable.
+    assert.doesNotThrow(() => checkPassword('correct horse \ue000 \u{1f40e}'));
   });
 });
 

@@ -53,23 +53,55 @@ export function describeRevocationContract(context: ContractContext): void {
       assert.equal((await store.getSession(a.sid))?.revokedReason, 'logout-all');
     });
 
-    it('appends its events in the same step, in order, even when nothing was left to revoke', async () => {
+    it('appends its events in the same step, in order; a listed session it did not revoke gets no event', async () => {
       const store = context.store();
       const session = makeSession();
       await createIn(store, session);
       const { position } = await store.liveEvents(T0);
       const events = [makeSubjectEvent(session.sub, T0, 1), makeSessionEvent(session.sid)];
       assert.deepEqual(await store.revokeSessions([session.sid], T0, 'ban', events), [session.sid]);
-      const late = [makeSessionEvent(session.sid, T0 + 1)];
+      // Ended already: its event is in the log once. Other events are appended all the same,
+      // and so is a session event for a sid the call does not list.
+      const unlisted = makeSessionEvent(randomId(), T0 + 1);
+      const late = [
+        makeSessionEvent(session.sid, T0 + 1),
+        makeSubjectEvent(session.sub, T0 + 1, 2),
+        unlisted,
+      ];
       assert.deepEqual(await store.revokeSessions([session.sid], T0 + 1, 'again', late), []);
       const empty = [makeSubjectEvent(randomSub(), T0 + 2)];
       assert.deepEqual(await store.revokeSessions([], T0 + 2, 'logout-all', empty), []);
+      // An unknown listed sid is not revoked either.
+      const unknown = randomId();
+      const ghost = [makeSessionEvent(unknown, T0 + 3)];
+      assert.deepEqual(await store.revokeSessions([unknown], T0 + 3, 'logout', ghost), []);
       const appended = await store.readEvents(position, 1000);
-      const ids = [...events, ...late, ...empty].map((event) => event.id);
+      const given = [...events, ...late, ...empty, ...ghost].map((event) => event.id);
+      const expected = [...events, late[1]!, unlisted, ...empty].map((event) => event.id);
       assert.deepEqual(
-        appended.map((stored) => stored.event.id).filter((id) => ids.includes(id)),
-        ids,
+        appended.map((stored) => stored.event.id).filter((id) => given.includes(id)),
+        expected,
       );
+    });
+
+    it('logs one session event however many concurrent calls end the session', async () => {
+      const store = context.store();
+      for (let round = 0; round < 5; round++) {
+        const session = makeSession();
+        await createIn(store, session);
+        const { position } = await store.liveEvents(T0);
+        const calls = Array.from({ length: 6 }, (_, i) =>
+          store.revokeSessions([session.sid], T0 + i, 'logout', [
+            makeSessionEvent(session.sid, T0 + i),
+          ]),
+        );
+        const outcomes = await Promise.all(calls);
+        assert.deepEqual(outcomes.flat(), [session.sid]);
+        const logged = (await store.readEvents(position, 1000)).filter(
+          (stored) => stored.event.kind === 'session' && stored.event.target === session.sid,
+        );
+        assert.equal(logged.length, 1);
+      }
     });
 
     it('lets exactly one of two concurrent revocations of a session report it', async () => {

@@ -103,41 +103,40 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
   // does: revoking one of a session's access tokens ends the session. Revoking only the token
   // would let one account add an event per refresh (refresh, revoke the new token, again), each
   // copied to every process and follower for the token's lifetime; a session ends once, so every
-  // further event costs a login. Whoever holds a live access token can already end its session
-  // with /auth/logout.
-  async function revokeAccess(token: string): Promise<void> {
+  // further event costs a login. Whoever holds a live access token, with the fingerprint cookie
+  // when the session is bound to one, can already end its session with /auth/logout.
+  async function revokeAccess(token: string, request: FastifyRequest): Promise<void> {
     let claims: JwtClaims;
     try {
       claims = signatureOnly.verify(token);
+      // A token bound to a fingerprint cookie is revoked only with it: one seen without it (in a
+      // log, at a resource server) must not end its owner's session.
+      auth.checkFingerprint(request, claims);
     } catch (error) {
       if (isRevocableError(error)) return;
       throw error;
-    }
-    if (typeof claims.sid !== 'string') {
-      // Not a session's token (this server issues none such, but its keys may have signed one).
-      if (typeof claims.jti === 'string' && typeof claims.exp === 'number') {
-        await sessions.revokeToken(claims.jti, claims.exp);
-      }
-      return;
     }
     try {
       runtime.verifier.verify(token);
     } catch (error) {
       // Already revoked (by its session, a cut-off, a key...): nothing more to end. A token cut
       // off by a password change must not end the session that change kept. A stale index cannot
-      // tell, so the session is ended: revoking too much beats reviving a token.
-      if (isRevocableError(error) && error.code !== 'ERR_REVOCATION_STALE') return;
+      // tell, so the revocation goes on: revoking too much beats reviving a token.
       if (!isRevocableError(error)) throw error;
+      if (error.code !== 'ERR_REVOCATION_STALE') return;
     }
-    try {
-      await sessions.logout(claims.sid);
-    } catch (error) {
-      if (!isRevocableError(error) || error.code !== 'ERR_SESSION_UNKNOWN') throw error;
-      // A session no longer stored cannot refresh, so ending just the token cannot repeat.
-      if (typeof claims.jti === 'string' && typeof claims.exp === 'number') {
-        await sessions.revokeToken(claims.jti, claims.exp);
+    const { sid, jti, exp } = claims;
+    if (typeof sid === 'string') {
+      try {
+        await sessions.logout(sid);
+        return;
+      } catch (error) {
+        if (!isRevocableError(error) || error.code !== 'ERR_SESSION_UNKNOWN') throw error;
+        // A session no longer stored cannot refresh: ending just the token cannot repeat.
       }
     }
+    // Not a session's token (this server issues none such, but its keys may have signed one).
+    if (typeof jti === 'string' && typeof exp === 'number') await sessions.revokeToken(jti, exp);
   }
 
   app.post<{ Body: TokenBody }>(
@@ -147,7 +146,7 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
       const { token } = request.body;
       const sid = sessionIdOf(token);
       if (sid !== null) await revokeRefresh(token, sid);
-      else await revokeAccess(token);
+      else await revokeAccess(token, request);
       void reply.header('cache-control', 'no-store');
       return {};
     },
