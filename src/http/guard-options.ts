@@ -10,6 +10,7 @@ import {
 import { cookieNames, isCookieName } from './cookies.js';
 import { ROUTE_REQUIREMENT_NAMES } from './route.js';
 import { createStaleLogReader } from './stale-log.js';
+import { warnIfUnboundedStaleness } from './staleness-warning.js';
 import type {
   GuardStalePolicy,
   SessionReader,
@@ -224,6 +225,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
       );
     }
     ({ verifier, staleVerifier } = verifiersFromKeys(options, policy));
+    warnIfUnboundedStaleness(options.index, options.maxStaleness, 'createTokenGuard');
     now = options.now ?? options.index.now;
   }
   const readStaleLog = staleLogReader(options, policy, store, storeTimeout);

@@ -2,6 +2,7 @@ import { RevocableError } from '../errors/revocable-error.js';
 import { parseDuration } from '../lib/duration.js';
 import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import type { RevocationIndex } from '../revocation/types.js';
+import { warnIfUnboundedStaleness } from './staleness-warning.js';
 
 /** The claims a revocation check reads, as any JWT library hands over a verified payload. */
 export interface CheckedClaims {
@@ -88,6 +89,7 @@ export type RevocationVerdict = 'live' | 'revoked' | 'stale';
 export function revocationVerdict(
   index: RevocationIndex,
   options: RevocationCheckOptions = {},
+  caller = 'createRevocationCheck',
 ): (claims: CheckedClaims | string | null | undefined, kid?: string) => RevocationVerdict {
   if (typeof index?.check !== 'function' || typeof index.staleness !== 'function') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'index must be a RevocationIndex.');
@@ -95,7 +97,7 @@ export function revocationVerdict(
   if (typeof options !== 'object' || options === null) {
     throw new RevocableError('ERR_INVALID_ARGUMENT', 'The options must be an object.');
   }
-  assertKnownOptions(options, OPTION_NAMES, 'createRevocationCheck');
+  assertKnownOptions(options, OPTION_NAMES, caller);
   const policy = options.onStale ?? 'fail-closed';
   if (policy !== 'fail-closed' && policy !== 'allow') {
     throw new RevocableError('ERR_INVALID_ARGUMENT', "onStale must be 'fail-closed' or 'allow'.");
@@ -103,6 +105,7 @@ export function revocationVerdict(
   const bound =
     options.maxStaleness === undefined ? null : parseDuration(options.maxStaleness, 'maxStaleness');
   const failClosed = bound !== null && policy === 'fail-closed';
+  warnIfUnboundedStaleness(index, options.maxStaleness, caller);
   const lifetime = index.maxAccessTokenLifetime;
   return (claims, kid) => {
     if (typeof claims !== 'object' || claims === null) return 'revoked';

@@ -121,8 +121,8 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   return { ring, expectedTyp, maxLength, rules, payload, now, capacity };
 }
 
-/** The `type` of every warning revocable emits through `process.emitWarning`. */
-const REVOCABLE_WARNING = 'RevocableWarning';
+/** The `type` of every warning revocable emits through `process.emitWarning`. @internal */
+export const REVOCABLE_WARNING = 'RevocableWarning';
 
 // The codes of the warnings a verifier emits when it is made. Programs filter on them, so they are
 // as stable as error codes (docs/jwt.md lists them).

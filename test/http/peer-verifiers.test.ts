@@ -1,7 +1,7 @@
 // Existing express-jwt and @fastify/jwt set-ups keep their verifiers and add revocable's index.
 // HS256 with a shared secret is enough here: the check is on claims, after their verify.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import fastifyJwt from '@fastify/jwt';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { expressjwt } from 'express-jwt';
@@ -88,9 +88,14 @@ describe('the peer adapters on an index whose source has gone silent (docs/http.
     const app = express();
     const bounded = expressJwtIsRevoked(index, { maxStaleness: 5 });
     app.get('/bounded', expressjwt({ secret: SECRET, algorithms: ['HS256'], isRevoked: bounded }));
+    // On purpose here, and said when made (test/http/staleness-warning.test.ts).
+    const warned = mock.method(process, 'emitWarning', () => {});
+    const unbounded = expressJwtIsRevoked(index);
+    warned.mock.restore();
+    assert.equal(warned.mock.callCount(), 1);
     app.get(
       '/unbounded',
-      expressjwt({ secret: SECRET, algorithms: ['HS256'], isRevoked: expressJwtIsRevoked(index) }),
+      expressjwt({ secret: SECRET, algorithms: ['HS256'], isRevoked: unbounded }),
     );
     app.use((_req: Request, res: Response) => {
       res.json({ ok: true });

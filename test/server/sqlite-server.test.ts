@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -643,6 +643,11 @@ describe('the auth server alone on SQLite', () => {
     const metrics = await call(url, 'GET', '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /revocable_logins_total\{result="success"\} \d+/);
+    // Every metric served is in docs/server.md's table, and the table names no other.
+    const served = [...(metrics.body as string).matchAll(/^# HELP (\S+) /gm)].map((m) => m[1]);
+    const docs = readFileSync(new URL('../../../docs/server.md', import.meta.url), 'utf8');
+    const documented = [...docs.matchAll(/^\| `(revocable_[a-z_]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual([...served].sort(), [...documented].sort());
     const openapi = await call(url, 'GET', '/openapi.json');
     assert.equal(openapi.status, 200);
     assert.equal(openapi.body.paths['/auth/login'].post.summary.length > 0, true);

@@ -31,7 +31,7 @@ export function expressJwtIsRevoked(
   index: RevocationIndex,
   options?: RevocationCheckOptions,
 ): (req: unknown, token: ExpressJwtToken | undefined) => boolean {
-  const verdictOf = revocationVerdict(index, options);
+  const verdictOf = revocationVerdict(index, options, 'expressJwtIsRevoked');
   return (_req, token) => {
     if (token === undefined || token === null) return true;
     const payload = token.payload;

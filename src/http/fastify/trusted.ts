@@ -42,7 +42,7 @@ export function fastifyJwtTrusted(
   index: RevocationIndex,
   options?: RevocationCheckOptions,
 ): (request: unknown, decodedToken: object) => boolean | Promise<boolean> {
-  const verdictOf = revocationVerdict(index, options);
+  const verdictOf = revocationVerdict(index, options, 'fastifyJwtTrusted');
   // A rejected promise, not a throw: @fastify/jwt catches a rejection of `trusted`, not a throw.
   const answer = (verdict: RevocationVerdict): boolean | Promise<boolean> =>
     verdict === 'stale' ? Promise.reject(staleIndexError()) : verdict === 'live';

@@ -422,7 +422,14 @@ export function createRevocationFeed(options: RevocationFeedOptions): Revocation
     poll,
 
     status(): FeedStatus {
-      return { position, freshAt, subscribers: subscriptions.size, readFailures };
+      return {
+        position,
+        freshAt,
+        subscribers: subscriptions.size,
+        backlogReads,
+        backlogWaiting: backlogQueue.size,
+        readFailures,
+      };
     },
 
     close() {

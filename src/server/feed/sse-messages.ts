@@ -10,9 +10,18 @@ export function retryMessage(milliseconds: number): string {
   return `retry: ${milliseconds}\n\n`;
 }
 
+// The live fan-out hands the one stored event of a read to every open stream: written once, not
+// once per stream. Weak, so an event no stream holds any more is not kept for the cache's sake.
+const written = new WeakMap<StoredEvent, string>();
+
 /** One revocation event; its id is its log position. */
 export function eventMessage(stored: StoredEvent): string {
-  return `id: ${stored.seq}\nevent: revocation\ndata: ${serializeRevocationEvent(stored.event)}\n\n`;
+  let message = written.get(stored);
+  if (message === undefined) {
+    message = `id: ${stored.seq}\nevent: revocation\ndata: ${serializeRevocationEvent(stored.event)}\n\n`;
+    written.set(stored, message);
+  }
+  return message;
 }
 
 /**

@@ -69,6 +69,10 @@ export interface FeedStatus {
   readonly freshAt: number | null;
   /** Open subscriptions: caught up, reading their backlog, or waiting. */
   readonly subscribers: number;
+  /** Backlog reads in flight (at most `maxBacklogReads`). */
+  readonly backlogReads: number;
+  /** Subscriptions waiting for a turn to read their backlog (each hears `: waiting` meanwhile). */
+  readonly backlogWaiting: number;
   /** Reads of the log that failed, since creation (the reader's and the backlogs'). */
   readonly readFailures: number;
 }

@@ -122,6 +122,18 @@ export async function openRuntime(config: ServerConfig): Promise<ServerRuntime> 
       [],
       () => feed.status().subscribers,
     );
+    metrics.registry.gauge(
+      'revocable_feed_backlog_reads',
+      'Revocation streams of this process reading their backlog from the store now.',
+      [],
+      () => feed.status().backlogReads,
+    );
+    metrics.registry.gauge(
+      'revocable_feed_backlog_waiting',
+      'Revocation streams of this process waiting for a turn to read their backlog.',
+      [],
+      () => feed.status().backlogWaiting,
+    );
     const accounts = createAccounts({ users: backend.users, throttle: backend.throttle });
     const pruner = setInterval(() => {
       backend.store.prune(index.horizon(), SESSION_RETENTION).catch(warn);

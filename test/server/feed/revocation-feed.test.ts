@@ -338,6 +338,8 @@ for (const kind of STORE_KINDS) {
         position: 5,
         freshAt: T0 + 3,
         subscribers: 1,
+        backlogReads: 0,
+        backlogWaiting: 0,
         readFailures: 0,
       });
       feed.close();
@@ -574,12 +576,20 @@ describe('revocation feed', () => {
     const subscribers = range(0, 9).map((after) => ({ after, record: recorder() }));
     for (const { after, record } of subscribers) feed.subscribe(after, record.subscriber);
     const caughtUp = () => subscribers.every(({ record }) => record.heartbeats.length === 1);
+    let mostWaiting = 0;
     while (!caughtUp()) {
       await waitUntil('a backlog read is held', () => control.held() > 0 || caughtUp());
       await settle();
       assert.ok(control.held() <= 2, `${control.held()} backlog reads at once`);
+      const { backlogReads, backlogWaiting } = feed.status();
+      assert.ok(backlogReads <= 2, `status: ${backlogReads} backlog reads`);
+      if (control.held() === 2) assert.equal(backlogReads, 2);
+      mostWaiting = Math.max(mostWaiting, backlogWaiting);
       control.release();
     }
+    // Ten subscribers, two turns: eight waited at first; none waits or reads once all caught up.
+    assert.equal(mostWaiting, 8);
+    assert.deepEqual([feed.status().backlogReads, feed.status().backlogWaiting], [0, 0]);
     assert.equal(control.mostInFlight, 2);
     // First come first served; then each queues again behind the others, a page at a time.
     assert.deepEqual(control.reads.slice(0, 10), range(0, 9));
