@@ -1,4 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
+import { parseDuration } from '../lib/duration.js';
 import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
 import { createRevocationIndex } from '../revocation/revocation-index.js';
 import type { RevocationIndex } from '../revocation/types.js';
@@ -31,7 +32,10 @@ export interface ConnectToAuthServerOptions
    * revocation is remembered this long, and a token living longer is refused.
    */
   maxAccessTokenLifetime?: number | string;
-  /** How long without a heartbeat from the feed before requests fail closed (default `5s`). */
+  /**
+   * How long without a heartbeat from the feed before requests fail closed (default `5s`; at
+   * least `2s`, two of the feed's heartbeats).
+   */
   maxStaleness?: number | string;
   /**
    * How long a key the JWKS stops listing is still accepted (default `30s`; `0` at once): give
@@ -47,6 +51,9 @@ export interface ConnectToAuthServerOptions
 }
 
 /** A resource server's link to its auth server. */
+/** The smallest `maxStaleness`, in seconds: two heartbeats of the auth server's feed. */
+const MIN_STALENESS = 2;
+
 const OPTION_NAMES: OptionNames<ConnectToAuthServerOptions> = {
   url: true,
   allowInsecureHttp: true,
@@ -106,6 +113,14 @@ export async function connectToAuthServer(
     maxStaleness = 5,
     ...guardOptions
   } = options;
+  // The auth server's feed sends a heartbeat each second: a bound under two of them is crossed by
+  // any delay of one, and every request would fail as stale while the feed is fine.
+  if (parseDuration(maxStaleness, 'maxStaleness') < MIN_STALENESS) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      `maxStaleness must be at least ${MIN_STALENESS} seconds: the auth server's feed sends a heartbeat each second.`,
+    );
+  }
   const { maxAccessTokenLifetime = '10m', ...rest } = guardOptions;
   const index = createRevocationIndex({ maxAccessTokenLifetime });
   const source = createHttpRevocationSource({

@@ -98,9 +98,14 @@ export function checkRoute(route: CompiledRoute, auth: AuthContext, now: number)
   const scopes = route.scopes;
   if (scopes !== null && !holdsAll(auth.scopes, scopes)) throw new InsufficientScopeError(scopes);
   if (route.maxAge !== null) {
-    const authTime = auth.claims.auth_time;
-    // A token without auth_time cannot show a recent login, so it is refused like an old one.
-    if (typeof authTime !== 'number' || !(now - authTime <= route.maxAge)) {
+    const { auth_time: authTime, iat } = auth.claims;
+    // A token without auth_time cannot show a recent login, so it is refused like an old one; nor
+    // can one whose login comes after the token was issued, which would pass for recent for good.
+    if (
+      typeof authTime !== 'number' ||
+      (typeof iat === 'number' && authTime > iat) ||
+      !(now - authTime <= route.maxAge)
+    ) {
       throw new ReauthRequiredError(route.maxAge);
     }
   }

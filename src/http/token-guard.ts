@@ -208,9 +208,10 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     let token: string | null | undefined = readBearer(headers.authorization);
     let via: 'bearer' | 'cookie' = 'bearer';
     if (token === null && accessCookie !== null) {
+      // Whatever the first holds, an empty value included: two of the name cannot be told apart.
+      assertCookieOnce(headers.cookie, accessCookie);
       token = cookieValue(headers.cookie, accessCookie);
       via = 'cookie';
-      if (token !== undefined) assertCookieOnce(headers.cookie, accessCookie);
     }
     if (token === null || token === undefined) {
       throw new RevocableError(

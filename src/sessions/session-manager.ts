@@ -322,7 +322,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   function requireRecentAuth(claims: JwtClaims, maxAge: number | string): void {
     const limit = parseDuration(maxAge, 'maxAge');
     const authTime = claims?.auth_time;
-    if (typeof authTime !== 'number' || !Number.isFinite(authTime) || now() - authTime > limit) {
+    const iat = claims?.iat;
+    // A login after its token was issued would pass for recent for good.
+    if (
+      typeof authTime !== 'number' ||
+      !Number.isFinite(authTime) ||
+      (typeof iat === 'number' && authTime > iat) ||
+      now() - authTime > limit
+    ) {
       throw new RevocableError('ERR_REAUTH_REQUIRED', 'This action needs a recent authentication.');
     }
   }

@@ -8,7 +8,7 @@ import {
   ReauthRequiredError,
   type TokenGuard,
 } from '../../src/http/index.js';
-import { createRevocableVerifier, createVerifier, KeyRing } from '../../src/index.js';
+import { createRevocableVerifier, createSigner, createVerifier, KeyRing } from '../../src/index.js';
 import { decodeUnverified } from '../../src/jwt/decode.js';
 import { createRevocationIndex } from '../../src/revocation/index.js';
 import { createLogFollower } from '../../src/sync/index.js';
@@ -101,6 +101,19 @@ describe('createTokenGuard', () => {
     );
     assert.ok(scope instanceof InsufficientScopeError);
     assert.deepEqual(scope.scope, ['write']);
+    // A login after the token was issued (only its issuer can sign one) would pass for recent
+    // for good: refused like an old one.
+    const now = Math.floor(Date.now() / 1000);
+    const signer = createSigner({
+      keys: world.authRing,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ttl: 300,
+    });
+    const future = signer.sign({ sub: 'user-1', sid: 'sid-future', auth_time: now + 3600 });
+    await refusal(guard.check(bearer(future), { maxAge: '15m' }), 'ERR_REAUTH_REQUIRED');
+    const recent = signer.sign({ sub: 'user-1', sid: 'sid-recent', auth_time: now - 5 });
+    assert.equal((await guard.check(bearer(recent), { maxAge: '15m' })).sub, 'user-1');
   });
 
   it('checks bad route requirements when the route is prepared', () => {
@@ -491,6 +504,14 @@ describe('createTokenGuard', () => {
       guard.check({ cookie, authorization: 'Bearer' }, undefined, 'GET'),
       'ERR_AUTH_HEADER_INVALID',
     );
+    // Two access cookies, in either order, the first empty or not: which is the user's is unknown.
+    for (const twice of [
+      `__Host-revocable-access=; ${cookie}`,
+      `${cookie}; __Host-revocable-access=`,
+      `__Host-revocable-access=other; ${cookie}`,
+    ]) {
+      await refusal(guard.check({ cookie: twice }, undefined, 'GET'), 'ERR_AUTH_HEADER_INVALID');
+    }
     // A header of another scheme (a proxy's HTTP Basic authentication) leaves the cookie to sign in.
     const basic = `Basic ${Buffer.from('staging:secret').toString('base64')}`;
     assert.equal(

@@ -126,6 +126,33 @@ describe('unknown options are refused, naming the nearest known one', () => {
     );
   });
 
+  it('connectToAuthServer refuses a maxStaleness under two heartbeats of the feed, before it connects', async () => {
+    for (const maxStaleness of [0.5, 1, '1s', 1.999]) {
+      await assert.rejects(
+        connectToAuthServer({
+          url: 'http://127.0.0.1:9',
+          issuer: 'i',
+          audience: 'a',
+          maxStaleness,
+        }),
+        (error: unknown) =>
+          isRevocableError(error, 'ERR_INVALID_ARGUMENT') &&
+          /at least 2 seconds/.test(error.message),
+      );
+    }
+    // 2 passes the check and goes on to connect (nothing listens on port 9).
+    await assert.rejects(
+      connectToAuthServer({
+        url: 'http://127.0.0.1:9',
+        issuer: 'i',
+        audience: 'a',
+        maxStaleness: 2,
+        onError: () => {},
+      }),
+      (error: unknown) => isRevocableError(error, 'ERR_SYNC_CONNECTION'),
+    );
+  });
+
   it('connectToAuthServer hands droppedKeyGrace to its source, which checks it before connecting', async () => {
     await assert.rejects(
       connectToAuthServer({

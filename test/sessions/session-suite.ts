@@ -245,6 +245,12 @@ export function describeSessionSuite(name: string, setup: () => Promise<SessionS
         expectCode('ERR_REAUTH_REQUIRED'),
       );
       assert.throws(() => w.manager.requireRecentAuth({}, 60), expectCode('ERR_REAUTH_REQUIRED'));
+      // A login after the token's issue would pass for recent for good.
+      const t = Math.floor(w.clock.t);
+      assert.throws(
+        () => w.manager.requireRecentAuth({ auth_time: t + 30, iat: t }, '5m'),
+        expectCode('ERR_REAUTH_REQUIRED'),
+      );
     });
 
     it('logout ends one session: its access and refresh tokens, not the others', async () => {

@@ -2,7 +2,7 @@
 // password, a database number the server lacks, a server that stops mid-use, keys under the prefix
 // that are not revocable's. Faults that change or stop a server use private redis-servers.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
 import { isRevocableError } from '../../src/errors/index.js';
@@ -86,6 +86,32 @@ describe('connectRedis', () => {
       assert.equal(await client.ping(), 'PONG');
       client.disconnect();
     } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('a Redis outage after connectRedis', () => {
+  it('is one warning, not an unhandled error event per reconnection attempt', async (t) => {
+    const server = await startPrivateRedis([]);
+    if (server === null) return t.skip('redis-server cannot be started here');
+    const client = await connectRedis(server.url, {
+      clientOptions: { retryStrategy: () => 50, maxRetriesPerRequest: 0 },
+    });
+    const warned = mock.method(process, 'emitWarning', () => {});
+    try {
+      await server.stop();
+      // Some twenty reconnection attempts, each an error event.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const calls = warned.mock.calls.map(
+        (call) => call.arguments as unknown as [string, { code: string }],
+      );
+      assert.equal(calls.length, 1, calls.map(([message]) => message).join('\n'));
+      assert.equal(calls[0]?.[1].code, 'REVOCABLE_REDIS_UNAVAILABLE');
+      assert.match(calls[0]?.[0] ?? '', /^revocable: Redis at 127\.0\.0\.1:\d+.*reconnecting\.$/);
+    } finally {
+      warned.mock.restore();
+      client.disconnect();
       await server.stop();
     }
   });

@@ -303,7 +303,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     env: 'REVOCABLE_FINGERPRINT',
     kind: { type: 'boolean' },
     default: false,
-    help: 'Bind cookie-mode tokens to a fingerprint cookie (the OWASP side-jacking defence).',
+    help: 'Bind the tokens of every login, bearer ones too, to an HttpOnly fingerprint cookie (the OWASP side-jacking defence): a client that keeps no cookies cannot use them.',
   }),
   setting({
     name: 'trustProxy',

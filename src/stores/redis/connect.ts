@@ -102,5 +102,27 @@ export async function connectRedis(url: string, options: ConnectRedisOptions = {
   } finally {
     client.off('error', listener);
   }
+  reportOutages(client, tried);
   return client;
+}
+
+/**
+ * After the check: with no error listener, ioredis prints each failed reconnection as an
+ * "Unhandled error event" with its stack, several a second through an outage. One warning per
+ * outage instead (the first error since the client was last ready), without the password; the
+ * store's calls that meet the outage fail with `ERR_STORE_UNAVAILABLE` on their own.
+ */
+function reportOutages(client: Redis, tried: string): void {
+  let reported = false;
+  client.on('ready', () => {
+    reported = false;
+  });
+  client.on('error', (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    process.emitWarning(
+      `revocable: Redis at ${tried}: ${reasonOf(withoutSecrets(error))}; reconnecting.`,
+      { type: 'RevocableWarning', code: 'REVOCABLE_REDIS_UNAVAILABLE' },
+    );
+  });
 }

@@ -4,6 +4,7 @@ import type { RevocationEvent } from '../../revocation/events.js';
 import { bindKeyRing, retireRevokedKeys } from '../../revocation/key-ring-binding.js';
 import type { SyncHealth, SyncState } from '../types.js';
 import { pause, reconnectDelay } from './backoff.js';
+import { createClockWatch } from './clock-offset.js';
 import { shownUrl, streamUrl } from './endpoints.js';
 import type { FeedMessage } from './feed-messages.js';
 import { fetchJwks, fetchSnapshot } from './fetch-documents.js';
@@ -251,6 +252,12 @@ export function createHttpRevocationSource(
     );
   }
 
+  const checkClock = createClockWatch({
+    now: index.now,
+    maxStaleness: config.maxStaleness,
+    clockSkew: index.clockSkew,
+  });
+
   function connect(): Promise<StreamEnd> {
     return runStream({
       http,
@@ -258,7 +265,8 @@ export function createHttpRevocationSource(
       lastEventId,
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       maxMessageLength: config.maxMessageLength,
-      opened() {
+      opened(serverDate) {
+        checkClock(serverDate);
         connected = true;
         if (everConnected) reconnects++;
         everConnected = true;

@@ -35,8 +35,8 @@ export interface StreamOptions {
   readonly lastEventId: string | null;
   readonly heartbeatTimeoutMs: number;
   readonly maxMessageLength: number;
-  /** The answer was the stream: it is open. */
-  readonly opened: () => void;
+  /** The answer was the stream: it is open. `serverDate` is its `Date` header, if any. */
+  readonly opened: (serverDate: string | null) => void;
   /**
    * One message, understood whole; called synchronously as its last byte is parsed, so that an
    * event is applied the moment it arrives. A throw is handled like a malformed message.
@@ -95,7 +95,7 @@ export async function runStream(options: StreamOptions): Promise<StreamEnd> {
       await response.body?.cancel().catch(() => undefined);
       return failed(connectionError(`GET ${shown} answered 200 without an event stream.`));
     }
-    options.opened();
+    options.opened(response.headers.get('date'));
     const reader = response.body.getReader();
     const decoder = new TextDecoder('utf-8', { fatal: true });
     const parser = new SseParser(options.maxMessageLength);
