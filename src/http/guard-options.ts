@@ -36,6 +36,11 @@ export interface ResolvedGuardOptions {
   /** Seconds a request waits on the store. */
   readonly storeTimeout: number;
   readonly refreshKeys: (() => Promise<boolean>) | null;
+  /**
+   * Whether the index holds a key's revocation (null with a verifier of the caller's own): a
+   * token of a retired key the ring has since dropped is refused at once, with no reload.
+   */
+  readonly keyRevoked: ((kid: string) => boolean) | null;
   /** Under `'check-store'` with a follower: reads the log into the index while it is stale. */
   readonly readStaleLog: (() => Promise<void>) | null;
   readonly now: Clock;
@@ -239,6 +244,10 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
     store,
     storeTimeout,
     refreshKeys,
+    keyRevoked:
+      options.verifier === undefined
+        ? (kid: string) => options.index.revokedKeys().includes(kid)
+        : null,
     readStaleLog,
     now,
   };

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isRevocableError, RevocableError } from '../errors/revocable-error.js';
+import { decodeUnverified } from '../jwt/decode.js';
 import type { JwtClaims } from '../jwt/types.js';
 import { withDeadline } from '../lib/deadline.js';
 import { assertBearerHeader, bearerCandidate, bearerToken } from './bearer.js';
@@ -67,6 +68,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     store,
     storeTimeout,
     refreshKeys,
+    keyRevoked,
     readStaleLog,
     now,
   } = resolveGuardOptions(options);
@@ -182,6 +184,15 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
   ): Promise<AuthContext> {
     let error = first;
     if (reload !== null && isRevocableError(error, 'ERR_JWT_KID_UNKNOWN')) {
+      // A key revoked at the auth server and since dropped from the ring (a restart reloads the
+      // JWKS, which no longer lists it): no reload will bring it back, and none is spent on it.
+      const kid = kidOf(token);
+      if (kid !== null && keyRevoked?.(kid) === true) {
+        throw new RevocableError(
+          'ERR_JWT_KEY_RETIRED',
+          'The key that signed this token is retired.',
+        );
+      }
       // Checked again whatever the reload says: the key may have come meanwhile by another way
       // (the fetch a key event started, the periodic one) and this reload found nothing new.
       await reload();
@@ -245,4 +256,15 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
       return frozen;
     },
   };
+}
+
+// The kid of a token whose verify failed on it, so its header parsed: read again here, off the
+// hot path. Null when there is none to read.
+function kidOf(token: string): string | null {
+  try {
+    const kid = decodeUnverified(token).header.kid;
+    return typeof kid === 'string' ? kid : null;
+  } catch {
+    return null;
+  }
 }

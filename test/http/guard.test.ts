@@ -10,7 +10,7 @@ import {
 } from '../../src/http/index.js';
 import { createRevocableVerifier, createSigner, createVerifier, KeyRing } from '../../src/index.js';
 import { decodeUnverified } from '../../src/jwt/decode.js';
-import { createRevocationIndex } from '../../src/revocation/index.js';
+import { createKeyRevocation, createRevocationIndex } from '../../src/revocation/index.js';
 import { createLogFollower } from '../../src/sync/index.js';
 import { AUDIENCE, bearer, fingerprintHash, ISSUER, keyOptions, newWorld } from './support.js';
 
@@ -548,6 +548,27 @@ describe('createTokenGuard', () => {
     ]) {
       await refusal(guard.check({ ...bearer(token), cookie }), 'ERR_AUTH_HEADER_INVALID');
     }
+  });
+
+  it('refuses a token of a revoked key the ring has dropped at once, without a reload', async () => {
+    const world = newWorld();
+    let calls = 0;
+    // The resource ring after a restart: the JWKS no longer lists the retired key.
+    const { token } = await world.login('user-1');
+    const kid = decodeUnverified(token).header.kid as string;
+    world.index.apply(
+      createKeyRevocation({ kid }, { maxAccessTokenLifetime: world.index.maxAccessTokenLifetime }),
+    );
+    const guard = createTokenGuard({
+      ...keyOptions(world),
+      keys: KeyRing.fromJSON(KeyRing.generate('EdDSA').jwks()),
+      refreshKeys: async () => {
+        calls++;
+        return false;
+      },
+    });
+    await refusal(guard.check(bearer(token)), 'ERR_JWT_KEY_RETIRED');
+    assert.equal(calls, 0);
   });
 
   it('reloads the keys once for an unknown kid, shared by concurrent requests and throttled', async () => {

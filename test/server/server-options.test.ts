@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { connectToAuthServer } from '../../src/http/index.js';
 import {
   call,
   removeDataDirs,
@@ -11,13 +12,19 @@ import {
 
 const ADMIN = { username: 'root', password: 'admin password 1' };
 
-describe('the auth server with registration closed, fingerprints, a tight login limit and a short request timeout', () => {
+const FEED_TOKEN = 'feed-token-for-the-resource-servers-0123456789';
+
+describe('the auth server with registration closed, fingerprints, a tight login limit, a short request timeout and a feed token', () => {
   let server: ServerProcess;
   let url: string;
 
   before(async () => {
     server = await startServerProcess({
-      env: { REVOCABLE_ADMIN_USER: ADMIN.username, REVOCABLE_ADMIN_PASSWORD: ADMIN.password },
+      env: {
+        REVOCABLE_ADMIN_USER: ADMIN.username,
+        REVOCABLE_ADMIN_PASSWORD: ADMIN.password,
+        REVOCABLE_FEED_TOKEN: FEED_TOKEN,
+      },
       args: [
         '--registration',
         'closed',
@@ -34,6 +41,40 @@ describe('the auth server with registration closed, fingerprints, a tight login 
   after(async () => {
     await server?.stop();
     removeDataDirs();
+  });
+
+  it('serves the feed and the metrics only with the feed token; the keys and health stay open', async () => {
+    for (const path of ['/revocations', '/metrics', '/revocations/stream']) {
+      for (const token of [undefined, 'wrong', `${FEED_TOKEN}x`]) {
+        const answer = await fetch(`${url}${path}`, {
+          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        });
+        assert.equal(answer.status, 401, `${path} with ${token}`);
+        assert.equal(((await answer.json()) as { error: string }).error, 'ERR_AUTH_REQUIRED');
+      }
+      const controller = new AbortController();
+      const allowed = await fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${FEED_TOKEN}` },
+        signal: controller.signal,
+      });
+      assert.equal(allowed.status, 200, path);
+      controller.abort();
+    }
+    for (const path of ['/.well-known/jwks.json', '/healthz']) {
+      assert.equal((await fetch(`${url}${path}`)).status, 200, path);
+    }
+    // A resource server following the feed sends it as a header.
+    const auth = await connectToAuthServer({
+      url,
+      issuer: `http://localhost:${new URL(url).port}`,
+      audience: 'revocable',
+      headers: { authorization: `Bearer ${FEED_TOKEN}` },
+    });
+    try {
+      assert.equal(auth.source.health().state, 'fresh');
+    } finally {
+      await auth.stop();
+    }
   });
 
   it('answers 408 to a body sent too slowly, and closes the connection', async () => {

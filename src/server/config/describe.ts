@@ -13,6 +13,8 @@ function shown(config: ServerConfig, field: ConfigField): string {
   switch (field) {
     case 'keysSecret':
       return config.keysSecret === null ? 'generated in data dir' : 'set';
+    case 'feedToken':
+      return config.feedToken === null ? 'none (feed and metrics open)' : 'set';
     case 'admin':
       return config.admin === null ? 'none' : `${config.admin.username} (password set)`;
     case 'databaseUrl':

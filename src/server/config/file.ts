@@ -24,7 +24,7 @@ function readError(error: unknown): string {
 
 function keyProblem(path: string, key: string): string {
   const entry = SERVER_SETTINGS.find((candidate) => candidate.name === key);
-  if (entry?.name === 'keysSecret') {
+  if (entry?.name === 'keysSecret' || entry?.name === 'feedToken') {
     return (
       `${path}: ${key} is not read from a configuration file (files get copied and committed): ` +
       `set ${entry.env} in the environment, from your secret manager`

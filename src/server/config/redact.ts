@@ -32,13 +32,14 @@ export function redactUrl(text: string): string {
 }
 
 /**
- * The configuration with its secrets replaced: the keys secret and the admin's password by `***`,
+ * The configuration with its secrets replaced: the keys secret, the feed token and the admin's password by `***`,
  * the URLs by {@link redactUrl}. What `JSON.stringify(config)` and `util.inspect(config)` show.
  */
 export function redactedConfig(config: ServerConfig): Record<string, unknown> {
   return {
     ...config,
     keysSecret: config.keysSecret === null ? null : REDACTED,
+    feedToken: config.feedToken === null ? null : REDACTED,
     admin: config.admin === null ? null : { username: config.admin.username, password: REDACTED },
     databaseUrl: config.databaseUrl === null ? null : redactUrl(config.databaseUrl),
     redisUrl: config.redisUrl === null ? null : redactUrl(config.redisUrl),

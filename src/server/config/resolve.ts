@@ -5,6 +5,7 @@ import { defaultIssuer } from './issuer.js';
 import {
   defaultText,
   MIN_ADMIN_PASSWORD_LENGTH,
+  MIN_FEED_TOKEN_BYTES,
   SERVER_SETTINGS,
   type SettingName,
   type SettingValue,
@@ -197,6 +198,18 @@ function keysSecret(r: Resolver, cluster: boolean): string | null {
   return secret;
 }
 
+function feedToken(r: Resolver): string | null {
+  const token = r.text('feedToken');
+  if (token === null) return null;
+  const bytes = Buffer.byteLength(token, 'utf8');
+  if (bytes < MIN_FEED_TOKEN_BYTES) {
+    r.problems.push(
+      `${settingOf('feedToken').env} is ${bytes} bytes; it must be at least ${MIN_FEED_TOKEN_BYTES}`,
+    );
+  }
+  return token;
+}
+
 function admin(r: Resolver): AdminAccount | null {
   const username = r.text('adminUser');
   const password = r.text('adminPassword');
@@ -277,6 +290,7 @@ export function resolveConfig(given: GivenValues): {
     redisPrefix: required(r.text('redisPrefix'), 'redisPrefix'),
     pgSchema: required(r.text('pgSchema'), 'pgSchema'),
     keysSecret: keysSecret(r, cluster),
+    feedToken: feedToken(r),
     admin: admin(r),
     registration: required(r.text('registration'), 'registration') as Registration,
     cookieSecure: r.boolean('cookieSecure'),

@@ -48,6 +48,7 @@ export type SettingName =
   | 'redisPrefix'
   | 'pgSchema'
   | 'keysSecret'
+  | 'feedToken'
   | 'adminUser'
   | 'adminPassword'
   | 'registration'
@@ -102,6 +103,8 @@ const DAY = 86400;
 
 /** The shortest administrator password accepted from the environment. */
 export const MIN_ADMIN_PASSWORD_LENGTH = 8;
+/** The shortest feed token, in bytes: a random one, not a password to remember. */
+export const MIN_FEED_TOKEN_BYTES = 32;
 
 /** Every setting of `revocable serve`, in the order of its help and its startup summary. */
 export const SERVER_SETTINGS: readonly ServerSetting[] = [
@@ -258,6 +261,17 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     defaultText:
       'none: in SQLite mode one is generated and kept in the data folder; required in cluster mode',
     help: `The secret that seals the signing keys: at least ${MIN_KEYS_SECRET_BYTES} bytes (openssl rand -base64 32), the same in every process.`,
+  }),
+  setting({
+    name: 'feedToken',
+    flag: null,
+    env: 'REVOCABLE_FEED_TOKEN',
+    inFile: false,
+    secret: true,
+    kind: { type: 'secret' },
+    default: null,
+    defaultText: 'none: the feed and the metrics are open to whoever reaches the server',
+    help: `A bearer token (at least ${MIN_FEED_TOKEN_BYTES} bytes: openssl rand -base64 32) that GET /revocations, /revocations/stream and /metrics then require, for a server whose port is reachable from outside your network.`,
   }),
   setting({
     name: 'adminUser',

@@ -26,7 +26,7 @@ export interface AdminAccount {
  * whole seconds, sizes in bytes, paths absolute.
  *
  * The object is frozen, and its `toJSON` and `util.inspect` forms replace the two secrets
- * (`keysSecret`, `admin.password`), so logging it by mistake does not leak them.
+ * (`keysSecret`, `feedToken`, `admin.password`), so logging it by mistake does not leak them.
  */
 export interface ServerConfig {
   /** `cluster` when `databaseUrl` is set (PostgreSQL, optionally Redis), else `sqlite`. */
@@ -69,6 +69,11 @@ export interface ServerConfig {
    * SQLite mode null means the server generates one and keeps it in the data directory.
    */
   readonly keysSecret: string | null;
+  /**
+   * The bearer token that `GET /revocations`, `/revocations/stream` and `/metrics` require, or
+   * null when they are open to whoever reaches the server.
+   */
+  readonly feedToken: string | null;
   /** The administrator to create at start, or null. */
   readonly admin: AdminAccount | null;
   readonly registration: Registration;

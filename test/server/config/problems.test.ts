@@ -189,6 +189,15 @@ describe('settings that conflict', () => {
     assert.equal(load([], { REVOCABLE_KEYS_SECRET: 'é'.repeat(16) }).keysSecret, 'é'.repeat(16));
   });
 
+  it('a feed token of at least 32 bytes, or none', () => {
+    assert.equal(
+      oneProblem([], { REVOCABLE_FEED_TOKEN: 'short token' }),
+      'REVOCABLE_FEED_TOKEN is 11 bytes; it must be at least 32',
+    );
+    assert.equal(load([], {}).feedToken, null);
+    assert.equal(load([], { REVOCABLE_FEED_TOKEN: 't'.repeat(32) }).feedToken, 't'.repeat(32));
+  });
+
   it('cluster mode without an issuer: one named after the deployment, the same in every process', () => {
     const env = { DATABASE_URL: 'postgres://db/app', REVOCABLE_KEYS_SECRET: SECRET };
     assert.equal(load(['--port', '1'], env).issuer, 'urn:revocable:revocable');
@@ -314,6 +323,7 @@ describe('command-line problems', () => {
   it('secrets as options: refused, with where to put them', () => {
     for (const [flag, env] of [
       ['keys-secret', 'REVOCABLE_KEYS_SECRET'],
+      ['feed-token', 'REVOCABLE_FEED_TOKEN'],
       ['admin-password', 'REVOCABLE_ADMIN_PASSWORD'],
       ['admin-user', 'REVOCABLE_ADMIN_USER'],
     ]) {

@@ -13,6 +13,7 @@ import { CLUSTER_ENV, load, refuse, SECRET, tempDir, writeConfig } from './helpe
 const PASSWORD = 'CANARY-admin-password';
 const DB_PASSWORD = 'CANARY-db-password';
 const REDIS_PASSWORD = 'CANARY-redis-password';
+const FEED_TOKEN = 'CANARY-feed-token-of-at-least-32-bytes';
 const CANARY = /CANARY/;
 
 const CLUSTER = {
@@ -21,6 +22,7 @@ const CLUSTER = {
   REDIS_URL: `rediss://default:${REDIS_PASSWORD}@cache:6380`,
   REVOCABLE_ADMIN_USER: 'root',
   REVOCABLE_ADMIN_PASSWORD: PASSWORD,
+  REVOCABLE_FEED_TOKEN: FEED_TOKEN,
 };
 
 function messagesOf(argv: readonly string[], env: Record<string, string>): string {
@@ -37,6 +39,7 @@ describe('secrets never appear', () => {
   it('the configuration holds them for the server', () => {
     const config = load([], CLUSTER);
     assert.equal(config.keysSecret, SECRET);
+    assert.equal(config.feedToken, FEED_TOKEN);
     assert.equal(config.admin?.password, PASSWORD);
     assert.equal(config.databaseUrl, CLUSTER.DATABASE_URL);
     assert.equal(config.redisUrl, CLUSTER.REDIS_URL);
@@ -46,6 +49,7 @@ describe('secrets never appear', () => {
     const text = describeConfig(load([], CLUSTER));
     assert.doesNotMatch(text, CANARY);
     assert.match(text, /keysSecret +set +\(env\)/);
+    assert.match(text, /feedToken +set +\(env\)/);
     assert.match(text, /admin +root \(password set\) +\(env\)/);
     assert.match(
       text,

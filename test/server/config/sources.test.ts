@@ -132,6 +132,7 @@ const SAMPLES: Partial<
 const ELSEWHERE: readonly SettingName[] = [
   'configFile',
   'keysSecret',
+  'feedToken',
   'adminUser',
   'adminPassword',
 ];

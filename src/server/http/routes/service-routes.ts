@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import { feedTokenCheck } from '../feed-token.js';
 import type { RouteContext } from '../route-context.js';
 
 /**
- * What other programs read: the public keys, health, metrics and the revocation feed. None needs a
- * token: the keys are public, and the feed carries identifiers (token, session and user ids), never
- * a token or a secret; keep `/metrics` and `/revocations` on a network your services share if even
- * that is too much to show.
+ * What other programs read: the public keys, health, metrics and the revocation feed. The keys
+ * are public; the feed carries identifiers (token, session and user ids, and when a user was
+ * banned or logged out), never a token or a secret, and the metrics counts. Those two take the
+ * feed token when the server has one (`REVOCABLE_FEED_TOKEN`); without it they are open to
+ * whoever reaches the server, so keep them on a network your services share.
  */
 export function serviceRoutes(app: FastifyInstance, context: RouteContext): void {
   const { runtime } = context;
+  const guarded = feedTokenCheck(runtime.config.feedToken) ?? {};
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
     // Short: a rotated key must reach resource servers soon; they also fetch again on an unknown kid.
@@ -30,12 +33,12 @@ export function serviceRoutes(app: FastifyInstance, context: RouteContext): void
     };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', guarded, async (_request, reply) => {
     void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
     return runtime.metrics.render();
   });
 
-  app.get('/revocations', async (_request, reply) => {
+  app.get('/revocations', guarded, async (_request, reply) => {
     void reply.header('cache-control', 'no-store');
     return runtime.feed.snapshot();
   });

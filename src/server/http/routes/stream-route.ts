@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { writeRevocationStream } from '../../feed/index.js';
+import { feedTokenCheck } from '../feed-token.js';
 import type { RouteContext } from '../route-context.js';
 import { createStreamAdmission } from '../stream-admission.js';
 
@@ -17,7 +18,8 @@ export function revocationStreamRoute(app: FastifyInstance, context: RouteContex
   });
   // No HEAD twin: a HEAD answer has no body, so Node would hold back the headers of a stream that
   // never ends, and the request would hang with a subscription open.
-  app.get('/revocations/stream', { exposeHeadRoute: false }, (request, reply) => {
+  const guarded = feedTokenCheck(config.feedToken) ?? {};
+  app.get('/revocations/stream', { exposeHeadRoute: false, ...guarded }, (request, reply) => {
     // A request pipelined behind another on its connection has no socket yet: its answer would
     // wait for ever behind a stream that never ends, and no 'close' of its own would ever free
     // its place. No answer can reach it, so the connection is closed.
