@@ -3,6 +3,7 @@ import type { Verifier } from '../jwt/verify.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
+import { DEFAULT_CLOCK_SKEW } from '../revocation/create-event.js';
 import {
   createRevocableVerifier,
   REVOCABLE_VERIFIER_OPTION_NAMES,
@@ -41,6 +42,11 @@ export interface ResolvedGuardOptions {
    * token of a retired key the ring has since dropped is refused at once, with no reload.
    */
   readonly keyRevoked: ((kid: string) => boolean) | null;
+  /**
+   * Seconds a token's `auth_time` may be ahead of its `iat` on a `maxAge` route: the index's
+   * clock skew, or 5 with a verifier of the caller's own.
+   */
+  readonly clockSkew: number;
   /** Under `'check-store'` with a follower: reads the log into the index while it is stale. */
   readonly readStaleLog: (() => Promise<void>) | null;
   readonly now: Clock;
@@ -248,6 +254,7 @@ export function resolveGuardOptions(options: TokenGuardOptions): ResolvedGuardOp
       options.verifier === undefined
         ? (kid: string) => options.index.revokedKeys().includes(kid)
         : null,
+    clockSkew: options.verifier === undefined ? options.index.clockSkew : DEFAULT_CLOCK_SKEW,
     readStaleLog,
     now,
   };

@@ -89,7 +89,12 @@ export function requirementsOf(route: CompiledRoute): RouteRequirements {
  * asynchronous, is the guard's). Roles and scopes first: a user who lacks them gets the 403 at
  * once, rather than a call to log in again that would end in the same 403. @internal
  */
-export function checkRoute(route: CompiledRoute, auth: AuthContext, now: number): void {
+export function checkRoute(
+  route: CompiledRoute,
+  auth: AuthContext,
+  now: number,
+  clockSkew: number,
+): void {
   // Loops, not some/every with arrow functions: this runs on every request of the route.
   const roles = route.roles;
   if (roles !== null && !holdsAny(auth.roles, roles)) {
@@ -101,9 +106,11 @@ export function checkRoute(route: CompiledRoute, auth: AuthContext, now: number)
     const { auth_time: authTime, iat } = auth.claims;
     // A token without auth_time cannot show a recent login, so it is refused like an old one; nor
     // can one whose login comes after the token was issued, which would pass for recent for good.
+    // Within the clock skew it may: a login takes an auth_time that much ahead, and a fraction,
+    // while iat is whole seconds, perhaps of another process's clock.
     if (
       typeof authTime !== 'number' ||
-      (typeof iat === 'number' && authTime > iat) ||
+      (typeof iat === 'number' && authTime > iat + clockSkew) ||
       !(now - authTime <= route.maxAge)
     ) {
       throw new ReauthRequiredError(route.maxAge);

@@ -69,6 +69,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     storeTimeout,
     refreshKeys,
     keyRevoked,
+    clockSkew,
     readStaleLog,
     now,
   } = resolveGuardOptions(options);
@@ -141,7 +142,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
 
   async function afterStore(auth: AuthContext, plan: CompiledRoute | null): Promise<AuthContext> {
     await withDeadline(checkSession(store!, auth, now), storeTimeout, storeTimedOut);
-    if (plan !== null) checkRoute(plan, auth, now());
+    if (plan !== null) checkRoute(plan, auth, now(), clockSkew);
     return auth;
   }
 
@@ -161,7 +162,7 @@ export function createTokenGuard(options: TokenGuardOptions): TokenGuard {
     }
     const auth = contextOf(claims, token, via);
     if (askStore || plan?.checkStore === true) return afterStore(auth, plan);
-    if (plan !== null) checkRoute(plan, auth, now());
+    if (plan !== null) checkRoute(plan, auth, now(), clockSkew);
     return auth;
   }
 

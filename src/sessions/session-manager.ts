@@ -323,11 +323,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     const limit = parseDuration(maxAge, 'maxAge');
     const authTime = claims?.auth_time;
     const iat = claims?.iat;
-    // A login after its token was issued would pass for recent for good.
+    // A login after its token was issued would pass for recent for good; within the clock skew
+    // it may be (login takes an auth_time that much ahead, and a fraction; iat is whole seconds).
     if (
       typeof authTime !== 'number' ||
       !Number.isFinite(authTime) ||
-      (typeof iat === 'number' && authTime > iat) ||
+      (typeof iat === 'number' && authTime > iat + index.clockSkew) ||
       now() - authTime > limit
     ) {
       throw new RevocableError('ERR_REAUTH_REQUIRED', 'This action needs a recent authentication.');

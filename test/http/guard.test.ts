@@ -114,6 +114,12 @@ describe('createTokenGuard', () => {
     await refusal(guard.check(bearer(future), { maxAge: '15m' }), 'ERR_REAUTH_REQUIRED');
     const recent = signer.sign({ sub: 'user-1', sid: 'sid-recent', auth_time: now - 5 });
     assert.equal((await guard.check(bearer(recent), { maxAge: '15m' })).sub, 'user-1');
+    // Within the clock skew it is a login just made: a fractional auth_time, or one of a clock
+    // a little ahead (iat is whole seconds of the signing process's clock).
+    for (const ahead of [0.9, 4.5]) {
+      const token = signer.sign({ sub: 'user-1', sid: `sid-${ahead}`, auth_time: now + ahead });
+      assert.equal((await guard.check(bearer(token), { maxAge: '15m' })).sub, 'user-1');
+    }
   });
 
   it('checks bad route requirements when the route is prepared', () => {

@@ -40,8 +40,10 @@ const makers = {
 
 describe('a guard or adapter without maxStaleness on an index that follows a source', () => {
   for (const [name, make] of Object.entries(makers)) {
-    it(`${name}: warns once, when made, and names the option`, () => {
-      make(index(true));
+    it(`${name}: warns once per index, when made, and names the option`, () => {
+      const followed = index(true);
+      make(followed);
+      make(followed);
       assert.deepEqual(codes(), ['REVOCABLE_UNBOUNDED_STALENESS']);
       const [message, options] = emitted.mock.calls[0]!.arguments as unknown as [
         string,

@@ -198,13 +198,20 @@ function keysSecret(r: Resolver, cluster: boolean): string | null {
   return secret;
 }
 
+// RFC 6750's b64token: what an Authorization: Bearer header can carry.
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 function feedToken(r: Resolver): string | null {
   const token = r.text('feedToken');
   if (token === null) return null;
+  const name = settingOf('feedToken').env;
   const bytes = Buffer.byteLength(token, 'utf8');
   if (bytes < MIN_FEED_TOKEN_BYTES) {
+    r.problems.push(`${name} is ${bytes} bytes; it must be at least ${MIN_FEED_TOKEN_BYTES}`);
+  } else if (!BEARER_TOKEN.test(token)) {
+    // Anything else could never be sent in an Authorization: Bearer header (RFC 6750, 2.1).
     r.problems.push(
-      `${settingOf('feedToken').env} is ${bytes} bytes; it must be at least ${MIN_FEED_TOKEN_BYTES}`,
+      `${name} must be letters, digits and - . _ ~ + / with = only at the end (openssl rand -base64 32 makes one)`,
     );
   }
   return token;

@@ -118,13 +118,13 @@ end
 
 // KEYS[3..6] are log, log:ids, log:until, log:seq. The (id, until, body) triples start at
 // ARGV[from]. check_events runs before a script's first write: an id in the log with another body
-// refuses the whole call. append then adds every triple whose id is not in the log yet, nor in
-// `skip` (a table of ids, optional); INCR runs inside the script, so positions are handed out in
-// commit order.
+// refuses the whole call. append then adds every triple whose id is not in the log yet; both
+// leave out the ids in `skip` (a table, optional). INCR runs inside the script, so positions are
+// handed out in commit order.
 export const APPEND = `
-local function check_events(from)
+local function check_events(from, skip)
   for i = from, #ARGV, 3 do
-    local seq = redis.call('HGET', KEYS[4], ARGV[i])
+    local seq = not (skip and skip[ARGV[i]]) and redis.call('HGET', KEYS[4], ARGV[i])
     if seq then
       local body = redis.call('ZRANGE', KEYS[3], seq, seq, 'BYSCORE')[1]
       if body and body ~= ARGV[i + 2] then return redis.error_reply('REVOCABLE_EVENT_CONFLICT') end

@@ -131,13 +131,29 @@ local at, reason, count = ARGV[4], ARGV[5], tonumber(ARGV[6])
 local owners_at = 7 + count
 local events = tonumber(ARGV[owners_at])
 local from = owners_at + 1 + events
-local conflict = check_events(from)
+-- Which sessions this call ends, read before anything is written: the events of the others are
+-- neither written nor checked, as in the other stores.
+local function live(session)
+  return session[1] and not session[2] and not epoch_end(session[3])
+end
+local ending = {}
+for i = 1, count do
+  if live(redis.call('HMGET', KEYS[6 + i], 'sub', 'revokedAt', 'epoch')) then
+    ending[ARGV[6 + i]] = true
+  end
+end
+local skip = {}
+for k = 1, events do
+  local owner = ARGV[owners_at + k]
+  if owner ~= '' and not ending[owner] then skip[ARGV[from + (k - 1) * 3]] = true end
+end
+local conflict = check_events(from, skip)
 if conflict then return conflict end
-local revoked, gone = {}, {}
+local revoked = {}
 for i = 1, count do
   local key, sid = KEYS[6 + i], ARGV[6 + i]
   local session = redis.call('HMGET', key, 'sub', 'revokedAt', 'epoch')
-  if session[1] and not session[2] and not epoch_end(session[3]) then
+  if live(session) then
     redis.call('HSET', key, 'revokedAt', at, 'revokedReason', reason)
     local ends = ends_key(session[3])
     local ended = earlier(at, redis.call('ZSCORE', ends, sid))
@@ -145,13 +161,7 @@ for i = 1, count do
     redis.call('EXPIREAT', key, deadline(ended))
     redis.call('ZREM', sessions_key(session[1]), sid)
     revoked[#revoked + 1] = sid
-    gone[sid] = true
   end
-end
-local skip = {}
-for k = 1, events do
-  local owner = ARGV[owners_at + k]
-  if owner ~= '' and not gone[owner] then skip[ARGV[from + (k - 1) * 3]] = true end
 end
 append(from, skip)
 return revoked

@@ -194,6 +194,11 @@ describe('settings that conflict', () => {
       oneProblem([], { REVOCABLE_FEED_TOKEN: 'short token' }),
       'REVOCABLE_FEED_TOKEN is 11 bytes; it must be at least 32',
     );
+    for (const bad of [`${'t'.repeat(32)} x`, `${'t'.repeat(32)}!`, `é${'t'.repeat(32)}`]) {
+      const problem = oneProblem([], { REVOCABLE_FEED_TOKEN: bad });
+      assert.match(problem, /^REVOCABLE_FEED_TOKEN must be letters, digits/);
+      assert.ok(!problem.includes(bad), 'the token is never shown');
+    }
     assert.equal(load([], {}).feedToken, null);
     assert.equal(load([], { REVOCABLE_FEED_TOKEN: 't'.repeat(32) }).feedToken, 't'.repeat(32));
   });

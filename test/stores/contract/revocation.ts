@@ -71,6 +71,10 @@ export function describeRevocationContract(context: ContractContext): void {
       assert.deepEqual(await store.revokeSessions([session.sid], T0 + 1, 'again', late), []);
       const empty = [makeSubjectEvent(randomSub(), T0 + 2)];
       assert.deepEqual(await store.revokeSessions([], T0 + 2, 'logout-all', empty), []);
+      // Left out, an event is not checked against the log either: the same id with another body
+      // (a conflict, were it written) changes nothing and refuses nothing.
+      const clash = { ...makeSessionEvent(session.sid, T0 + 5), id: events[1]!.id };
+      assert.deepEqual(await store.revokeSessions([session.sid], T0 + 5, 'again', [clash]), []);
       // An unknown listed sid is not revoked either.
       const unknown = randomId();
       const ghost = [makeSessionEvent(unknown, T0 + 3)];
