@@ -1,4 +1,4 @@
-import { REVOCABLE_WARNING } from '../jwt/verifier-options.js';
+import { emitRevocableWarning } from '../lib/warning.js';
 
 const warned = new WeakSet<FollowedIndex>();
 
@@ -24,10 +24,10 @@ export function warnIfUnboundedStaleness(
   // Once per index: an application that makes a guard per route would otherwise repeat it.
   if (warned.has(index)) return;
   warned.add(index);
-  process.emitWarning(
+  emitRevocableWarning(
+    'REVOCABLE_UNBOUNDED_STALENESS',
     `${caller} was given no maxStaleness, but its revocation index follows a source (it has ` +
       'been marked fresh): if that source goes silent, revocations made since are never seen and ' +
       'nothing fails. Give maxStaleness (connectToAuthServer uses 5 seconds).',
-    { type: REVOCABLE_WARNING, code: 'REVOCABLE_UNBOUNDED_STALENESS' },
   );
 }

@@ -2,6 +2,7 @@ import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import { assertKnownOptions, type OptionNames } from '../lib/known-options.js';
+import { emitRevocableWarning } from '../lib/warning.js';
 import type { ClaimRules } from './claims.js';
 import { canonicalTyp } from './header.js';
 import type { KeyRing } from './key-ring.js';
@@ -121,15 +122,12 @@ export function resolveVerifierOptions(options: VerifierOptions): ResolvedVerifi
   return { ring, expectedTyp, maxLength, rules, payload, now, capacity };
 }
 
-/** The `type` of every warning revocable emits through `process.emitWarning`. @internal */
-export const REVOCABLE_WARNING = 'RevocableWarning';
-
 // The codes of the warnings a verifier emits when it is made. Programs filter on them, so they are
 // as stable as error codes (docs/jwt.md lists them).
 type VerifierWarningCode = 'REVOCABLE_ANY_AUDIENCE' | 'REVOCABLE_ANY_ISSUER';
 
 function warn(code: VerifierWarningCode, message: string): void {
-  process.emitWarning(message, { type: REVOCABLE_WARNING, code });
+  emitRevocableWarning(code, message);
 }
 
 /**

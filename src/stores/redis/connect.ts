@@ -1,6 +1,7 @@
 import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RevocableError } from '../../errors/revocable-error.js';
+import { emitRevocableWarning } from '../../lib/warning.js';
 import { connectTimeoutOf } from '../internal/connect-arguments.js';
 import { loadDriver, reasonOf, withoutSecrets } from '../internal/driver-errors.js';
 
@@ -120,9 +121,9 @@ function reportOutages(client: Redis, tried: string): void {
   client.on('error', (error: unknown) => {
     if (reported) return;
     reported = true;
-    process.emitWarning(
+    emitRevocableWarning(
+      'REVOCABLE_REDIS_UNAVAILABLE',
       `revocable: Redis at ${tried}: ${reasonOf(withoutSecrets(error))}; reconnecting.`,
-      { type: 'RevocableWarning', code: 'REVOCABLE_REDIS_UNAVAILABLE' },
     );
   });
 }

@@ -136,11 +136,10 @@ local from = owners_at + 1 + events
 local function live(session)
   return session[1] and not session[2] and not epoch_end(session[3])
 end
-local ending = {}
+local sessions, ending = {}, {}
 for i = 1, count do
-  if live(redis.call('HMGET', KEYS[6 + i], 'sub', 'revokedAt', 'epoch')) then
-    ending[ARGV[6 + i]] = true
-  end
+  sessions[i] = redis.call('HMGET', KEYS[6 + i], 'sub', 'revokedAt', 'epoch')
+  if live(sessions[i]) then ending[ARGV[6 + i]] = true end
 end
 local skip = {}
 for k = 1, events do
@@ -151,9 +150,10 @@ local conflict = check_events(from, skip)
 if conflict then return conflict end
 local revoked = {}
 for i = 1, count do
-  local key, sid = KEYS[6 + i], ARGV[6 + i]
-  local session = redis.call('HMGET', key, 'sub', 'revokedAt', 'epoch')
-  if live(session) then
+  local key, sid, session = KEYS[6 + i], ARGV[6 + i], sessions[i]
+  -- A sid listed twice is ended once: the read above predates this loop's writes.
+  if ending[sid] then
+    ending[sid] = false
     redis.call('HSET', key, 'revokedAt', at, 'revokedReason', reason)
     local ends = ends_key(session[3])
     local ended = earlier(at, redis.call('ZSCORE', ends, sid))

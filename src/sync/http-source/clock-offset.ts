@@ -1,4 +1,4 @@
-import { REVOCABLE_WARNING } from '../../jwt/verifier-options.js';
+import { emitRevocableWarning } from '../../lib/warning.js';
 
 /**
  * Watches the clock of this process against the auth server's, from the `Date` header of each
@@ -36,12 +36,9 @@ export function createClockWatch(options: {
       ahead > limitAhead
         ? `this process's clock is at least ${ahead.toFixed(1)} s ahead of the auth server's (its Date header): revocations look that much staler than they are, and past maxStaleness (${options.maxStaleness} s) every request fails with ERR_REVOCATION_STALE.`
         : `this process's clock is at least ${behind.toFixed(1)} s behind the auth server's (its Date header), more than the index's clockSkew (${options.clockSkew} s): tokens just issued are refused as issued in the future (ERR_JWT_IAT_FUTURE).`;
-    process.emitWarning(
+    emitRevocableWarning(
+      'REVOCABLE_CLOCK_OFFSET',
       `revocable: HTTP revocation source: ${message} Synchronise the clocks (NTP).`,
-      {
-        type: REVOCABLE_WARNING,
-        code: 'REVOCABLE_CLOCK_OFFSET',
-      },
     );
   };
 }

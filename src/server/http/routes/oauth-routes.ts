@@ -66,8 +66,8 @@ function liveSession(session: StoredSession | null, at: number): session is Stor
 export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
   const { runtime, auth } = context;
   const { sessions, config, backend } = runtime;
-  // Signature and claims without the index: a token the index already refuses may still be
-  // revoked (again) by its holder, harmlessly, and a stale index must not block a revocation.
+  // Signature and claims without the index, for a revocation made while the index is stale: that
+  // must not block it.
   const signatureOnly = createVerifier({
     keys: runtime.keys.ring,
     issuer: config.issuer,
@@ -108,22 +108,23 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
   async function revokeAccess(token: string, request: FastifyRequest): Promise<void> {
     let claims: JwtClaims;
     try {
+      claims = runtime.verifier.verify(token);
+    } catch (error) {
+      if (!isRevocableError(error)) throw error;
+      // Invalid, or already revoked (by its session, a cut-off, a key...): nothing more to end. A
+      // token cut off by a password change must not end the session that change kept. A stale
+      // index cannot tell, so the revocation goes on: revoking too much beats reviving a token.
+      // Staleness is the full verify's last check, so the signature and claims already held.
+      if (error.code !== 'ERR_REVOCATION_STALE') return;
       claims = signatureOnly.verify(token);
-      // A token bound to a fingerprint cookie is revoked only with it: one seen without it (in a
-      // log, at a resource server) must not end its owner's session.
+    }
+    // A token bound to a fingerprint cookie is revoked only with it: one seen without it (in a
+    // log, at a resource server) must not end its owner's session.
+    try {
       auth.checkFingerprint(request, claims);
     } catch (error) {
       if (isRevocableError(error)) return;
       throw error;
-    }
-    try {
-      runtime.verifier.verify(token);
-    } catch (error) {
-      // Already revoked (by its session, a cut-off, a key...): nothing more to end. A token cut
-      // off by a password change must not end the session that change kept. A stale index cannot
-      // tell, so the revocation goes on: revoking too much beats reviving a token.
-      if (!isRevocableError(error)) throw error;
-      if (error.code !== 'ERR_REVOCATION_STALE') return;
     }
     const { sid, jti, exp } = claims;
     if (typeof sid === 'string') {
