@@ -9,6 +9,9 @@ const RELOAD_INTERVAL = 1;
  */
 export const RELOAD_TIMEOUT = 5;
 
+const TIMED_OUT = Symbol('timed out');
+const NOTHING_NEW = Promise.resolve(false);
+
 /**
  * Wraps `refreshKeys` for the guard: concurrent requests share one reload, a reload starts at most
  * once a second (a stream of tokens with forged `kid`s must not become a stream of fetches from
@@ -19,7 +22,14 @@ export const RELOAD_TIMEOUT = 5;
  * clients to retry. So does one that has not settled after {@link RELOAD_TIMEOUT} seconds: a
  * `refreshKeys` of the application's own that never settles (a fetch without a timeout to a host
  * that does not answer) must not hold requests open for ever. It is not cancelled, and the next
- * reload may start beside it, still at most once a second. @internal
+ * reload may start beside it, still at most once a second.
+ *
+ * After a reload has timed out, and until one resolves, requests no longer wait: each is refused
+ * at once while reloads go on behind it, at the same pace. An auth server that accepts
+ * connections and never answers would otherwise hold every request with an unknown `kid` (anyone
+ * can send one) for the whole timeout, over and over, for as long as it hangs. A reload that
+ * fails quickly (the host refuses the connection) changes nothing here: the wait it costs is at
+ * most the interval. @internal
  */
 export function createKeyReloader(
   refreshKeys: () => Promise<boolean>,
@@ -27,16 +37,30 @@ export function createKeyReloader(
 ): () => Promise<boolean> {
   let running: Promise<boolean> | null = null;
   let lastStart = Number.NEGATIVE_INFINITY;
+  let unanswered = false;
 
   async function reload(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(resolve, RELOAD_TIMEOUT * 1000, false);
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(resolve, RELOAD_TIMEOUT * 1000, TIMED_OUT);
     });
     try {
       // A refreshKeys that throws instead of rejecting is a failed reload too.
       const changed = new Promise<boolean>((resolve) => resolve(refreshKeys()));
-      return (await Promise.race([changed, timeout])) === true;
+      // Any answer, even one that comes after the timeout, shows the source answers again; a
+      // rejection does not (a fetch that hung may end in its own timeout).
+      changed.then(
+        () => {
+          unanswered = false;
+        },
+        () => {},
+      );
+      const outcome = await Promise.race([changed, timeout]);
+      if (outcome === TIMED_OUT) {
+        unanswered = true;
+        return false;
+      }
+      return outcome === true;
     } catch {
       return false;
     } finally {
@@ -44,7 +68,7 @@ export function createKeyReloader(
     }
   }
 
-  return () => {
+  function start(): Promise<boolean> {
     if (running !== null) return running;
     const at = now();
     const wait = lastStart + RELOAD_INTERVAL - at;
@@ -59,5 +83,11 @@ export function createKeyReloader(
       if (running === attempt) running = null;
     });
     return attempt;
+  }
+
+  return () => {
+    if (!unanswered) return start();
+    void start();
+    return NOTHING_NEW;
   };
 }

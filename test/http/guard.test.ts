@@ -659,6 +659,84 @@ describe('createTokenGuard', () => {
     await rejects(throwing, bearer(token), 'ERR_JWT_KID_UNKNOWN');
   });
 
+  it('refuses at once while key reloads time out, and waits on them again once one answers', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const world = newWorld();
+    let now = Date.now() / 1000;
+    const pending: Array<(changed: boolean) => void> = [];
+    const guard = createTokenGuard({
+      ...keyOptions(world),
+      now: () => now,
+      // An auth server that accepts the connection and answers only when the test says so.
+      refreshKeys: () => new Promise<boolean>((resolve) => pending.push(resolve)),
+    });
+    const learn = (): boolean => {
+      let changed = false;
+      for (const key of KeyRing.fromJSON(world.authRing.jwks()).keys()) {
+        if (world.ring.get(key.kid) === undefined) {
+          world.ring.add(key);
+          changed = true;
+        }
+      }
+      return changed;
+    };
+    const turns = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    // Settled within a few turns of the event loop, with no timer moved.
+    const soon = async (promise: Promise<unknown>): Promise<boolean> => {
+      let settled = false;
+      void promise.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true;
+        },
+      );
+      await turns();
+      return settled;
+    };
+
+    world.authRing.rotate();
+    const { token } = await world.login('user-1');
+    // The first request waits out the whole timeout.
+    const first = guard.check(bearer(token));
+    assert.equal(await soon(first), false);
+    assert.equal(pending.length, 1);
+    t.mock.timers.tick(5_000);
+    await refusal(first, 'ERR_JWT_KID_UNKNOWN');
+
+    // Then requests are refused without waiting, while a reload goes on behind them, at most
+    // once a second and one at a time.
+    now += 2;
+    const second = guard.check(bearer(token));
+    assert.equal(await soon(second), true);
+    await refusal(second, 'ERR_JWT_KID_UNKNOWN');
+    assert.equal(pending.length, 2);
+    const third = guard.check(bearer(token));
+    assert.equal(await soon(third), true);
+    await refusal(third, 'ERR_JWT_KID_UNKNOWN');
+    assert.equal(pending.length, 2);
+
+    // The hung reload answers at last (after its own timeout): the source is back, the key known.
+    t.mock.timers.tick(5_000);
+    await turns();
+    pending[1]!(learn());
+    await turns();
+    assert.equal((await guard.check(bearer(token))).sub, 'user-1');
+
+    // A key rotated now is waited for again, as before the outage.
+    world.authRing.rotate();
+    const next = await world.login('user-2');
+    now += 2;
+    const waiting = guard.check(bearer(next.token));
+    assert.equal(await soon(waiting), false);
+    assert.equal(pending.length, 3);
+    pending[2]!(learn());
+    assert.equal((await waiting).sub, 'user-2');
+  });
+
   it('reads characters through its own reference, whatever becomes of String.prototype', async () => {
     // An application's imports can put String.prototype in dictionary mode (ioredis does), where
     // each `text.charCodeAt(i)` looks the method up again: the verify path holds its own reference

@@ -64,16 +64,17 @@ describe('the packed package, installed into an empty project', () => {
     if (work !== '') rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships the built code, its declarations, the docs and the licence, and nothing else', () => {
+  it('ships the built code, its declarations, the docs, the changelog and the licence, and nothing else', () => {
     for (const target of Object.values(manifest.exports)) {
       const paths = typeof target === 'string' ? [target] : [target.types, target.default];
       for (const path of paths) assert.ok(packed.includes(path.slice(2)), `${path} is packed`);
     }
-    assert.ok(packed.includes('README.md') && packed.includes('LICENSE'));
+    for (const file of ['README.md', 'CHANGELOG.md', 'LICENSE'])
+      assert.ok(packed.includes(file), file);
     assert.ok(packed.includes('docs/errors.md'));
     const stray = packed.filter(
       (path) =>
-        !/^(dist\/.+\.(js|d\.ts)|docs\/[a-z0-9-]+\.md|README\.md|LICENSE|package\.json)$/.test(
+        !/^(dist\/.+\.(js|d\.ts)|docs\/[a-z0-9-]+\.md|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/.test(
           path,
         ),
     );

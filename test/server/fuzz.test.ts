@@ -46,6 +46,14 @@ function judge(request: FuzzCase, answer: RawAnswer): string | null {
   return shaped ? null : `not an error body: ${answer.text.slice(0, 200)}`;
 }
 
+/** The auth server's count of 4xx answers, from its /metrics. */
+async function answered4xx(url: string): Promise<number> {
+  const response = await fetch(`${url}/metrics`);
+  const text = await response.text();
+  const line = /^revocable_http_requests_total\{status_class="4xx"\} (\d+)$/m.exec(text);
+  return line === null ? 0 : Number(line[1]);
+}
+
 function describeCase(index: number, request: FuzzCase): string {
   const body =
     request.body === undefined
@@ -273,6 +281,7 @@ describe('the auth server under a seeded fuzz of bad requests', () => {
         'Expect: 999-foo\r\nContent-Length: 2\r\n\r\n{}',
     ];
     const problems: string[] = [];
+    const before = await answered4xx(url);
     for (const bytes of requests) {
       const { status, body } = parseRawAnswer(await rawExchange(url, bytes));
       const shaped = /^\{"error":"ERR_[A-Z_]+","message":"[^"]+"\}$/.test(body);
@@ -281,6 +290,8 @@ describe('the auth server under a seeded fuzz of bad requests', () => {
       }
     }
     assert.deepEqual(problems, []);
+    // Answered before Fastify has a request, so past its onResponse hook, and counted all the same.
+    assert.equal((await answered4xx(url)) - before, requests.length);
   });
 
   it('names the port it listens on in its default issuer when started with --port 0', async () => {

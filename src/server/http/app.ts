@@ -40,6 +40,10 @@ export async function buildApp(
   options: BuildAppOptions,
 ): Promise<FastifyInstance> {
   const { config } = runtime;
+  // The answers written before Fastify has a request, which its onResponse hook never sees.
+  const counted = (status: number | null): void => {
+    if (status !== null) runtime.metrics.request(status);
+  };
   const app = Fastify({
     logger:
       config.logLevel === 'silent'
@@ -73,7 +77,7 @@ export async function buildApp(
     // number given as a string is the client's mistake, and must not be silently dropped or cast.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     forceCloseConnections: 'idle',
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: (error, socket) => counted(answerClientError(error, socket)),
     return503OnClosing: true,
     // The router's own refusals (a malformed percent-escape, a path parameter longer than
     // maxParamLength) bypass the error handler and would answer in Fastify's shape.
@@ -89,8 +93,10 @@ export async function buildApp(
   });
   app.setErrorHandler(handleError);
   // What Node answers before Fastify sees a request: here in the shape of every other error.
-  app.server.on('connect', answerConnect);
-  app.server.on('checkExpectation', answerExpectation);
+  app.server.on('connect', (request, socket) => counted(answerConnect(request, socket)));
+  app.server.on('checkExpectation', (request, response) =>
+    counted(answerExpectation(request, response)),
+  );
   // Callback style: every request passes here, and most need no promise.
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
