@@ -4,8 +4,9 @@ import { assertKeyRingSave, revisionOf } from '../internal/key-ring-input.js';
 import { invalidArgument } from '../internal/validate.js';
 import type { KeyRingStore } from '../key-ring-store.js';
 import { checkPool, runStatement, sqlState } from './database.js';
-import type { PostgresPool, PostgresPoolClient } from './driver-types.js';
-import { MIGRATION_LOCK, type TableNames, tableNames } from './names.js';
+import type { PostgresPool } from './driver-types.js';
+import { type TableNames, tableNames } from './names.js';
+import { runVersionedMigration, singleVersionRow } from './versioned-migration.js';
 
 /** Options for {@link migratePostgresKeyRingStore}: the same names as the session store's. */
 export interface MigratePostgresKeyRingStoreOptions {
@@ -70,49 +71,6 @@ function missingTable(error: unknown): boolean {
   return sqlState(error) === '42P01' || sqlState(error) === '3F000';
 }
 
-async function readVersion(pool: PostgresPool, tables: KeyRingTables): Promise<number | undefined> {
-  try {
-    const { rows } = await pool.query(`SELECT version FROM ${tables.version} WHERE id = 1`);
-    return (rows[0] as { version: number } | undefined)?.version;
-  } catch (error) {
-    if (missingTable(error)) return undefined;
-    throw error;
-  }
-}
-
-async function upgrade(connection: PostgresPoolClient, tables: KeyRingTables): Promise<number> {
-  // The session store's migration lock: migrations of one schema and prefix take turns, whichever
-  // tables they bring.
-  await connection.query('SELECT pg_advisory_xact_lock($1, $2)', [
-    MIGRATION_LOCK,
-    tables.names.lockKey,
-  ]);
-  const schema = await connection.query(
-    'SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS present',
-    [tables.names.schemaName],
-  );
-  if ((schema.rows[0] as { present: boolean } | undefined)?.present !== true) {
-    await connection.query(`CREATE SCHEMA ${tables.names.schema}`);
-  }
-  await connection.query(
-    `CREATE TABLE IF NOT EXISTS ${tables.version} (
-       id integer PRIMARY KEY CHECK (id = 1),
-       version integer NOT NULL
-     )`,
-  );
-  const found = await connection.query(`SELECT version FROM ${tables.version} WHERE id = 1`);
-  const from = (found.rows[0] as { version: number } | undefined)?.version ?? 0;
-  const steps = keyRingSteps(tables);
-  if (from > steps.length) throw tooNew(tables, from);
-  for (const step of steps.slice(from)) await connection.query(step);
-  await connection.query(
-    `INSERT INTO ${tables.version} (id, version) VALUES (1, $1)
-     ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-    [steps.length],
-  );
-  return steps.length;
-}
-
 /**
  * Creates or upgrades the key ring table and returns its version
  * ({@link POSTGRES_KEY_RING_SCHEMA_VERSION}). Like `migratePostgresStore`: explicit (run it at
@@ -133,33 +91,14 @@ export async function migratePostgresKeyRingStore(
   checkPool(client);
   const tables = keyRingTables(options);
   try {
-    return await migrateKeyRing(client, tables);
+    return await runVersionedMigration(client, {
+      names: tables.names,
+      row: singleVersionRow(tables.version),
+      steps: keyRingSteps(tables),
+      tooNew: (version) => tooNew(tables, version),
+    });
   } catch (error) {
     throw storeUnavailable('Migrating the PostgreSQL key ring store', error);
-  }
-}
-
-async function migrateKeyRing(client: PostgresPool, tables: KeyRingTables): Promise<number> {
-  const current = await readVersion(client, tables);
-  if (current === POSTGRES_KEY_RING_SCHEMA_VERSION) return current;
-  if (current !== undefined && current > POSTGRES_KEY_RING_SCHEMA_VERSION) {
-    throw tooNew(tables, current);
-  }
-  const connection = await client.connect();
-  let broken = false;
-  try {
-    await connection.query('BEGIN');
-    const version = await upgrade(connection, tables);
-    await connection.query('COMMIT');
-    return version;
-  } catch (error) {
-    await connection.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    // A connection that could not even roll back is destroyed, never handed to the next caller.
-    connection.release(broken);
   }
 }
 

@@ -3,9 +3,8 @@ import { sqlState } from './database.js';
 import type { PostgresPool } from './driver-types.js';
 import type { TableNames } from './names.js';
 import { POSTGRES_SCHEMA_VERSION } from './schema.js';
+import { readVersion as readVersionRow, singleVersionRow } from './versioned-migration.js';
 
-// undefined_table, invalid_schema_name: the tables (or their schema) were never created.
-const MISSING = new Set(['42P01', '3F000']);
 // What a statement of this code meets on tables of an older version (a missing table, column or
 // function) or on tables changed by hand.
 const SCHEMA_STATES = new Set(['42P01', '3F000', '42703', '42883']);
@@ -15,23 +14,9 @@ export function isSchemaState(error: unknown): boolean {
   return SCHEMA_STATES.has(sqlState(error) ?? '');
 }
 
-/**
- * The version the tables are at, without any lock, and undefined when the schema or the version
- * table does not exist: the common case (already current) costs one read and needs no right to
- * create anything.
- */
-export async function readVersion(
-  pool: PostgresPool,
-  tables: TableNames,
-): Promise<number | undefined> {
-  try {
-    const { rows } = await pool.query(`SELECT version FROM ${tables.version} WHERE id = 1`);
-    const version = (rows[0] as { version?: unknown } | undefined)?.version;
-    return typeof version === 'number' ? version : undefined;
-  } catch (error) {
-    if (MISSING.has(sqlState(error) ?? '')) return undefined;
-    throw error;
-  }
+/** The version the tables are at, read without any lock; undefined when never migrated. */
+export function readVersion(pool: PostgresPool, tables: TableNames): Promise<number | undefined> {
+  return readVersionRow(pool, singleVersionRow(tables.version));
 }
 
 export function tooNew(tables: TableNames, version: number): RevocableError {

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { RevocableError } from '../../errors/revocable-error.js';
 import { storeUnavailable } from '../internal/driver-errors.js';
 import { assertKeyRingSave, revisionOf } from '../internal/key-ring-input.js';
 import type { KeyRingStore } from '../key-ring-store.js';
@@ -7,6 +6,7 @@ import { checkDatabase, driverDatabase } from './database.js';
 import type { SqliteDatabase } from './driver-types.js';
 import { checkDurability, durableTransaction } from './durability.js';
 import { DEFAULT_TABLE_PREFIX, tableNames } from './schema.js';
+import { newerThanKnown, runVersionedMigration, singleVersionRow } from './versioned-migration.js';
 
 /** Options for {@link migrateSqliteKeyRingStore}. */
 export interface MigrateSqliteKeyRingStoreOptions {
@@ -51,26 +51,6 @@ export const SQLITE_KEY_RING_SCHEMA_VERSION = keyRingSteps(
   keyRingTables(DEFAULT_TABLE_PREFIX),
 ).length;
 
-function readVersion(database: Database.Database, tables: KeyRingTables): number | undefined {
-  const exists = database
-    .prepare<[string], { name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-    )
-    .get(tables.schema);
-  if (exists === undefined) return undefined;
-  return database
-    .prepare<[], { version: number }>(`SELECT version FROM ${tables.schema} WHERE id = 1`)
-    .get()?.version;
-}
-
-function tooNew(tables: KeyRingTables, version: number): RevocableError {
-  return new RevocableError(
-    'ERR_STORE_SCHEMA',
-    `The ${tables.schema} table is at version ${version}, newer than this revocable knows ` +
-      `(${SQLITE_KEY_RING_SCHEMA_VERSION}): upgrade revocable before opening this database.`,
-  );
-}
-
 /**
  * Creates or upgrades the key ring table (versioned, idempotent; in one `BEGIN IMMEDIATE`
  * transaction, so two processes migrating at once take turns) and returns its version.
@@ -101,32 +81,11 @@ function unavailable(error: unknown): Error {
 
 function migrateKeyRing(database: Database.Database, options: MigrateSqliteKeyRingStoreOptions) {
   const tables = keyRingTables(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
-  const current = readVersion(database, tables);
-  if (current === SQLITE_KEY_RING_SCHEMA_VERSION) return current;
-  if (current !== undefined && current > SQLITE_KEY_RING_SCHEMA_VERSION) {
-    throw tooNew(tables, current);
-  }
-  const steps = keyRingSteps(tables);
-  const migrate = database.transaction(() => {
-    database.exec(
-      `CREATE TABLE IF NOT EXISTS ${tables.schema} (
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         version INTEGER NOT NULL
-       ) STRICT`,
-    );
-    // Read again under the write lock: another connection may have migrated meanwhile.
-    const from = readVersion(database, tables) ?? 0;
-    if (from > steps.length) throw tooNew(tables, from);
-    for (const step of steps.slice(from)) database.exec(step);
-    database
-      .prepare<[number], never>(
-        `INSERT INTO ${tables.schema} (id, version) VALUES (1, ?)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-      )
-      .run(steps.length);
-    return steps.length;
+  return runVersionedMigration(database, {
+    row: singleVersionRow(tables.schema),
+    steps: keyRingSteps(tables),
+    tooNew: (version) => newerThanKnown(tables.schema, version, SQLITE_KEY_RING_SCHEMA_VERSION),
   });
-  return migrate.immediate();
 }
 
 /**

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { RevocableError } from '../../errors/revocable-error.js';
 import { storeUnavailable } from '../internal/driver-errors.js';
 import { checkDatabase, driverDatabase } from './database.js';
@@ -10,31 +9,12 @@ import {
   type TableNames,
   tableNames,
 } from './schema.js';
+import { newerThanKnown, runVersionedMigration, singleVersionRow } from './versioned-migration.js';
 
 /** Options for {@link migrateSqliteStore}. */
 export interface MigrateSqliteStoreOptions {
   /** Prefix of every table name (default `revocable_`): letters, digits and underscores. */
   tablePrefix?: string;
-}
-
-function tooNew(tables: TableNames, version: number): RevocableError {
-  return new RevocableError(
-    'ERR_STORE_SCHEMA',
-    `The ${tables.schema} table is at version ${version}, newer than this revocable knows ` +
-      `(${SQLITE_SCHEMA_VERSION}): upgrade revocable before opening this database.`,
-  );
-}
-
-function readVersion(database: Database.Database, tables: TableNames): number | undefined {
-  const exists = database
-    .prepare<[string], { name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-    )
-    .get(tables.schema);
-  if (exists === undefined) return undefined;
-  return database
-    .prepare<[], { version: number }>(`SELECT version FROM ${tables.schema} WHERE id = 1`)
-    .get()?.version;
 }
 
 /**
@@ -63,7 +43,11 @@ export function migrateSqliteStore(
   checkDatabase(database);
   const tables = tableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
   try {
-    return migrate(driverDatabase(database), tables);
+    return runVersionedMigration(driverDatabase(database), {
+      row: singleVersionRow(tables.schema),
+      steps: migrationSteps(tables),
+      tooNew: (version) => newerThanKnown(tables.schema, version, SQLITE_SCHEMA_VERSION),
+    });
   } catch (error) {
     // A SQL error here (a table that already exists, a column that does not) means tables of
     // these names that revocable did not make; SQLITE_BUSY past the timeout, a read-only or full
@@ -81,31 +65,4 @@ function foreign(tables: TableNames, cause: unknown): RevocableError {
       'the store another tablePrefix, or remove those tables.',
     { cause },
   );
-}
-
-function migrate(database: Database.Database, tables: TableNames): number {
-  const current = readVersion(database, tables);
-  if (current === SQLITE_SCHEMA_VERSION) return current;
-  if (current !== undefined && current > SQLITE_SCHEMA_VERSION) throw tooNew(tables, current);
-  const steps = migrationSteps(tables);
-  const migrate = database.transaction(() => {
-    database.exec(
-      `CREATE TABLE IF NOT EXISTS ${tables.schema} (
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         version INTEGER NOT NULL
-       ) STRICT`,
-    );
-    // Read again under the write lock: another connection may have migrated meanwhile.
-    const from = readVersion(database, tables) ?? 0;
-    if (from > steps.length) throw tooNew(tables, from);
-    for (const step of steps.slice(from)) database.exec(step);
-    database
-      .prepare<[number], never>(
-        `INSERT INTO ${tables.schema} (id, version) VALUES (1, ?)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-      )
-      .run(steps.length);
-    return steps.length;
-  });
-  return migrate.immediate();
 }

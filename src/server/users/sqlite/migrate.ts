@@ -1,8 +1,11 @@
-import type Database from 'better-sqlite3';
 import { RevocableError } from '../../../errors/revocable-error.js';
 import { storeUnavailable } from '../../../stores/internal/driver-errors.js';
 import { checkDatabase, driverDatabase } from '../../../stores/sqlite/database.js';
 import type { SqliteDatabase } from '../../../stores/sqlite/driver-types.js';
+import {
+  componentVersionRow,
+  runVersionedMigration,
+} from '../../../stores/sqlite/versioned-migration.js';
 import {
   DEFAULT_TABLE_PREFIX,
   SQLITE_USERS_SCHEMA_VERSION,
@@ -24,49 +27,6 @@ function tooNew(tables: UserTableNames, version: number): RevocableError {
     `The ${tables.users} table is at version ${version} (in ${tables.components}), newer than ` +
       `this revocable knows (${SQLITE_USERS_SCHEMA_VERSION}): upgrade revocable first.`,
   );
-}
-
-function readVersion(database: Database.Database, tables: UserTableNames): number | undefined {
-  const exists = database
-    .prepare<[string], { name: string }>(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-    )
-    .get(tables.components);
-  if (exists === undefined) return undefined;
-  return database
-    .prepare<[string], { version: number }>(
-      `SELECT version FROM ${tables.components} WHERE component = ?`,
-    )
-    .get(USERS_COMPONENT)?.version;
-}
-
-function migrate(database: Database.Database, tables: UserTableNames): number {
-  const current = readVersion(database, tables);
-  if (current === SQLITE_USERS_SCHEMA_VERSION) return current;
-  if (current !== undefined && current > SQLITE_USERS_SCHEMA_VERSION) {
-    throw tooNew(tables, current);
-  }
-  const steps = userMigrationSteps(tables);
-  const run = database.transaction(() => {
-    database.exec(
-      `CREATE TABLE IF NOT EXISTS ${tables.components} (
-         component TEXT PRIMARY KEY,
-         version INTEGER NOT NULL
-       ) STRICT`,
-    );
-    // Read again under the write lock: another connection may have migrated meanwhile.
-    const from = readVersion(database, tables) ?? 0;
-    if (from > steps.length) throw tooNew(tables, from);
-    for (const step of steps.slice(from)) database.exec(step);
-    database
-      .prepare<[string, number], never>(
-        `INSERT INTO ${tables.components} (component, version) VALUES (?, ?)
-         ON CONFLICT (component) DO UPDATE SET version = excluded.version`,
-      )
-      .run(USERS_COMPONENT, steps.length);
-    return steps.length;
-  });
-  return run.immediate();
 }
 
 /**
@@ -92,7 +52,11 @@ export function migrateSqliteUserStore(
   checkDatabase(database);
   const tables = userTableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
   try {
-    return migrate(driverDatabase(database), tables);
+    return runVersionedMigration(driverDatabase(database), {
+      row: componentVersionRow(tables.components, USERS_COMPONENT),
+      steps: userMigrationSteps(tables),
+      tooNew: (version) => tooNew(tables, version),
+    });
   } catch (error) {
     // A SQL error here means tables of these names that revocable did not make.
     if ((error as { code?: unknown } | null)?.code === 'SQLITE_ERROR') {
