@@ -165,6 +165,9 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
   let lastParsed: ParsedHeader | null = null;
   // The header of the token last accepted, for lastHeader().
   let accepted: ParsedHeader | null = null;
+  // Set when headerFor decodes a header segment, which overwrites the decoder's shared buffer that
+  // holds the payload's bytes (decoded earlier, for the canonical check of step 2).
+  let headerDecoded = false;
 
   function headerOf(segment: string): ParsedHeader {
     if (segment === lastSegment && lastParsed !== null) return lastParsed;
@@ -177,6 +180,7 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
   function headerFor(segment: string): ParsedHeader {
     const cached = headers.get(segment);
     if (cached !== undefined) return cached;
+    headerDecoded = true;
     const parsed = parseHeader(segment);
     if (expectedTyp !== null && parsed.typ !== expectedTyp) {
       throw new RevocableError(
@@ -259,19 +263,24 @@ export function createVerifierCore(options: VerifierOptions): VerifierCore {
     if (firstDot <= 0 || lastDot === firstDot || token.indexOf('.', firstDot + 1) !== lastDot) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'A token has exactly three segments.');
     }
-    const parsed = headerOf(token.slice(0, firstDot));
-    const key = keyFor(parsed);
     const payloadSegment = token.slice(firstDot + 1, lastDot);
     const signatureSegment = token.slice(lastDot + 1);
-    // Shape before signature: a token that is not a JWS at all is malformed whatever its signature.
-    // The payload's bytes wait in the decoder's buffer; they are read only once the signature holds.
-    const payloadLength = decodeJsonSegmentBytes(payloadSegment, 'payload');
+    // Shape first (step 2 of docs/jwt.md): a token that is not a JWS at all is malformed whatever
+    // its header says, and never costs a key lookup (nor, at a resource server, a key reload for
+    // its kid). The header segment is checked as it is decoded, just below.
+    let payloadLength = decodeJsonSegmentBytes(payloadSegment, 'payload');
     if (!isBase64Url(signatureSegment)) {
       throw new RevocableError('ERR_JWT_MALFORMED', 'The signature is not canonical base64url.');
     }
+    headerDecoded = false;
+    const parsed = headerOf(token.slice(0, firstDot));
+    const key = keyFor(parsed);
     if (!signatureMatches(key, token.slice(0, lastDot), signatureSegment)) {
       throw new RevocableError('ERR_JWT_SIGNATURE', 'The signature does not verify.');
     }
+    // A header not seen before was decoded into the buffer that held the payload's bytes: decode
+    // them again (they are canonical, so the length is the same).
+    if (headerDecoded) payloadLength = decodeJsonSegmentBytes(payloadSegment, 'payload');
     // Parsed only once the signature holds: nothing unauthenticated is parsed beyond the header.
     const text = decodedText(payloadLength);
     // Node's decoder turns every invalid byte into U+FFFD, so only a text holding one can be invalid.
