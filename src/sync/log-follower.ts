@@ -155,6 +155,9 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
   let everConnected = false;
   let readFailures = 0;
   let failing = false;
+  // A gap in the pushed positions or a reconnection asked for a read that has not finished yet:
+  // what `recovering` reports. A routine poll is no recovery, however long its read takes.
+  let behind = false;
   let lastError: string | null = null;
   let reading: Promise<void> | null = null;
   let readAgain = false;
@@ -221,6 +224,8 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
           readAgain = false;
           await readLog();
         } while (readAgain && !stopped);
+        // Every read asked for meanwhile has run: whatever was behind is caught up.
+        behind = false;
       } catch (error) {
         readFailures++;
         failing = true;
@@ -252,8 +257,10 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
     if (message.position !== undefined && message.events.length > 0) {
       const last = message.position + message.events.length - 1;
       if (last > head) head = last;
-      if (message.position > contiguous + 1) catchUpQuietly();
-      else if (last > contiguous) contiguous = last;
+      if (message.position > contiguous + 1) {
+        behind = true;
+        catchUpQuietly();
+      } else if (last > contiguous) contiguous = last;
     }
     // Applied at once, synchronously: the next verify of this process already sees them.
     for (const event of message.events) {
@@ -311,7 +318,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
   function state(): SyncState {
     if (stopped) return 'stopped';
     if (!started) return 'starting';
-    if (failing || reading !== null) {
+    if (failing || behind) {
       return index.staleness() > maxStaleness ? 'stale' : 'recovering';
     }
     return index.staleness() > maxStaleness ? 'stale' : 'fresh';
@@ -338,6 +345,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
               everConnected = true;
               lastHeartbeatAt = index.now();
               // Whatever was published while the channel was down is in the log.
+              behind = true;
               catchUpQuietly();
             },
             disconnected(error) {

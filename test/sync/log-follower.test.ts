@@ -206,6 +206,72 @@ describe('log follower', () => {
     await follower.stop();
   });
 
+  it('reports recovering after a gap or a reconnect until caught up, and not during a routine read', async () => {
+    const store = createMemoryStore();
+    const { index, now } = world();
+    const bus = manualTransport();
+    // Reads after start wait for the test's word, as a slow store's would.
+    let hold: Promise<void> | null = null;
+    let release = (): void => {};
+    const slow: Pick<Store, 'liveEvents' | 'readEvents'> = {
+      liveEvents: (horizon) => store.liveEvents(horizon),
+      async readEvents(after, limit) {
+        if (hold !== null) await hold;
+        return store.readEvents(after, limit);
+      },
+    };
+    const follower = createLogFollower({
+      store: slow,
+      index,
+      transport: bus.transport,
+      pollInterval: 3600,
+      heartbeatInterval: 3600,
+      maxStaleness: 5,
+      onError: () => {},
+    });
+    await follower.start();
+    await follower.catchUp();
+    const holdReads = () => {
+      hold = new Promise<void>((resolve) => {
+        release = () => {
+          hold = null;
+          resolve();
+        };
+      });
+    };
+
+    // A routine read in progress (a poll, a poke) is no recovery.
+    holdReads();
+    const routine = follower.catchUp();
+    assert.equal(follower.health().state, 'fresh');
+    release();
+    await routine;
+
+    // A message that starts past what was applied: a gap, read at once.
+    await store.appendEvents([createSessionRevocation({ sid: 'missed', at: now() }, TIMING)]);
+    await store.appendEvents([createSessionRevocation({ sid: 'pushed', at: now() }, TIMING)]);
+    holdReads();
+    bus.push({
+      type: 'events',
+      position: 2,
+      events: [createSessionRevocation({ sid: 'pushed', at: now() }, TIMING)],
+    });
+    assert.equal(follower.health().state, 'recovering');
+    release();
+    await follower.catchUp();
+    assert.equal(index.check({ sid: 'missed' }), 'session');
+    assert.equal(follower.health().state, 'fresh');
+
+    // A reconnection: whatever was published meanwhile is read from the log.
+    holdReads();
+    bus.reconnect();
+    assert.equal(follower.health().state, 'recovering');
+    release();
+    await follower.catchUp();
+    assert.equal(follower.health().state, 'fresh');
+    await follower.stop();
+  });
+
   it('starts from a snapshot file and the events after it, and saves one on stop', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'revocable-follower-'));
     try {
