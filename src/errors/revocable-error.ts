@@ -2,7 +2,9 @@ import type { ErrorCode } from './codes.js';
 
 /**
  * The one base class of every error revocable throws. `code` is stable and safe to branch on;
- * `message` is for people and never contains key material or token contents.
+ * `message` is for people and never contains key material or the token. Of a token's contents it
+ * quotes only the `iss` or `aud` that an `ERR_JWT_ISSUER` or `ERR_JWT_AUDIENCE` refused, escaped
+ * to printable ASCII and cut short; an HTTP answer carries those two without it.
  *
  * @example
  * ```ts

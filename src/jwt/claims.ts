@@ -1,5 +1,6 @@
 import { JwtClaimError } from '../errors/revocable-error.js';
 import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
+import { shownAccepted, shownClaim } from './claim-display.js';
 import type { JwtClaims } from './types.js';
 
 /** The claim checks of one verifier, fixed when it is created. */
@@ -13,6 +14,15 @@ export interface ClaimRules {
   /** The longest `exp - iat` accepted, in seconds; null for no limit. */
   readonly maxLifetime: number | null;
 }
+
+/**
+ * The first sentence of an `ERR_JWT_ISSUER` message, and all that an HTTP answer says of it (see
+ * `publicMessage`): the rest names the accepted issuers and the token's. @internal
+ */
+export const ISSUER_REFUSED = 'The issuer is not accepted.';
+
+/** The same for `ERR_JWT_AUDIENCE`. @internal */
+export const AUDIENCE_REFUSED = 'The token is not meant for this audience.';
 
 function invalid(claim: string, what: string): JwtClaimError {
   return new JwtClaimError(
@@ -96,14 +106,7 @@ export function checkClaims(
     if (iss === undefined) {
       throw missing('iss');
     }
-    if (!rules.issuers.includes(iss)) {
-      throw new JwtClaimError(
-        'ERR_JWT_ISSUER',
-        'The issuer is not accepted.',
-        'iss',
-        'check_failed',
-      );
-    }
+    if (!rules.issuers.includes(iss)) throw refused('iss', iss, rules.issuers);
   }
   const aud = claims.aud;
   if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud)) {
@@ -113,15 +116,22 @@ export function checkClaims(
     if (aud === undefined) {
       throw missing('aud');
     }
-    if (!audienceMatches(aud, rules.audiences)) {
-      throw new JwtClaimError(
-        'ERR_JWT_AUDIENCE',
-        'The token is not meant for this audience.',
-        'aud',
-        'check_failed',
-      );
-    }
+    if (!audienceMatches(aud, rules.audiences)) throw refused('aud', aud, rules.audiences);
   }
+}
+
+// Said in full so that a service whose issuer is configured as https://auth.example, and whose
+// tokens say https://auth.example/, learns why from the message, not by decoding tokens by hand.
+// Built only here, once a token is refused: the checks above allocate nothing for it.
+function refused(claim: 'iss' | 'aud', value: unknown, accepted: readonly string[]): JwtClaimError {
+  const issuer = claim === 'iss';
+  return new JwtClaimError(
+    issuer ? 'ERR_JWT_ISSUER' : 'ERR_JWT_AUDIENCE',
+    `${issuer ? ISSUER_REFUSED : AUDIENCE_REFUSED} The token's ${claim} is ${shownClaim(value)}; ` +
+      `this verifier accepts ${shownAccepted(accepted)}.`,
+    claim,
+    'check_failed',
+  );
 }
 
 function missing(claim: string): JwtClaimError {

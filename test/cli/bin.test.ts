@@ -69,7 +69,9 @@ describe('the revocable binary', () => {
         [refused.status, refused.stdout, refused.stderr],
         [
           1,
-          '{"error":"ERR_JWT_AUDIENCE","message":"The token is not meant for this audience."}\n',
+          // The message names both sides; the CLI prints it as JSON, so its quotes are escaped.
+          '{"error":"ERR_JWT_AUDIENCE","message":"The token is not meant for this audience. ' +
+            'The token\'s aud is \\"api\\"; this verifier accepts \\"other\\"."}\n',
           '',
         ],
       );
