@@ -281,7 +281,7 @@ export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey 
     throw new RevocableError('ERR_KEY_INVALID', 'The JWK could not be imported.', { cause: error });
   }
   assertKeyFitsAlgorithm(verifyKey, alg);
-  if (signKey !== null && ALGORITHMS[alg].family === 'ec') assertEcPairMatches(signKey, verifyKey);
+  if (signKey !== null) assertPrivateJwkIsOneKey(alg, member, signKey, verifyKey);
   const state: KeyState =
     (declaredState as KeyState | undefined) ?? (signKey === null ? 'verify-only' : 'active');
   if (state === 'active' && signKey === null) {
@@ -290,13 +290,90 @@ export function importJwk(jwk: unknown, options: ImportJwkOptions = {}): JwtKey 
   return { kid, alg, state, createdAt, verifyKey, signKey };
 }
 
-// A private EC JWK carries its public point too (x, y), and node:crypto keeps both as given: a
-// point that is not d's would make an active key whose every token fails to verify.
+/**
+ * A private JWK repeats its public key beside the private one (RSA `n` and `e` beside `d`, `p`, `q`,
+ * `dp`, `dq`, `qi`; EC `x` and `y` beside `d`; Ed25519 `x` beside `d`), and node:crypto (Node.js 20,
+ * OpenSSL 3.0) imports each without checking that the two halves are one key. What goes wrong then
+ * differs by type, so each is checked its own way:
+ * - RSA and EC keep the public members as given: every token the key signs fails against the
+ *   public key published for it. With an RSA `n` that is not the private key's, OpenSSL's blinding
+ *   works modulo that `n`, and the signatures of one message differ each time: values made from
+ *   the private key that no one should be handed.
+ * - Ed25519 ignores `x` and derives the public key from `d`: the key works, but the JWK says it is
+ *   another key, and a JWKS or a ring made from the JWK's public members would refuse its tokens.
+ * - RSA's CRT members (`p`, `q`, `dp`, `dq`, `qi`) out of step with `d`: OpenSSL notices that the
+ *   CRT result does not verify and signs again with `d` alone, so the tokens verify and the
+ *   mistake stays hidden, every signature at about eight times the cost; a library without that
+ *   recheck would publish the faulty CRT signature, which reveals a factor of `n`.
+ */
+function assertPrivateJwkIsOneKey(
+  alg: Algorithm,
+  member: Record<string, unknown>,
+  signKey: KeyObject,
+  verifyKey: KeyObject,
+): void {
+  const family = ALGORITHMS[alg].family;
+  if (family === 'ec') assertEcPairMatches(signKey, verifyKey);
+  else if (family === 'eddsa') assertEd25519PairMatches(member, verifyKey);
+  else if (family === 'rsa' || family === 'rsa-pss') assertRsaPartsAgree(member, signKey);
+}
+
+// A sign and verify with node:crypto settles it: the public point is used as given.
 function assertEcPairMatches(signKey: KeyObject, verifyKey: KeyObject): void {
   const probe = Buffer.from('revocable: does this key pair belong together?');
   if (!verify('sha256', probe, verifyKey, sign('sha256', probe, signKey))) {
     throw fail('ERR_KEY_INVALID', "The JWK's public point (x, y) is not its private key's (d).");
   }
+}
+
+// verifyKey was derived from d, so no probe could tell: x is compared with what d gives. As
+// strings: a canonical base64url text is the one spelling of its bytes.
+function assertEd25519PairMatches(member: Record<string, unknown>, verifyKey: KeyObject): void {
+  if (member.x !== verifyKey.export({ format: 'jwk' }).x) {
+    throw fail('ERR_KEY_INVALID', "The JWK's public key (x) is not its private key's (d).");
+  }
+}
+
+/**
+ * Checks that the members of an RSA private key are one key, with the relations of RFC 8017
+ * section 3.2: n = p q, e dp = 1 mod (p - 1) and e dq = 1 mod (q - 1), d = dp mod (p - 1) and
+ * d = dq mod (q - 1) (so e d = 1 mod lcm(p - 1, q - 1)), q qi = 1 mod p. A sign and verify probe
+ * would not do: OpenSSL's recheck hides CRT members out of step (see above). node:crypto has no
+ * call that checks a key, so this is BigInt arithmetic. It is not constant-time, which is
+ * acceptable only because it runs once per key when a ring is loaded, never per token or request,
+ * so no one can run it at will to time it. The members are read back from the key node:crypto
+ * holds, not from the JWK's text, which Node.js decodes leniently.
+ */
+function assertRsaPartsAgree(member: Record<string, unknown>, signKey: KeyObject): void {
+  // Node.js drops `oth` on import: a key of three or more primes would be imported as another key.
+  if (member.oth !== undefined) {
+    throw fail('ERR_KEY_INVALID', 'Multi-prime RSA keys (oth) are not supported.');
+  }
+  const jwk = signKey.export({ format: 'jwk' });
+  const [n, e, d, p, q, dp, dq, qi] = [
+    jwk.n,
+    jwk.e,
+    jwk.d,
+    jwk.p,
+    jwk.q,
+    jwk.dp,
+    jwk.dq,
+    jwk.qi,
+  ].map((value) => {
+    const bytes = Buffer.from(typeof value === 'string' ? value : '', 'base64url');
+    return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
+  }) as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+  const notOneKey = (why: string) =>
+    fail('ERR_KEY_INVALID', `The RSA JWK's members are not one key: ${why}.`);
+  if (p < 3n || q < 3n || p * q !== n) throw notOneKey('n is not p q');
+  const p1 = p - 1n;
+  const q1 = q - 1n;
+  if ((e * dp) % p1 !== 1n || (e * dq) % q1 !== 1n) {
+    throw notOneKey('e does not fit the private exponents dp and dq');
+  }
+  // RFC 8017 lets dp and dq be any such exponents, not only the least.
+  if (d % p1 !== dp % p1 || d % q1 !== dq % q1) throw notOneKey('dp and dq do not agree with d');
+  if ((q * qi) % p !== 1n) throw notOneKey('qi is not the inverse of q mod p');
 }
 
 // Only the key members go to node:crypto; revocable's own members stay out of its way.

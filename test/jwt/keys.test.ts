@@ -1,7 +1,14 @@
 // Key ring behaviour: generation, rotation, states, import rules (algorithm binding, sizes), JWKS
 // export, and key selection at verify time.
 import assert from 'node:assert/strict';
-import { sign as cryptoSign, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  generateKeyPairSync,
+  randomBytes,
+} from 'node:crypto';
 import { describe, it } from 'node:test';
 import { type ErrorCode, RevocableError } from '../../src/errors/index.js';
 import {
@@ -388,6 +395,143 @@ describe('import rules', () => {
     rejects(() => importJwk({ ...jwk, created: 'yesterday' }), 'ERR_KEY_INVALID');
     rejects(() => importJwk({ ...jwk, kty: 'nope' }), 'ERR_KEY_INVALID');
     for (const value of [null, 'jwk', 1, [jwk]]) rejects(() => importJwk(value), 'ERR_KEY_INVALID');
+  });
+});
+
+describe('a private JWK is one key', () => {
+  // Each mismatched JWK takes members from two real key pairs. Node.js 20 imports every one of them
+  // (checked first, so that each case tests revocable's check and not node's), and its public
+  // members then say one key while its private members are another.
+  const PROBE = Buffer.from('probe');
+  // The members a test reads; those a key's type lacks are undefined at run time.
+  type Jwk = Record<
+    'kty' | 'crv' | 'x' | 'y' | 'n' | 'e' | 'd' | 'p' | 'q' | 'dp' | 'dq' | 'qi',
+    string
+  >;
+
+  // A private JWK straight from the key generation: exported while the generation job runs. On
+  // Node.js 20 a KeyObject exported later can deadlock, when a garbage collection in the middle of
+  // the export finalizes the job that made the key (its destructor takes the mutex the export holds).
+  function privateJwk(type: 'rsa' | 'ec' | 'ed25519', options: object = {}): Jwk {
+    const jwk = { format: 'jwk' };
+    const pair = (
+      generateKeyPairSync as (type: string, options: object) => { privateKey: unknown }
+    )(type, { ...options, publicKeyEncoding: jwk, privateKeyEncoding: jwk });
+    return pair.privateKey as Jwk;
+  }
+
+  function nodeImports(jwk: Jwk): boolean {
+    try {
+      createPrivateKey({ key: jwk, format: 'jwk' });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether what node:crypto signs with the JWK verifies with the JWK's public members. */
+  function publicMembersVerify(jwk: Jwk, hash: string | null): boolean {
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicMembers } = jwk;
+    const signature = cryptoSign(hash, PROBE, createPrivateKey({ key: jwk, format: 'jwk' }));
+    return cryptoVerify(
+      hash,
+      PROBE,
+      createPublicKey({ key: publicMembers, format: 'jwk' }),
+      signature,
+    );
+  }
+
+  function refused(jwk: Jwk, alg: Algorithm, label: string, message: RegExp): void {
+    assert.ok(nodeImports(jwk), `${label}: node:crypto refuses it by itself`);
+    const error = rejects(() => importJwk({ ...jwk, alg, kid: 'k' }), 'ERR_KEY_INVALID', label);
+    assert.match(error.message, message, label);
+    rejects(
+      () => KeyRing.fromJSON({ keys: [{ ...jwk, alg, kid: 'k' }] }),
+      'ERR_KEY_INVALID',
+      label,
+    );
+  }
+
+  it('RSA: n or e of another key, or private members of another key, are ERR_KEY_INVALID', () => {
+    const rsa = () => privateJwk('rsa', { modulusLength: 2048 });
+    const a = rsa();
+    const b = rsa();
+    const notOneKey = /^The RSA JWK's members are not one key: /;
+    // Tokens that the published key refuses: the signature is made with n and e as given.
+    const broken: [string, Jwk][] = [
+      ['n and e of another key', { ...a, n: b.n, e: b.e }],
+      ['n of another key', { ...a, n: b.n }],
+      ['e of 3 beside private members made for 65537', { ...a, e: 'Aw' }],
+      ['the private members of another key', { ...b, n: a.n, e: a.e }],
+    ];
+    for (const [label, jwk] of broken) {
+      assert.equal(publicMembersVerify(jwk, 'sha256'), false, label);
+      refused(jwk, 'RS256', label, notOneKey);
+    }
+    refused({ ...a, n: b.n }, 'PS256', 'PS256: n of another key', notOneKey);
+    // CRT members out of step with d: OpenSSL's recheck signs again with d, so the tokens verify
+    // and no sign and verify probe would see anything wrong.
+    const hidden: [string, Jwk, RegExp][] = [
+      ['d of another key', { ...a, d: b.d }, /dp and dq do not agree with d/],
+      ['p and q of another key', { ...a, p: b.p, q: b.q }, /n is not p q/],
+      ['p and q swapped', { ...a, p: a.q, q: a.p }, /dp and dq|e does not fit/],
+      ['dp of another key', { ...a, dp: b.dp }, /e does not fit the private exponents/],
+      ['dq of another key', { ...a, dq: b.dq }, /e does not fit the private exponents/],
+      ['qi of another key', { ...a, qi: b.qi }, /qi is not the inverse of q mod p/],
+    ];
+    for (const [label, jwk, message] of hidden) {
+      assert.equal(publicMembersVerify(jwk, 'sha256'), true, label);
+      refused(jwk, 'RS256', label, message);
+    }
+    // node:crypto drops oth, so a key of three primes would be imported as some other key.
+    const error = rejects(
+      () => importJwk({ ...a, oth: [{ r: a.p, d: a.dp, t: a.qi }], alg: 'RS256', kid: 'k' }),
+      'ERR_KEY_INVALID',
+    );
+    assert.match(error.message, /Multi-prime RSA keys \(oth\) are not supported/);
+    // RFC 8017 asks only e dp = 1 mod (p - 1): a dp that is not the least such one is one key too.
+    const big = (member: string) => BigInt(`0x${Buffer.from(member, 'base64url').toString('hex')}`);
+    const hex = (big(a.dp) + big(a.p) - 1n).toString(16);
+    const dp = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, 'hex').toString('base64url');
+    assert.equal(publicMembersVerify({ ...a, dp }, 'sha256'), true);
+    assert.equal(importJwk({ ...a, dp, alg: 'RS256', kid: 'k' }).state, 'active');
+    // The key as generated is one key, for RS* and PS* alike, and its JWKS verifies its tokens.
+    for (const alg of ['RS256', 'PS512'] as const) {
+      const ring = new KeyRing([importJwk({ ...a, alg, kid: 'k' })]);
+      const token = createSigner({ keys: ring, now, issuer: ISSUER, audience: 'api' }).sign({
+        sub: 'u1',
+        jti: 'j1',
+      });
+      const published = KeyRing.fromJSON(ring.jwks());
+      assert.equal(createVerifier({ ...ANY, keys: published, now }).verify(token).sub, 'u1');
+    }
+  });
+
+  it("Ed25519: an x that is not d's is ERR_KEY_INVALID (node:crypto ignores x and derives it)", () => {
+    const a = privateJwk('ed25519');
+    const b = privateJwk('ed25519');
+    const message = /^The JWK's public key \(x\) is not its private key's \(d\)\.$/;
+    const other = { ...a, x: b.x };
+    // The key signs as d's, so the JWK's own public member refuses its tokens.
+    assert.equal(publicMembersVerify(other, null), false);
+    refused(other, 'EdDSA', 'x of another key', message);
+    // Not a public key at all, and x spelt other than canonical base64url.
+    refused({ ...a, x: 'AAAA' }, 'EdDSA', 'x of 3 bytes', message);
+    refused({ ...a, x: `${a.x}=` }, 'EdDSA', 'x with padding', message);
+    assert.equal(importJwk({ ...a, alg: 'EdDSA', kid: 'k' }).state, 'active');
+  });
+
+  it('EC: x and y of another key stay ERR_KEY_INVALID, by a sign and verify probe', () => {
+    for (const [alg, curve] of [
+      ['ES256', 'P-256'],
+      ['ES512', 'P-521'],
+    ] as const) {
+      const a = privateJwk('ec', { namedCurve: curve });
+      const b = privateJwk('ec', { namedCurve: curve });
+      const jwk = { ...a, x: b.x, y: b.y } as Jwk;
+      assert.equal(publicMembersVerify(jwk, 'sha256'), false, alg);
+      refused(jwk, alg, alg, /^The JWK's public point \(x, y\) is not its private key's \(d\)\.$/);
+    }
   });
 });
 
