@@ -16,6 +16,12 @@ export interface ClaimRules {
 }
 
 /**
+ * The longest `sub`, `sid` or `jti` a verifier accepts, in UTF-16 code units: the longest target a
+ * revocation event can name.
+ */
+export const MAX_IDENTIFIER_LENGTH = 256;
+
+/**
  * The first sentence of an `ERR_JWT_ISSUER` message, and all that an HTTP answer says of it (see
  * `publicMessage`): the rest names the accepted issuers and the token's. @internal
  */
@@ -97,9 +103,9 @@ export function checkClaims(
   }
   if (rules.maxLifetime !== null) checkLifetime(exp, iat, rules.maxLifetime);
   const text = rules.identifiers && !plainText;
-  identifier(claims, 'sub', text);
-  identifier(claims, 'sid', text);
-  identifier(claims, 'jti', text);
+  identifier(claims, 'sub', rules.identifiers, text);
+  identifier(claims, 'sid', rules.identifiers, text);
+  identifier(claims, 'jti', rules.identifiers, text);
   const iss = claims.iss;
   if (iss !== undefined && typeof iss !== 'string') throw invalid('iss', 'a string');
   if (rules.issuers !== null) {
@@ -166,12 +172,27 @@ function checkLifetime(
 // (often with U+FFFD) and a revocation could miss the token or hit another; a control character
 // forges log lines. A non-string sid would be skipped by the index, so a session revocation would
 // miss the token: its type is checked whatever the rules say.
-function identifier(claims: JwtClaims, claim: 'sub' | 'sid' | 'jti', text: boolean): void {
+// An empty or longer one could be named by no revocation (their targets are 1 to this many
+// characters): such a token could only be cut off with everyone's.
+// `text` is false when the payload's text cannot hold what the character checks look for (see
+// isPlainText); the length is checked all the same.
+function identifier(
+  claims: JwtClaims,
+  claim: 'sub' | 'sid' | 'jti',
+  length: boolean,
+  text: boolean,
+): void {
   const value = claims[claim];
   if (value === undefined) return;
   if (typeof value !== 'string') throw invalid(claim, 'a string');
-  if (text && (!isWellFormedText(value) || hasControlCharacter(value))) {
-    throw invalid(claim, 'well-formed text without control characters');
+  if (
+    (length && (value.length === 0 || value.length > MAX_IDENTIFIER_LENGTH)) ||
+    (text && (!isWellFormedText(value) || hasControlCharacter(value)))
+  ) {
+    throw invalid(
+      claim,
+      `well-formed text of 1 to ${MAX_IDENTIFIER_LENGTH} characters without control characters`,
+    );
   }
 }
 

@@ -24,8 +24,8 @@ export interface PayloadChecks {
   /** Refuse members named `__proto__` or `constructor`, at any depth (`ERR_JWT_MALFORMED`). Default true. */
   readonly prototypeMembers?: boolean;
   /**
-   * Refuse a `sub`, `sid` or `jti` that is not well-formed UTF-16 (a lone surrogate) or holds a
-   * control character (`ERR_JWT_CLAIM_INVALID`). Default true.
+   * Refuse a `sub`, `sid` or `jti` that is empty, longer than 256 characters, not well-formed
+   * UTF-16 (a lone surrogate) or holds a control character (`ERR_JWT_CLAIM_INVALID`). Default true.
    */
   readonly identifierClaims?: boolean;
   /**

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
+import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { encodeBase64Url } from './base64url.js';
+import { MAX_IDENTIFIER_LENGTH } from './claims.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { createSignature } from './signature.js';
@@ -95,8 +97,31 @@ export interface Signer {
   /**
    * Signs `claims` with `iat` (now), `exp` (`iat` + ttl), and the configured `iss`, `aud` and `jti`
    * added. The signer owns those times: an `iat` or `exp` in `claims` is replaced, never trusted.
+   * A `sub`, `sid` or `jti` that the verifiers would refuse (not a string, empty, over 256
+   * characters, a lone surrogate or a control character) is `ERR_INVALID_ARGUMENT`.
    */
   sign(claims?: JwtClaims, options?: { ttl?: number | string }): string;
+}
+
+const IDENTIFIER_CLAIMS = ['sub', 'sid', 'jti'] as const;
+
+// What the verifiers refuse by default (their identifierClaims check), refused here before it is
+// signed: a token no verifier of revocable takes, and no revocation could name, is a bug to report
+// at its source, not a 401 to find later.
+function assertIdentifier(value: unknown, claim: string): void {
+  if (value === undefined) return;
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_IDENTIFIER_LENGTH ||
+    !isWellFormedText(value) ||
+    hasControlCharacter(value)
+  ) {
+    throw new RevocableError(
+      'ERR_INVALID_ARGUMENT',
+      `The ${claim} claim must be well-formed text of 1 to ${MAX_IDENTIFIER_LENGTH} characters without control characters.`,
+    );
+  }
 }
 
 /**
@@ -122,6 +147,7 @@ export function createSigner(options: SignerOptions): Signer {
       if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
         throw new RevocableError('ERR_INVALID_ARGUMENT', 'The claims must be a plain object.');
       }
+      for (const claim of IDENTIFIER_CLAIMS) assertIdentifier(claims[claim], claim);
       const ttl = signOptions.ttl === undefined ? defaultTtl : lifetime(signOptions.ttl);
       const iat = Math.floor(now());
       const full: JwtClaims = { ...claims, iat, exp: iat + ttl };

@@ -1,5 +1,6 @@
 import { RevocableError } from '../errors/revocable-error.js';
 import type { RevocationRule } from '../errors/token-revoked-error.js';
+import { MAX_IDENTIFIER_LENGTH } from '../jwt/claims.js';
 import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { isValidated, markValidated } from './internal/validated-events.js';
 
@@ -18,8 +19,11 @@ export const REVOCATION_KINDS: readonly RevocationKind[] = [
   'subject',
 ];
 
-/** The longest `target` (a `jti`, `sid`, `sub` or `kid`), in UTF-16 code units. */
-export const MAX_TARGET_LENGTH = 256;
+/**
+ * The longest `target` (a `jti`, `sid`, `sub` or `kid`), in UTF-16 code units: the longest
+ * identifier a verifier accepts in a token, so that every token it accepts can be named.
+ */
+export const MAX_TARGET_LENGTH = MAX_IDENTIFIER_LENGTH;
 /** The longest event `id`. */
 export const MAX_EVENT_ID_LENGTH = 128;
 /** The latest time an event may carry: 3000-01-01T00:00:00Z, in epoch seconds. */

@@ -111,4 +111,20 @@ describe('sign and verify round trip', () => {
     const noJti = createSigner({ keys: ring, now: () => 1000, jti: false }).sign({});
     assert.equal(decodeUnverified(noJti).claims.jti, undefined);
   });
+
+  it('refuses to sign a sub, sid or jti that no verifier would take and no revocation could name', () => {
+    const ring = KeyRing.generate('EdDSA');
+    const signer = createSigner({ keys: ring, now: () => 1000 });
+    for (const claim of ['sub', 'sid', 'jti']) {
+      for (const value of ['', 'x'.repeat(257), 'a\ud800', 'line\nbreak', 7, null]) {
+        assert.throws(
+          () => signer.sign({ [claim]: value }),
+          (error: unknown) => isRevocableError(error, 'ERR_INVALID_ARGUMENT'),
+          `${claim}: ${JSON.stringify(value)}`,
+        );
+      }
+      const longest = 'y'.repeat(256);
+      assert.equal(decodeUnverified(signer.sign({ [claim]: longest })).claims[claim], longest);
+    }
+  });
 });
