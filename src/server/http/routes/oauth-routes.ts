@@ -163,11 +163,13 @@ export function oauthRoutes(app: FastifyInstance, context: RouteContext): void {
         return { active: false };
       throw error;
     }
+    // The claims first: the answer's own members (RFC 7662, section 2.2) are the server's to say,
+    // whatever the token carries under those names.
     return {
+      ...claims,
       active: true,
       token_type: 'access_token',
       username: claims.preferred_username,
-      ...claims,
     };
   }
 
