@@ -111,6 +111,8 @@ export const ERROR_CODES = {
     'The request has an Expect header other than 100-continue, which the server does not fulfil; nothing was done.',
   ERR_HTTP_HEADERS_TOO_LARGE:
     'The request headers are larger than the server reads (16 KiB by default); nothing was done.',
+  ERR_SERVER_CLOSING:
+    'The server is shutting down and takes no new request; send it again (to another process of the cluster, if there is one).',
   ERR_SERVER_INTERNAL:
     'The server met an unexpected error and logged it; the answer carries no details.',
 } as const;

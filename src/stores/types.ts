@@ -94,7 +94,10 @@ export type CreateOutcome =
 
 /** A revocation event with its position in the store's durable log. */
 export interface StoredEvent {
-  /** Increasing position in the log (1, 2, ...). Positions are never reused. */
+  /**
+   * Increasing position in the log (1, 2, ... for most stores; the Redis store starts a new log at
+   * its server's clock in microseconds). Positions are never reused.
+   */
   readonly seq: number;
   readonly event: RevocationEvent;
 }

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { RevocableError } from '../errors/revocable-error.js';
+import { withDeadline } from '../lib/deadline.js';
 import { parseDuration } from '../lib/duration.js';
 import type { RevocationEvent } from '../revocation/events.js';
 import type { RevocationIndex } from '../revocation/types.js';
@@ -63,6 +64,9 @@ export interface LogFollowerOptions {
    */
   afterRead?: () => Promise<unknown>;
 }
+
+// How long stop() waits for a read of the log in flight.
+const STOP_WAIT_SECONDS = 1;
 
 function invalid(message: string): RevocableError {
   return new RevocableError('ERR_INVALID_ARGUMENT', message);
@@ -202,7 +206,7 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
     }
     index.markFresh(startedAt);
     failing = false;
-    if (afterRead !== undefined) {
+    if (afterRead !== undefined && !stopped) {
       try {
         await afterRead();
       } catch (error) {
@@ -370,7 +374,15 @@ export function createLogFollower(options: LogFollowerOptions): RevocationFollow
       if (stopped) return;
       stopped = true;
       for (const timer of timers) clearInterval(timer);
-      await reading?.catch(() => {});
+      // A read in flight is waited for, so that the snapshot saved below holds what it read, but
+      // not for long: a store that stopped answering (a database behind a stalled connection)
+      // would otherwise hold the shutdown for ever. A snapshot saved without that read is still
+      // a correct one: its index holds at least every event up to its position.
+      if (reading !== null) {
+        await withDeadline(reading, STOP_WAIT_SECONDS, () => new Error('read in flight')).catch(
+          () => {},
+        );
+      }
       await transport?.close().catch(fail);
       if (started) await saveSnapshot();
     },

@@ -272,6 +272,32 @@ describe('log follower', () => {
     await follower.stop();
   });
 
+  it('stops within a bound when a read of the log never comes back (a stalled store)', async () => {
+    const store = createMemoryStore();
+    const { index, now } = world();
+    let stall = false;
+    const stalling: Pick<Store, 'liveEvents' | 'readEvents'> = {
+      liveEvents: (horizon) => store.liveEvents(horizon),
+      readEvents: (after, limit) =>
+        stall ? new Promise<never>(() => {}) : store.readEvents(after, limit),
+    };
+    const follower = createLogFollower({ store: stalling, index, pollInterval: 3600 });
+    await follower.start();
+    await store.appendEvents([createSessionRevocation({ sid: 'held', at: now() }, TIMING)]);
+    stall = true;
+    // A read in flight that will never come back; a routine one, so no recovery is reported.
+    void follower.catchUp().catch(() => {});
+    assert.equal(follower.health().state, 'fresh');
+    const started = Date.now();
+    const outcome = await Promise.race([
+      follower.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting after 5 s')),
+    ]);
+    assert.equal(outcome, 'stopped');
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(follower.health().state, 'stopped');
+  });
+
   it('starts from a snapshot file and the events after it, and saves one on stop', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'revocable-follower-'));
     try {

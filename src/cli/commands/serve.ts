@@ -28,6 +28,15 @@ async function loadServer(): Promise<typeof import('../../server/start.js')> {
   }
 }
 
+/**
+ * How long a shutdown may take. The server finishes the requests in flight, then closes the store
+ * and the bus; a request waiting on a database that stopped answering (a stalled connection, which
+ * no error ends) would hold that for ever, and a process that does not stop is one a supervisor
+ * cannot replace. Past this the process exits anyway, with status 1.
+ */
+export const SHUTDOWN_TIMEOUT_SECONDS = 10;
+const EXIT_SHUTDOWN_TIMEOUT = 1;
+
 /** Waits for SIGTERM or SIGINT: how a service manager, a container runtime or Ctrl-C stops it. */
 function untilStopped(): Promise<string> {
   return new Promise((resolve) => {
@@ -67,6 +76,13 @@ export async function runServe(argv: readonly string[], io: CliIo): Promise<numb
   });
   const signal = await untilStopped();
   io.stdout(`${signal}: finishing the requests in flight, then stopping.\n`);
+  // Unreferenced: a shutdown that ends in time lets the process exit without waiting for it.
+  setTimeout(() => {
+    io.stderr(
+      `revocable serve: not stopped after ${SHUTDOWN_TIMEOUT_SECONDS} s (a request in flight, PostgreSQL or Redis is not answering): exiting now.\n`,
+    );
+    process.exit(EXIT_SHUTDOWN_TIMEOUT);
+  }, SHUTDOWN_TIMEOUT_SECONDS * 1000).unref();
   await server.close();
   return EXIT_OK;
 }

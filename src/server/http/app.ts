@@ -78,7 +78,9 @@ export async function buildApp(
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     forceCloseConnections: 'idle',
     clientErrorHandler: (error, socket) => counted(answerClientError(error, socket)),
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has a body of its own shape: the onRequest hook below
+    // answers instead, with a code.
+    return503OnClosing: false,
     // The router's own refusals (a malformed percent-escape, a path parameter longer than
     // maxParamLength) bypass the error handler and would answer in Fastify's shape.
     frameworkErrors: (error, request, reply) => {
@@ -97,8 +99,24 @@ export async function buildApp(
   app.server.on('checkExpectation', (request, response) =>
     counted(answerExpectation(request, response)),
   );
+  // Set as the server starts to close (before the feed's streams end and the requests in flight
+  // are waited for): a request that arrives then, on a kept-alive connection, is refused.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   // Callback style: every request passes here, and most need no promise.
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (closing) {
+      void reply.header('connection', 'close');
+      done(
+        new RevocableError(
+          'ERR_SERVER_CLOSING',
+          'The server is shutting down; send the request again.',
+        ),
+      );
+      return;
+    }
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
       done(
         new RevocableError(

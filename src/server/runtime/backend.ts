@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../../lib/deadline.js';
 import type { KeyRingStore } from '../../stores/key-ring-store.js';
 import { connectPostgres } from '../../stores/postgres/connect.js';
 import type { ConnectedPostgresPool } from '../../stores/postgres/driver-types.js';
@@ -136,10 +137,25 @@ async function openCluster(config: ServerConfig, databaseUrl: string): Promise<B
       await throttle.close();
       await users.close();
       await store.close();
-      if (redis !== undefined) await redis.quit().catch(() => redis?.disconnect());
+      if (redis !== undefined) await closeRedis(redis);
       await pool.end();
     },
   };
+}
+
+// QUIT waits for Redis to answer it, and ioredis holds a command while it is not connected until
+// it is again: during an outage (Redis down, or a connection that stopped answering) a shutdown
+// would wait for ever. Disconnected at once when not connected, and after a second otherwise.
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  try {
+    await withDeadline(redis.quit(), 1, () => new Error('Redis did not answer QUIT.'));
+  } catch {
+    redis.disconnect();
+  }
 }
 
 // The PostgreSQL bus channel of a schema: deployments that share a database (each in its own

@@ -121,7 +121,26 @@ end
 // refuses the whole call. append then adds every triple whose id is not in the log yet; both
 // leave out the ids in `skip` (a table, optional). INCR runs inside the script, so positions are
 // handed out in commit order.
+//
+// A log without a counter starts counting at the server's clock in microseconds, not at 0. A Redis
+// that restarts empty (no persistence, a failover to an empty replica, a FLUSHALL) looks exactly
+// like a new prefix, and a follower still running holds a position of the log before: had the new
+// log counted from 1 again, that follower would read "events after 31" for as long as the new log
+// had fewer than 31, and skip the first 31 of them, while every read still marked its index fresh.
+// Counting from the clock, the new log's positions come after every position the old one handed
+// out (unless it handed out more than a million a second on average), so such a follower reads
+// every event of the new log at its next poll. Microseconds since 1970 stay safe integers (and
+// exact as doubles, in Lua and as sorted-set scores) until the year 2255.
 export const APPEND = `
+local function next_seq()
+  if redis.call('EXISTS', KEYS[6]) == 0 then
+    local time = redis.call('TIME')
+    local origin = tonumber(time[1]) * 1000000 + tonumber(time[2])
+    redis.call('SET', KEYS[6], string.format('%d', origin))
+  end
+  return redis.call('INCR', KEYS[6])
+end
+
 local function check_events(from, skip)
   for i = from, #ARGV, 3 do
     local seq = not (skip and skip[ARGV[i]]) and redis.call('HGET', KEYS[4], ARGV[i])
@@ -142,7 +161,7 @@ local function append(from, skip)
   for i = from, #ARGV, 3 do
     local id, until_at, body = ARGV[i], ARGV[i + 1], ARGV[i + 2]
     if not (skip and skip[id]) and redis.call('HEXISTS', KEYS[4], id) == 0 then
-      local seq = redis.call('INCR', KEYS[6])
+      local seq = next_seq()
       redis.call('ZADD', KEYS[3], seq, body)
       redis.call('HSET', KEYS[4], id, seq)
       redis.call('ZADD', KEYS[5], until_at, id)

@@ -52,7 +52,9 @@ const PRUNE_BATCH = 500;
  * Every method is one Lua script: Redis runs it alone, so each method is atomic, and it is one
  * round trip (`getSession` and `rotateRefresh` included; the first call of a store also reads the
  * server's eviction policy, see {@link RedisStoreOptions.acceptEvictionRisk}). The log's positions
- * come from `INCR` inside the appending script, so position order is commit order.
+ * come from `INCR` inside the appending script, so position order is commit order; a log with no
+ * counter yet starts at the server's clock in microseconds, so that a Redis that restarted empty
+ * hands out positions past those of the log it lost, which the followers still running hold.
  *
  * `revokeAll` cannot touch every session in one script without blocking Redis for as long as that
  * takes, so it ends an epoch instead: each session records the epoch it was created in, `P epoch`

@@ -1,6 +1,7 @@
 // A TCP proxy the test controls, in front of PostgreSQL or Redis: `cut()` closes every connection
-// through it and refuses new ones at once (a network partition that the client notices), until
-// `restore()`.
+// through it and refuses new ones at once (a network partition that the client notices), and
+// `stall()` keeps every connection open with nothing passing either way, and new ones accepted and
+// never answered (a peer that stopped answering, which no error reports), until `restore()`.
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 
@@ -11,6 +12,8 @@ export interface TcpProxy {
   via(url: string): string;
   /** Closes every connection and refuses new ones. */
   cut(): void;
+  /** Lets nothing through, either way, on any connection; closes none. */
+  stall(): void;
   /** Lets connections through again. */
   restore(): void;
   /** Cuts and stops listening. */
@@ -27,19 +30,31 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   };
   const sockets = new Set<Socket>();
   let open = true;
+  let stalled = false;
+  const pairs = new Set<{ client: Socket; server: Socket }>();
   const server = createServer((client) => {
     if (!open) {
       client.destroy();
       return;
     }
+    if (stalled) {
+      // Accepted, never answered.
+      sockets.add(client);
+      client.on('error', () => client.destroy());
+      client.on('close', () => sockets.delete(client));
+      return;
+    }
     const server = connect(upstream);
     sockets.add(client);
     sockets.add(server);
+    const pair = { client, server };
+    pairs.add(pair);
     const end = () => {
       client.destroy();
       server.destroy();
       sockets.delete(client);
       sockets.delete(server);
+      pairs.delete(pair);
     };
     client.on('error', end);
     server.on('error', end);
@@ -66,8 +81,24 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       return rewritten.toString();
     },
     cut,
+    stall() {
+      stalled = true;
+      for (const { client, server } of pairs) {
+        client.unpipe(server);
+        server.unpipe(client);
+        client.pause();
+        server.pause();
+      }
+    },
     restore() {
       open = true;
+      if (stalled) {
+        stalled = false;
+        for (const { client, server } of pairs) {
+          client.pipe(server);
+          server.pipe(client);
+        }
+      }
     },
     async close() {
       cut();
