@@ -20,11 +20,14 @@ function sameAccount(a: UserRecord, b: UserRecord): boolean {
  * The password check takes about 100 ms, and the account is read before it. A password change,
  * or a role change, that ends the user's sessions in that time does not reach a session created
  * after it: that session would live on with the old password or the old roles. So the account is
- * read again once the session is stored. The change wrote the account before it ended the
+ * read again once the session is stored. A role change writes the account before it ends the
  * sessions, so a session stored after that end sees the new account here, and one stored before
- * it was ended with the others. A new password hash ends the new session and refuses the login
- * (`ERR_LOGIN_FAILED`: the password it proved is no longer the account's); new roles or a new
- * name end it and start another with them.
+ * it was ended with the others. A password change ends the sessions before it stores the new
+ * password (a fault between the two must not leave the new password with the old sessions alive),
+ * and ends the sessions started meanwhile once it has: a session stored after the first end and
+ * read back before the new password is ended by the second. A new password hash ends the new
+ * session and refuses the login (`ERR_LOGIN_FAILED`: the password it proved is no longer the
+ * account's); new roles or a new name end it and start another with them.
  */
 export async function startLoginSession(
   accounts: Pick<Accounts, 'get'>,

@@ -74,12 +74,15 @@ export interface Accounts {
   /**
    * Changes a user's password after checking the current one (`ERR_LOGIN_FAILED`, throttled as a
    * login by the account and, when given, the client's address), then the policy on the new one.
+   * `beforeStore`, when given, runs once both checks passed and before the new password is stored:
+   * if it fails, the password stays as it was.
    */
   changePassword(
     id: string,
     current: unknown,
     next: unknown,
     address?: string,
+    beforeStore?: () => Promise<unknown>,
   ): Promise<UserRecord>;
   /** Sets a password without the current one (administrators, the CLI); clears the throttle. */
   setPassword(id: string, password: unknown): Promise<UserRecord>;
@@ -235,7 +238,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
           attempt(username, password, address),
         ),
       ),
-    async changePassword(id, current, next, address) {
+    async changePassword(id, current, next, address, beforeStore) {
       const user = await known(id);
       return perAccount(user.username.toLowerCase(), async () => {
         const wait = await throttle.blockedFor(user.username, address);
@@ -246,6 +249,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
         }
         await throttle.succeeded(user.username);
         checkPassword(next);
+        await beforeStore?.();
         return storePassword(user, next);
       });
     },

@@ -253,6 +253,33 @@ describe('accounts: passwords and roles', () => {
     assert.ok(await env.accounts.authenticate('alice', 'new password 1', IP));
   });
 
+  it('changePassword runs beforeStore once both checks pass, and keeps the password when it fails', async () => {
+    const alice = await env.accounts.register('alice', PASSWORD);
+    let calls = 0;
+    const count = async () => {
+      calls++;
+    };
+    await assert.rejects(
+      env.accounts.changePassword(alice.id, 'wrong password', 'new password 1', IP, count),
+      FAILED,
+    );
+    await assert.rejects(
+      env.accounts.changePassword(alice.id, PASSWORD, 'short', IP, count),
+      expectCode('ERR_PASSWORD_POLICY'),
+    );
+    assert.equal(calls, 0);
+    await assert.rejects(
+      env.accounts.changePassword(alice.id, PASSWORD, 'new password 1', IP, async () => {
+        throw new Error('the sessions could not be ended');
+      }),
+      /could not be ended/,
+    );
+    assert.ok(await env.accounts.authenticate('alice', PASSWORD, IP));
+    await env.accounts.changePassword(alice.id, PASSWORD, 'new password 1', IP, count);
+    assert.equal(calls, 1);
+    assert.ok(await env.accounts.authenticate('alice', 'new password 1', IP));
+  });
+
   it('changePassword is throttled by the account like a login', async () => {
     const alice = await env.accounts.register('alice', PASSWORD);
     for (let i = 0; i < 5; i++) {

@@ -212,15 +212,25 @@ export function authRoutes(app: FastifyInstance, context: RouteContext): void {
     },
     async (request, reply) => {
       const who = await auth.authenticate(request);
+      // Every other session ends; this one lives on with a new access token, since the cut-off
+      // also ends the access token that made this request. They end before the new password is
+      // stored: the two are separate writes, and a fault between them (the database gone, the
+      // process killed) must leave the old password with the sessions ended, which the client can
+      // change again, never the new password with the other sessions (a thief's) alive, which the
+      // old password could no longer fix.
+      const ended: string[] = [];
       await accounts.changePassword(
         who.sub,
         request.body.current_password,
         request.body.new_password,
         clientOf(request).ip,
+        async () => {
+          ended.push(...(await sessions.passwordChanged(who.sub, { keep: who.sid })));
+        },
       );
-      // Every other session ends; this one lives on with a new access token, since the cut-off
-      // also ends the access token that made this request.
-      const ended = await sessions.passwordChanged(who.sub, { keep: who.sid });
+      // A login that proved the old password after that cut-off and read the account back before
+      // the new password was stored (see startLoginSession) started a session: it ends here.
+      ended.push(...(await sessions.logoutOthers(who.sid)));
       const grant = await sessions.issueAccessToken(who.sid);
       void reply.header('cache-control', 'no-store');
       if (who.via === 'cookie') {
