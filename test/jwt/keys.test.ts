@@ -533,6 +533,21 @@ describe('a private JWK is one key', () => {
       refused(jwk, alg, alg, /^The JWK's public point \(x, y\) is not its private key's \(d\)\.$/);
     }
   });
+
+  it('EC: a d longer than the curve order is ERR_KEY_INVALID, not an OpenSSL error of the probe', () => {
+    // node:crypto imports it, and then every signature with it fails in OpenSSL ("too small
+    // buffer"): the probe's failure is the key's, and a RevocableError like every other.
+    for (const [alg, curve] of [
+      ['ES256', 'P-256'],
+      ['ES384', 'P-384'],
+      ['ES512', 'P-521'],
+    ] as const) {
+      const a = privateJwk('ec', { namedCurve: curve });
+      const d = Buffer.from(a.d, 'base64url');
+      const jwk = { ...a, d: b64(Buffer.concat([Buffer.from([0x11]), d])) } as Jwk;
+      refused(jwk, alg, alg, /^The JWK's public point \(x, y\) is not its private key's \(d\)\.$/);
+    }
+  });
 });
 
 describe('export', () => {
