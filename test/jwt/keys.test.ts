@@ -429,8 +429,12 @@ describe('a private JWK is one key', () => {
     }
   }
 
-  /** Whether what node:crypto signs with the JWK verifies with the JWK's public members. */
-  function publicMembersVerify(jwk: Jwk, hash: string | null): boolean {
+  /**
+   * Whether what node:crypto signs with the JWK verifies with the JWK's public members; null when
+   * this Node.js refuses the JWK itself.
+   */
+  function publicMembersVerify(jwk: Jwk, hash: string | null): boolean | null {
+    if (!nodeImports(jwk)) return null;
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicMembers } = jwk;
     const signature = cryptoSign(hash, PROBE, createPrivateKey({ key: jwk, format: 'jwk' }));
     return cryptoVerify(
@@ -441,10 +445,12 @@ describe('a private JWK is one key', () => {
     );
   }
 
+  // Node.js 20 imports every JWK below, and only revocable's own check, whose message is matched,
+  // refuses it; later versions refuse some by themselves, and the refusal is ERR_KEY_INVALID
+  // either way.
   function refused(jwk: Jwk, alg: Algorithm, label: string, message: RegExp): void {
-    assert.ok(nodeImports(jwk), `${label}: node:crypto refuses it by itself`);
     const error = rejects(() => importJwk({ ...jwk, alg, kid: 'k' }), 'ERR_KEY_INVALID', label);
-    assert.match(error.message, message, label);
+    if (nodeImports(jwk)) assert.match(error.message, message, label);
     rejects(
       () => KeyRing.fromJSON({ keys: [{ ...jwk, alg, kid: 'k' }] }),
       'ERR_KEY_INVALID',
@@ -465,7 +471,7 @@ describe('a private JWK is one key', () => {
       ['the private members of another key', { ...b, n: a.n, e: a.e }],
     ];
     for (const [label, jwk] of broken) {
-      assert.equal(publicMembersVerify(jwk, 'sha256'), false, label);
+      assert.notEqual(publicMembersVerify(jwk, 'sha256'), true, label);
       refused(jwk, 'RS256', label, notOneKey);
     }
     refused({ ...a, n: b.n }, 'PS256', 'PS256: n of another key', notOneKey);
@@ -480,7 +486,7 @@ describe('a private JWK is one key', () => {
       ['qi of another key', { ...a, qi: b.qi }, /qi is not the inverse of q mod p/],
     ];
     for (const [label, jwk, message] of hidden) {
-      assert.equal(publicMembersVerify(jwk, 'sha256'), true, label);
+      assert.notEqual(publicMembersVerify(jwk, 'sha256'), false, label);
       refused(jwk, 'RS256', label, message);
     }
     // node:crypto drops oth, so a key of three primes would be imported as some other key.
@@ -513,7 +519,7 @@ describe('a private JWK is one key', () => {
     const message = /^The JWK's public key \(x\) is not its private key's \(d\)\.$/;
     const other = { ...a, x: b.x };
     // The key signs as d's, so the JWK's own public member refuses its tokens.
-    assert.equal(publicMembersVerify(other, null), false);
+    assert.notEqual(publicMembersVerify(other, null), true);
     refused(other, 'EdDSA', 'x of another key', message);
     // Not a public key at all, and x spelt other than canonical base64url.
     refused({ ...a, x: 'AAAA' }, 'EdDSA', 'x of 3 bytes', message);
@@ -529,7 +535,7 @@ describe('a private JWK is one key', () => {
       const a = privateJwk('ec', { namedCurve: curve });
       const b = privateJwk('ec', { namedCurve: curve });
       const jwk = { ...a, x: b.x, y: b.y } as Jwk;
-      assert.equal(publicMembersVerify(jwk, 'sha256'), false, alg);
+      assert.notEqual(publicMembersVerify(jwk, 'sha256'), true, alg);
       refused(jwk, alg, alg, /^The JWK's public point \(x, y\) is not its private key's \(d\)\.$/);
     }
   });
