@@ -22,6 +22,20 @@ export interface ClaimRules {
 export const MAX_IDENTIFIER_LENGTH = 256;
 
 /**
+ * Whether a value is an identifier a revocation can name: a string of 1 to
+ * {@link MAX_IDENTIFIER_LENGTH} characters, well-formed, without control characters. @internal
+ */
+export function isIdentifier(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_IDENTIFIER_LENGTH &&
+    isWellFormedText(value) &&
+    !hasControlCharacter(value)
+  );
+}
+
+/**
  * The first sentence of an `ERR_JWT_ISSUER` message, and all that an HTTP answer says of it (see
  * `publicMessage`): the rest names the accepted issuers and the token's. @internal
  */

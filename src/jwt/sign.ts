@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { RevocableError } from '../errors/revocable-error.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
-import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
 import { encodeBase64Url } from './base64url.js';
-import { MAX_IDENTIFIER_LENGTH } from './claims.js';
+import { isIdentifier, MAX_IDENTIFIER_LENGTH } from './claims.js';
 import type { KeyRing } from './key-ring.js';
 import type { JwtKey } from './keys.js';
 import { createSignature } from './signature.js';
@@ -109,14 +108,7 @@ const IDENTIFIER_CLAIMS = ['sub', 'sid', 'jti'] as const;
 // signed: a token no verifier of revocable takes, and no revocation could name, is a bug to report
 // at its source, not a 401 to find later.
 function assertIdentifier(value: unknown, claim: string): void {
-  if (value === undefined) return;
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > MAX_IDENTIFIER_LENGTH ||
-    !isWellFormedText(value) ||
-    hasControlCharacter(value)
-  ) {
+  if (value !== undefined && !isIdentifier(value)) {
     throw new RevocableError(
       'ERR_INVALID_ARGUMENT',
       `The ${claim} claim must be well-formed text of 1 to ${MAX_IDENTIFIER_LENGTH} characters without control characters.`,

@@ -1,5 +1,5 @@
 import { RevocableError } from '../errors/revocable-error.js';
-import { hasControlCharacter, isWellFormedText } from '../lib/text.js';
+import { isIdentifier } from '../jwt/claims.js';
 import { isSessionId } from './refresh-token.js';
 
 const MAX_TEXT = 512;
@@ -24,13 +24,7 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
  * cut-off must never bump a generation and then fail to log its event.
  */
 export function assertIdentifier(value: unknown, what: string): asserts value is string {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > 256 ||
-    !isWellFormedText(value) ||
-    hasControlCharacter(value)
-  ) {
+  if (!isIdentifier(value)) {
     throw new RevocableError(
       'ERR_INVALID_ARGUMENT',
       `${what} must be a non-empty, well-formed string of at most 256 characters, without control characters.`,
